@@ -1,0 +1,41 @@
+# Each target sets up what it needs from nothing but python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench migrations schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## make run: serve on http://127.0.0.1:8000 (SQLite file gatehouse.db, in-process event bus)
+run: $(STAMP)
+	$(BIN)/gatehouse serve --host 127.0.0.1 --port 8000
+
+## make test: lint, type-check, then the whole suite (SQLite unless TEST_DATABASE_URL is set)
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy resolvers models
+
+## make bench: every benchmark in bench/, each printing its figures
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## make migrations: write a migration for model changes (Tortoise's built-in engine)
+migrations: $(STAMP)
+	DATABASE_URL=sqlite:///tmp/gatehouse-makemigrations.db $(BIN)/tortoise -c gatehouse.server.tortoise_config.TORTOISE_ORM makemigrations
+	rm -f /tmp/gatehouse-makemigrations.db*
+
+## make schema: re-print schema/schema.graphql after changing the GraphQL types
+schema: $(STAMP)
+	$(BIN)/python -m gatehouse.schema.export > schema/schema.graphql
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,32 @@
+"""Permission strings. A Principal holds a set of them; resolvers check one per action."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    ORGANIZATIONS_READ = "organizations:read"
+    ORGANIZATIONS_WRITE = "organizations:write"
+    # Creating and deleting organizations is an operator's act, never a tenant's.
+    ORGANIZATIONS_MANAGE = "organizations:manage"
+    MEMBERS_READ = "members:read"
+    MEMBERS_WRITE = "members:write"
+    ROLES_READ = "roles:read"
+    ROLES_WRITE = "roles:write"
+    API_KEYS_WRITE = "api_keys:write"
+    EVENTS_READ = "events:read"
+
+
+# What an organization may hold: everything except managing organizations themselves.
+ORGANIZATION_PERMISSIONS: frozenset[str] = frozenset(
+    p.value for p in Permission if p is not Permission.ORGANIZATIONS_MANAGE
+)
+ALL_PERMISSIONS: frozenset[str] = frozenset(p.value for p in Permission)
+
+ADMIN_ROLE_PERMISSIONS: tuple[str, ...] = tuple(sorted(ORGANIZATION_PERMISSIONS))
+MEMBER_ROLE_PERMISSIONS: tuple[str, ...] = (
+    Permission.ORGANIZATIONS_READ.value,
+    Permission.MEMBERS_READ.value,
+    Permission.ROLES_READ.value,
+)

@@ -1,0 +1,59 @@
+"""Who is calling: one Principal per request, checked by every resolver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gatehouse.auth.permissions import ALL_PERMISSIONS
+
+
+class PrincipalKind(StrEnum):
+    ANONYMOUS = "ANONYMOUS"
+    OPERATOR = "OPERATOR"  # environment API key: the whole deployment
+    ORGANIZATION_KEY = "ORGANIZATION_KEY"  # organization API key with scopes
+    SESSION = "SESSION"  # a dashboard user's session, by role
+    PORTAL = "PORTAL"  # Admin Portal session from a setup link
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: PrincipalKind
+    organization_id: str | None = None  # None: every organization (operators only)
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    api_key_id: str | None = None
+    member_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind is not PrincipalKind.ANONYMOUS
+
+    @property
+    def is_operator(self) -> bool:
+        return self.kind is PrincipalKind.OPERATOR
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def can_access_organization(self, organization_id: str) -> bool:
+        return self.organization_id is None or self.organization_id == organization_id
+
+    @property
+    def actor(self) -> dict[str, str | None]:
+        """Who did it, for event payloads (IDs only, never a secret)."""
+        return {
+            "kind": self.kind.value,
+            "api_key_id": self.api_key_id,
+            "member_id": self.member_id,
+        }
+
+
+ANONYMOUS = Principal(kind=PrincipalKind.ANONYMOUS)
+
+
+def operator_principal(api_key_id: str | None = None) -> Principal:
+    return Principal(
+        kind=PrincipalKind.OPERATOR, permissions=ALL_PERMISSIONS, api_key_id=api_key_id
+    )

@@ -1,0 +1,23 @@
+"""Tortoise ORM models, one module per aggregate. Tortoise discovers them through this module."""
+
+from gatehouse.models.api_key import ApiKey
+from gatehouse.models.domain import Domain, DomainState, DomainStrategy
+from gatehouse.models.event import Event
+from gatehouse.models.organization import Organization, Role
+from gatehouse.models.session import Session
+from gatehouse.models.user import Member, MemberSource, MemberStatus, User
+
+__all__ = [
+    "ApiKey",
+    "Domain",
+    "DomainState",
+    "DomainStrategy",
+    "Event",
+    "Member",
+    "MemberSource",
+    "MemberStatus",
+    "Organization",
+    "Role",
+    "Session",
+    "User",
+]

@@ -1,0 +1,21 @@
+"""The transactional outbox: one row per event, written with the change it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields, models
+
+from gatehouse.models.base import prefixed_pk
+
+
+class Event(models.Model):
+    id = prefixed_pk("evt")
+    type = fields.CharField(max_length=64, db_index=True)
+    # A plain string, not a foreign key: events outlive the organization they describe.
+    organization_id = fields.CharField(max_length=40, null=True, db_index=True)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    occurred_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "events"

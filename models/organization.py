@@ -1,0 +1,51 @@
+"""Organizations (the customer tenants) and their roles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+
+from gatehouse.models.base import TimestampedModel, prefixed_pk
+
+if TYPE_CHECKING:
+    from gatehouse.models.user import Member
+
+
+class Organization(TimestampedModel):
+    id = prefixed_pk("org")
+    name = fields.CharField(max_length=200)
+    # Lowercased copy of the name: case-insensitive search without LOWER() on every row.
+    name_search = fields.CharField(max_length=200, db_index=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True)
+    metadata: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+
+    # Policy: how people get in. Kept on the organization row (one policy per organization).
+    jit_provisioning = fields.BooleanField(default=False)
+    join_by_verified_domain = fields.BooleanField(default=False)
+    restrict_invitations_to_verified_domains = fields.BooleanField(default=False)
+    require_sso = fields.BooleanField(default=False)
+    default_role_slug = fields.CharField(max_length=64, default="member")
+
+    members: fields.ReverseRelation[Member]
+    roles: fields.ReverseRelation[Role]
+
+    class Meta:
+        table = "organizations"
+
+
+class Role(TimestampedModel):
+    id = prefixed_pk("role")
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="roles", on_delete=fields.CASCADE
+    )
+    organization_id: str
+    slug = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=100)
+    permissions: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    # `admin` and `member` come with every organization and cannot be deleted.
+    system = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "roles"
+        unique_together = (("organization", "slug"),)

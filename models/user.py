@@ -1,0 +1,59 @@
+"""Users (one global identity per email) and their memberships in organizations."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from gatehouse.models.base import TimestampedModel, prefixed_pk
+from gatehouse.models.organization import Organization, Role
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    PENDING = "PENDING"
+
+
+class MemberSource(StrEnum):
+    MANUAL = "MANUAL"
+    INVITATION = "INVITATION"
+    JIT = "JIT"
+    DOMAIN = "DOMAIN"
+    DIRECTORY = "DIRECTORY"
+
+
+class User(TimestampedModel):
+    id = prefixed_pk("user")
+    email = fields.CharField(max_length=320, unique=True)  # normalized: trimmed, lowercased
+    email_verified = fields.BooleanField(default=False)
+    first_name = fields.CharField(max_length=100, null=True)
+    last_name = fields.CharField(max_length=100, null=True)
+
+    memberships: fields.ReverseRelation[Member]
+
+    class Meta:
+        table = "users"
+
+
+class Member(TimestampedModel):
+    id = prefixed_pk("om")
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="members", on_delete=fields.CASCADE
+    )
+    organization_id: str
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    user_id: str
+    role: fields.ForeignKeyRelation[Role] = fields.ForeignKeyField(
+        "models.Role", related_name="members", on_delete=fields.RESTRICT
+    )
+    role_id: str
+    status = fields.CharEnumField(MemberStatus, default=MemberStatus.ACTIVE, max_length=16)
+    source = fields.CharEnumField(MemberSource, default=MemberSource.MANUAL, max_length=16)
+
+    class Meta:
+        table = "members"
+        unique_together = (("organization", "user"),)

@@ -1,0 +1,92 @@
+"""Domain errors. Resolvers raise them; `schema/` turns them into GraphQL, SCIM or HTTP shapes.
+
+Two families: *user errors* are expected outcomes of bad input (they become `userErrors` in
+payloads); *access errors* mean the caller may not be here at all (they become top-level
+GraphQL errors with an `extensions.code`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_ID = "INVALID_ID"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_SLUG = "INVALID_SLUG"
+    INVALID_METADATA = "INVALID_METADATA"
+    INVALID_PERMISSION = "INVALID_PERMISSION"
+    INVALID_SCOPE = "INVALID_SCOPE"
+    EXTERNAL_ID_TAKEN = "EXTERNAL_ID_TAKEN"
+    ROLE_NOT_FOUND = "ROLE_NOT_FOUND"
+    ROLE_SLUG_TAKEN = "ROLE_SLUG_TAKEN"
+    ROLE_IN_USE = "ROLE_IN_USE"
+    SYSTEM_ROLE = "SYSTEM_ROLE"
+    MEMBER_EXISTS = "MEMBER_EXISTS"
+    LAST_ADMIN = "LAST_ADMIN"
+    ALREADY_ACTIVE = "ALREADY_ACTIVE"
+    ALREADY_INACTIVE = "ALREADY_INACTIVE"
+    ALREADY_REVOKED = "ALREADY_REVOKED"
+    OPERATOR_ONLY = "OPERATOR_ONLY"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    code: ErrorCode
+    message: str
+    field: tuple[str, ...] | None = None
+
+
+class DomainError(Exception):
+    """An expected failure: one or more field errors, nothing changed."""
+
+    def __init__(self, *errors: FieldError) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+    @classmethod
+    def of(cls, code: ErrorCode, message: str, *field: str) -> DomainError:
+        return cls(FieldError(code, message, field or None))
+
+
+def not_found(what: str, *field: str) -> DomainError:
+    return DomainError.of(ErrorCode.NOT_FOUND, f"{what} not found.", *field)
+
+
+class AccessError(Exception):
+    code = "FORBIDDEN"
+
+
+class AuthenticationRequired(AccessError):
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str = "Authentication required.") -> None:
+        super().__init__(message)
+
+
+class PermissionDenied(AccessError):
+    code = "FORBIDDEN"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(f"Missing permission: {permission}.")
+        self.permission = permission
+
+
+class Validator:
+    """Collects every field error of an input, so the caller sees them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, code: ErrorCode, message: str, *field: str) -> None:
+        self.errors.append(FieldError(code, message, field or None))
+
+    def check(self) -> None:
+        if self.errors:
+            raise DomainError(*self.errors)

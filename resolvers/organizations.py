@@ -1,0 +1,199 @@
+"""Organizations: the customer tenants, their lifecycle and policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from gatehouse.auth.permissions import (
+    ADMIN_ROLE_PERMISSIONS,
+    MEMBER_ROLE_PERMISSIONS,
+    Permission,
+)
+from gatehouse.auth.principal import Principal
+from gatehouse.events import record_event
+from gatehouse.models import Organization, Role
+from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
+from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.validation import check_id, clean_metadata, clean_name
+
+UNSET: Any = object()  # "not given" in update inputs, distinct from an explicit null
+
+
+def organization_data(org: Organization) -> dict[str, Any]:
+    return {"id": org.id, "name": org.name, "external_id": org.external_id}
+
+
+async def get_organization(principal: Principal, organization_id: str) -> Organization | None:
+    require(principal, Permission.ORGANIZATIONS_READ)
+    if not visible_organization(principal, organization_id):
+        return None
+    return await Organization.get_or_none(id=organization_id)
+
+
+async def list_organizations(
+    principal: Principal, first: int | None, after: str | None, search: str | None
+) -> Page[Organization]:
+    require(principal, Permission.ORGANIZATIONS_READ)
+    query = Organization.all()
+    if principal.organization_id is not None:
+        query = query.filter(id=principal.organization_id)
+    if search and search.strip():
+        query = query.filter(name_search__contains=search.strip().lower())
+    return await paginate(query, first, after)
+
+
+async def organization_for_change(principal: Principal, organization_id: str) -> Organization:
+    """The organization a mutation targets, locked; another tenant's reads as not found."""
+    check_id(organization_id, "org", "organization", "organizationId")
+    if not visible_organization(principal, organization_id):
+        raise not_found("Organization", "organizationId")
+    org = await Organization.filter(id=organization_id).select_for_update().first()
+    if org is None:
+        raise not_found("Organization", "organizationId")
+    return org
+
+
+async def _check_external_id(
+    v: Validator, external_id: str | None, exclude_id: str | None = None
+) -> str | None:
+    if external_id is None:
+        return None
+    external_id = external_id.strip()
+    if not external_id:
+        return None
+    if len(external_id) > 200:
+        v.add(ErrorCode.TOO_LONG, "External ID must be at most 200 characters.", "externalId")
+        return external_id
+    clash = Organization.filter(external_id=external_id)
+    if exclude_id:
+        clash = clash.exclude(id=exclude_id)
+    if await clash.exists():
+        v.add(
+            ErrorCode.EXTERNAL_ID_TAKEN, "Another organization has this external ID.", "externalId"
+        )
+    return external_id
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrganization:
+    name: str
+    external_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+async def create_organization(principal: Principal, data: NewOrganization) -> Organization:
+    require(principal, Permission.ORGANIZATIONS_MANAGE)
+    v = Validator()
+    name = clean_name(v, data.name, "name")
+    metadata = clean_metadata(v, data.metadata, "metadata")
+    async with in_transaction():
+        external_id = await _check_external_id(v, data.external_id)
+        v.check()
+        org = await Organization.create(
+            name=name, name_search=name.lower(), external_id=external_id, metadata=metadata
+        )
+        await Role.create(
+            organization=org,
+            slug="admin",
+            name="Admin",
+            permissions=list(ADMIN_ROLE_PERMISSIONS),
+            system=True,
+        )
+        await Role.create(
+            organization=org,
+            slug="member",
+            name="Member",
+            permissions=list(MEMBER_ROLE_PERMISSIONS),
+            system=True,
+        )
+        await record_event("organization.created", org.id, organization_data(org))
+    return org
+
+
+async def update_organization(
+    principal: Principal,
+    organization_id: str,
+    *,
+    name: Any = UNSET,
+    external_id: Any = UNSET,
+    metadata: Any = UNSET,
+) -> Organization:
+    require(principal, Permission.ORGANIZATIONS_WRITE)
+    v = Validator()
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        if name is not UNSET:
+            org.name = clean_name(v, name, "name")
+            org.name_search = org.name.lower()
+        if external_id is not UNSET:
+            org.external_id = await _check_external_id(v, external_id, exclude_id=org.id)
+        if metadata is not UNSET:
+            org.metadata = clean_metadata(v, metadata, "metadata")
+        v.check()
+        await org.save()
+        await record_event("organization.updated", org.id, organization_data(org))
+    return org
+
+
+async def delete_organization(principal: Principal, organization_id: str) -> str:
+    require(principal, Permission.ORGANIZATIONS_MANAGE)
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        data = organization_data(org)
+        # Members first: their role foreign key restricts deleting roles by cascade.
+        await org.members.all().delete()
+        await org.delete()
+        await record_event("organization.deleted", organization_id, data)
+    return organization_id
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    jit_provisioning: bool | None = None
+    join_by_verified_domain: bool | None = None
+    restrict_invitations_to_verified_domains: bool | None = None
+    require_sso: bool | None = None
+    default_role_slug: str | None = None
+
+
+async def update_organization_policy(
+    principal: Principal, organization_id: str, change: PolicyChange
+) -> Organization:
+    require(principal, Permission.ORGANIZATIONS_WRITE)
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        for attr in (
+            "jit_provisioning",
+            "join_by_verified_domain",
+            "restrict_invitations_to_verified_domains",
+            "require_sso",
+        ):
+            value = getattr(change, attr)
+            if value is not None:
+                setattr(org, attr, value)
+        if change.default_role_slug is not None:
+            slug = change.default_role_slug.strip().lower()
+            if not await Role.filter(organization_id=org.id, slug=slug).exists():
+                raise DomainError.of(
+                    ErrorCode.ROLE_NOT_FOUND, "No role with this slug.", "defaultRoleSlug"
+                )
+            org.default_role_slug = slug
+        await org.save()
+        await record_event(
+            "organization.updated", org.id, {**organization_data(org), "policy": policy_data(org)}
+        )
+    return org
+
+
+def policy_data(org: Organization) -> dict[str, Any]:
+    return {
+        "jit_provisioning": org.jit_provisioning,
+        "join_by_verified_domain": org.join_by_verified_domain,
+        "restrict_invitations_to_verified_domains": org.restrict_invitations_to_verified_domains,
+        "require_sso": org.require_sso,
+        "default_role": org.default_role_slug,
+    }

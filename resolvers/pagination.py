@@ -1,0 +1,68 @@
+"""Cursor pagination over prefixed ULID primary keys (they sort by creation time)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from gatehouse.resolvers.errors import DomainError, ErrorCode
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[M]):
+    items: list[M]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count_query: QuerySet[M]
+
+    async def total_count(self) -> int:
+        return await self.total_count_query.count()
+
+
+def encode_cursor(item_id: str) -> str:
+    return base64.urlsafe_b64encode(item_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise DomainError.of(ErrorCode.INVALID_CURSOR, "Invalid cursor.", "after") from None
+    if not value or len(value) > 64:
+        raise DomainError.of(ErrorCode.INVALID_CURSOR, "Invalid cursor.", "after")
+    return value
+
+
+def check_page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if first < 0 or first > MAX_PAGE_SIZE:
+        raise DomainError.of(
+            ErrorCode.PAGE_SIZE_EXCEEDED, f"`first` must be between 0 and {MAX_PAGE_SIZE}.", "first"
+        )
+    return first
+
+
+async def paginate(query: QuerySet[M], first: int | None, after: str | None) -> Page[M]:
+    size = check_page_size(first)
+    window = query
+    if after:
+        window = window.filter(id__gt=decode_cursor(after))
+    rows = await window.order_by("id").limit(size + 1)
+    return Page(
+        items=list(rows[:size]),
+        has_next_page=len(rows) > size,
+        has_previous_page=after is not None,
+        total_count_query=query,
+    )

@@ -1,0 +1,62 @@
+"""Operation limits and error masking, applied to every operation before execution."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from gatehouse.settings import Settings
+
+log = logging.getLogger("gatehouse.graphql")
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    # Errors we raised on purpose are GraphQLErrors; validation errors have no original.
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Replaces unexpected errors by a message with the request id; logs the real one."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = getattr(self.execution_context.context, "request_id", "-")
+        log.error(
+            "unexpected error in %s (request %s)",
+            ".".join(str(p) for p in error.path or []) or "operation",
+            request_id,
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            message=f"Internal error. Reference: {request_id}",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL", "requestId": request_id},
+        )
+
+
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories, so every operation gets fresh extension instances."""
+    rules: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        MaskUnexpectedErrors,
+    ]
+    if not settings.introspection_enabled:
+        rules.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return rules

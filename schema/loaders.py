@@ -1,0 +1,60 @@
+"""Per-request dataloaders: each relation field batches into one `id__in` query.
+
+Created fresh in `get_context` for every request (never module-level), so nothing is cached
+across callers with different permissions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from gatehouse.models import Member, Organization, Role, User
+
+M = TypeVar("M", bound=Model)
+
+
+def _by_id(model: type[M]) -> Callable[[Sequence[str]], Awaitable[list[M | None]]]:
+    async def load(ids: Sequence[str]) -> list[M | None]:
+        rows = {row.pk: row for row in await model.filter(id__in=list(ids))}
+        return [rows.get(i) for i in ids]
+
+    return load
+
+
+def _grouped(
+    model: type[M], key: str, order: str = "id"
+) -> Callable[[Sequence[str]], Awaitable[list[list[M]]]]:
+    async def load(keys: Sequence[str]) -> list[list[M]]:
+        groups: dict[str, list[M]] = defaultdict(list)
+        for row in await model.filter(**{f"{key}__in": list(keys)}).order_by(order):
+            groups[getattr(row, key)].append(row)
+        return [groups.get(k, []) for k in keys]
+
+    return load
+
+
+class Loaders:
+    def __init__(self) -> None:
+        self.organization = DataLoader(_by_id(Organization))
+        self.user = DataLoader(_by_id(User))
+        self.role = DataLoader(_by_id(Role))
+        self.member = DataLoader(_by_id(Member))
+        self.roles_by_organization = DataLoader(_grouped(Role, "organization_id"))
+        self.memberships_by_user = DataLoader(_grouped(Member, "user_id"))
+
+    def prime(self, rows: Iterable[Model]) -> None:
+        """Seed the by-id loaders with rows a resolver already holds."""
+        for row in rows:
+            loader = {
+                Organization: self.organization,
+                User: self.user,
+                Role: self.role,
+                Member: self.member,
+            }.get(type(row))
+            if loader is not None:
+                loader.prime(row.pk, row)

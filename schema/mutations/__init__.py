@@ -1,0 +1,1 @@
+"""Mutation roots, one module per area, merged into `Mutation` by `gatehouse.schema`."""

@@ -1,0 +1,116 @@
+"""Membership mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gatehouse.models import MemberStatus as Status
+from gatehouse.resolvers import members
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import mutate
+from gatehouse.schema.types.common import UserError
+from gatehouse.schema.types.member import Member
+
+
+@strawberry.input(description="Add a person to an organization directly (source MANUAL).")
+class CreateMemberInput:
+    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    email: str = strawberry.field(description="Their email; the user is created if new.")
+    role_slug: str | None = strawberry.field(
+        default=None, description="Role slug; the policy's default role when omitted."
+    )
+    first_name: str | None = strawberry.field(default=None, description="Given name.")
+    last_name: str | None = strawberry.field(default=None, description="Family name.")
+
+
+@strawberry.input(description="A member's new role.")
+class UpdateMemberRoleInput:
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    role_slug: str = strawberry.field(description="Slug of a role in their organization.")
+
+
+@strawberry.input(description="The member to act on.")
+class MemberInput:
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+
+
+@strawberry.type(description="Result of a membership mutation.")
+class MemberPayload:
+    member: Member | None = strawberry.field(description="The member after the change.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `removeMember`.")
+class RemoveMemberPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(description="ID of the removed member.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+def _payload(model: object, errors: list[UserError]) -> MemberPayload:
+    member = Member.from_model(model) if model is not None else None  # type: ignore[arg-type]
+    return MemberPayload(member=member, user_errors=errors)
+
+
+@strawberry.type
+class MemberMutations:
+    @strawberry.mutation(description="Add a member. Requires `members:write`.")
+    async def create_member(self, info: Info, input: CreateMemberInput) -> MemberPayload:
+        return _payload(
+            *await mutate(
+                members.create_member(
+                    info.context.principal,
+                    str(input.organization_id),
+                    input.email,
+                    input.role_slug,
+                    input.first_name,
+                    input.last_name,
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Change a member's role; the last active admin keeps "
+        "theirs. Requires `members:write`."
+    )
+    async def update_member_role(self, info: Info, input: UpdateMemberRoleInput) -> MemberPayload:
+        return _payload(
+            *await mutate(
+                members.update_member_role(
+                    info.context.principal, str(input.member_id), input.role_slug
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Deactivate a member and revoke their sessions. Requires `members:write`."
+    )
+    async def deactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
+        return _payload(
+            *await mutate(
+                members.set_member_status(
+                    info.context.principal, str(input.member_id), Status.INACTIVE
+                )
+            )
+        )
+
+    @strawberry.mutation(description="Reactivate a member. Requires `members:write`.")
+    async def reactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
+        return _payload(
+            *await mutate(
+                members.set_member_status(
+                    info.context.principal, str(input.member_id), Status.ACTIVE
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Remove a member from the organization (the user stays). "
+        "Requires `members:write`."
+    )
+    async def remove_member(self, info: Info, input: MemberInput) -> RemoveMemberPayload:
+        deleted, errors = await mutate(
+            members.remove_member(info.context.principal, str(input.member_id))
+        )
+        return RemoveMemberPayload(
+            deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=errors
+        )

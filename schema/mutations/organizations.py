@@ -1,0 +1,144 @@
+"""Organization lifecycle and policy mutations."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gatehouse.resolvers import organizations as orgs
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import mutate
+from gatehouse.schema.mutations.maybe import given
+from gatehouse.schema.types.common import UserError
+from gatehouse.schema.types.organization import Organization
+
+
+@strawberry.input(description="A new organization.")
+class CreateOrganizationInput:
+    name: str = strawberry.field(description="Display name, 1-200 characters.")
+    external_id: str | None = strawberry.field(
+        default=None, description="Your identifier for this customer, unique."
+    )
+    metadata: JSON | None = strawberry.field(default=None, description="A JSON object.")
+
+
+@strawberry.input(description="Changes to an organization; omitted fields stay as they are.")
+class UpdateOrganizationInput:
+    id: strawberry.ID = strawberry.field(description="The organization.")
+    name: strawberry.Maybe[str] = strawberry.field(description="New display name.")
+    external_id: strawberry.Maybe[str | None] = strawberry.field(
+        description="New external ID; null clears it."
+    )
+    metadata: strawberry.Maybe[JSON | None] = strawberry.field(
+        description="Replaces the metadata object; null clears it."
+    )
+
+
+@strawberry.input(description="The organization to delete.")
+class DeleteOrganizationInput:
+    id: strawberry.ID = strawberry.field(description="The organization.")
+
+
+@strawberry.input(description="Policy changes; omitted fields stay as they are.")
+class UpdateOrganizationPolicyInput:
+    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    jit_provisioning: bool | None = strawberry.field(default=None, description="JIT on/off.")
+    join_by_verified_domain: bool | None = strawberry.field(
+        default=None, description="Admit verified-domain emails without invitation."
+    )
+    restrict_invitations_to_verified_domains: bool | None = strawberry.field(
+        default=None, description="Invite only verified-domain emails."
+    )
+    require_sso: bool | None = strawberry.field(default=None, description="SSO required.")
+    default_role_slug: str | None = strawberry.field(
+        default=None, description="Slug of an existing role."
+    )
+
+
+@strawberry.type(description="Result of `createOrganization`.")
+class CreateOrganizationPayload:
+    organization: Organization | None = strawberry.field(description="The new organization.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `updateOrganization` and `updateOrganizationPolicy`.")
+class UpdateOrganizationPayload:
+    organization: Organization | None = strawberry.field(description="The organization.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `deleteOrganization`.")
+class DeleteOrganizationPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(description="ID of the deleted one.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+def _org(model: object) -> Organization | None:
+    return Organization.from_model(model) if model is not None else None  # type: ignore[arg-type]
+
+
+@strawberry.type
+class OrganizationMutations:
+    @strawberry.mutation(
+        description="Create an organization with the built-in `admin` and `member` roles. "
+        "Requires `organizations:manage` (operator keys)."
+    )
+    async def create_organization(
+        self, info: Info, input: CreateOrganizationInput
+    ) -> CreateOrganizationPayload:
+        org, errors = await mutate(
+            orgs.create_organization(
+                info.context.principal,
+                orgs.NewOrganization(input.name, input.external_id, input.metadata),
+            )
+        )
+        return CreateOrganizationPayload(organization=_org(org), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Rename or re-tag an organization. Requires `organizations:write`."
+    )
+    async def update_organization(
+        self, info: Info, input: UpdateOrganizationInput
+    ) -> UpdateOrganizationPayload:
+        org, errors = await mutate(
+            orgs.update_organization(
+                info.context.principal,
+                str(input.id),
+                name=given(input.name),
+                external_id=given(input.external_id),
+                metadata=given(input.metadata),
+            )
+        )
+        return UpdateOrganizationPayload(organization=_org(org), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Delete an organization and its memberships, roles and "
+        "keys. Requires `organizations:manage` (operator keys)."
+    )
+    async def delete_organization(
+        self, info: Info, input: DeleteOrganizationInput
+    ) -> DeleteOrganizationPayload:
+        deleted, errors = await mutate(
+            orgs.delete_organization(info.context.principal, str(input.id))
+        )
+        return DeleteOrganizationPayload(
+            deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=errors
+        )
+
+    @strawberry.mutation(description="Change how people get in. Requires `organizations:write`.")
+    async def update_organization_policy(
+        self, info: Info, input: UpdateOrganizationPolicyInput
+    ) -> UpdateOrganizationPayload:
+        change = orgs.PolicyChange(
+            jit_provisioning=input.jit_provisioning,
+            join_by_verified_domain=input.join_by_verified_domain,
+            restrict_invitations_to_verified_domains=input.restrict_invitations_to_verified_domains,
+            require_sso=input.require_sso,
+            default_role_slug=input.default_role_slug,
+        )
+        org, errors = await mutate(
+            orgs.update_organization_policy(
+                info.context.principal, str(input.organization_id), change
+            )
+        )
+        return UpdateOrganizationPayload(organization=_org(org), user_errors=errors)

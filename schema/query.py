@@ -1,0 +1,122 @@
+"""The Query root."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import strawberry
+
+from gatehouse.auth.principal import Principal
+from gatehouse.models.ids import prefix_of
+from gatehouse.resolvers import api_keys, events, members, organizations, roles
+from gatehouse.resolvers.errors import AuthenticationRequired
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import access_error, query
+from gatehouse.schema.types.api_key import ApiKey
+from gatehouse.schema.types.common import After, First, Node
+from gatehouse.schema.types.event import EventPage
+from gatehouse.schema.types.member import Member, Role, User
+from gatehouse.schema.types.organization import Organization, OrganizationPage
+from gatehouse.schema.types.viewer import Viewer
+
+# How `node(id:)` finds each prefix: the resolver that checks access, and the type to return.
+NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]] = {
+    "org": (organizations.get_organization, Organization),
+    "om": (members.get_member, Member),
+    "user": (members.get_user, User),
+    "role": (roles.get_role, Role),
+    "key": (api_keys.get_api_key, ApiKey),
+}
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The caller: credential kind, scope and permissions. "
+        "Requires any valid credential."
+    )
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.principal
+        if not principal.is_authenticated:
+            raise access_error(AuthenticationRequired())
+        return Viewer(
+            kind=principal.kind,
+            permissions=sorted(principal.permissions),
+            organization_id=strawberry.ID(principal.organization_id)
+            if principal.organization_id
+            else None,
+        )
+
+    @strawberry.field(
+        description="Any object by its prefixed ID; null when it does not exist "
+        "or is outside the caller's scope. Requires the object's read permission."
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A prefixed ID.")],
+    ) -> Node | None:
+        entry = NODE_RESOLVERS.get(prefix_of(str(id)) or "")
+        if entry is None:
+            return None
+        get, type_ = entry
+        model = await query(get(info.context.principal, str(id)))
+        return type_.from_model(model) if model is not None else None
+
+    @strawberry.field(
+        description="One organization; null when unknown or outside the caller's "
+        "scope. Requires `organizations:read`."
+    )
+    async def organization(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="An `org_…` ID.")],
+    ) -> Organization | None:
+        org = await query(organizations.get_organization(info.context.principal, str(id)))
+        return Organization.from_model(org) if org else None
+
+    @strawberry.field(
+        description="Organizations the caller may see, oldest first. Requires `organizations:read`."
+    )
+    async def organizations(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Case-insensitive substring of the name.")
+        ] = None,
+    ) -> OrganizationPage:
+        page = await query(
+            organizations.list_organizations(info.context.principal, first, after, search)
+        )
+        return OrganizationPage.from_page(page)
+
+    @strawberry.field(
+        description="The event outbox, oldest first. Scoped callers see only "
+        "their organization's events. Requires `events:read`."
+    )
+    async def events(
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this organization's events."),
+        ] = None,
+        types: Annotated[
+            list[str] | None, strawberry.argument(description="Only these event types.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> EventPage:
+        page = await query(
+            events.list_events(
+                info.context.principal,
+                str(organization_id) if organization_id else None,
+                types,
+                first,
+                after,
+            )
+        )
+        return EventPage.from_page(page)

@@ -1,0 +1,145 @@
+"""Users, members and roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from gatehouse import models
+from gatehouse.models import MemberSource as MemberSourceModel
+from gatehouse.models import MemberStatus as MemberStatusModel
+from gatehouse.resolvers.pagination import Page
+from gatehouse.schema.context import Info
+from gatehouse.schema.types.common import Node, PageInfo
+from gatehouse.schema.types.pagination import page_parts
+
+if TYPE_CHECKING:
+    from gatehouse.schema.types.organization import Organization
+
+MemberStatus = strawberry.enum(
+    MemberStatusModel,
+    name="MemberStatus",
+    description="ACTIVE members may sign in; INACTIVE were deactivated (by an admin or the "
+    "directory); PENDING await a step such as accepting an invitation.",
+)
+MemberSource = strawberry.enum(
+    MemberSourceModel, name="MemberSource", description="How the membership came to be."
+)
+
+OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
+
+
+@strawberry.type(description="A named set of permissions within one organization.")
+class Role(Node):
+    slug: str = strawberry.field(description="Stable identifier, unique in the organization.")
+    name: str = strawberry.field(description="Display name.")
+    permissions: list[str] = strawberry.field(description="Permission strings it grants.")
+    built_in: bool = strawberry.field(
+        description="`admin` and `member` come with every organization and cannot be deleted."
+    )
+
+    @classmethod
+    def from_model(cls, role: models.Role) -> Role:
+        return cls(
+            id=strawberry.ID(role.id),
+            slug=role.slug,
+            name=role.name,
+            permissions=list(role.permissions),
+            built_in=role.system,
+        )
+
+
+@strawberry.type(description="A person, identified by one email across the deployment.")
+class User(Node):
+    email: str = strawberry.field(description="Normalized (lowercased) email address.")
+    email_verified: bool = strawberry.field(description="Whether the email was proven.")
+    first_name: str | None = strawberry.field(description="Given name.")
+    last_name: str | None = strawberry.field(description="Family name.")
+    created_at: datetime = strawberry.field(description="When the user was created (UTC).")
+
+    @classmethod
+    def from_model(cls, user: models.User) -> User:
+        return cls(
+            id=strawberry.ID(user.id),
+            email=user.email,
+            email_verified=user.email_verified,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            created_at=user.created_at,
+        )
+
+    @strawberry.field(
+        description="The user's memberships the caller may see (its own organization only, "
+        "for scoped callers). Requires `members:read`."
+    )
+    async def memberships(self, info: Info) -> list[Member]:
+        principal = info.context.principal
+        rows = await info.context.loaders.memberships_by_user.load(str(self.id))
+        return [
+            Member.from_model(m)
+            for m in rows
+            if principal.can_access_organization(m.organization_id)
+        ]
+
+
+@strawberry.type(description="A user's membership in an organization, with a role and status.")
+class Member(Node):
+    status: MemberStatus = strawberry.field(description="Whether the member may sign in.")  # type: ignore[valid-type]
+    source: MemberSource = strawberry.field(description="How the membership was created.")  # type: ignore[valid-type]
+    created_at: datetime = strawberry.field(description="When the membership was created (UTC).")
+    updated_at: datetime = strawberry.field(description="Last change (UTC).")
+    _model: strawberry.Private[models.Member]
+
+    @classmethod
+    def from_model(cls, member: models.Member) -> Member:
+        return cls(
+            id=strawberry.ID(member.id),
+            status=member.status,
+            source=member.source,
+            created_at=member.created_at,
+            updated_at=member.updated_at,
+            _model=member,
+        )
+
+    @strawberry.field(description="The person.")
+    async def user(self, info: Info) -> User:
+        user = await info.context.loaders.user.load(self._model.user_id)
+        return User.from_model(user)
+
+    @strawberry.field(description="Their role in the organization.")
+    async def role(self, info: Info) -> Role:
+        role = await info.context.loaders.role.load(self._model.role_id)
+        return Role.from_model(role)
+
+    @strawberry.field(description="The organization.")
+    async def organization(self, info: Info) -> OrganizationRef:
+        from gatehouse.schema.types.organization import Organization
+
+        org = await info.context.loaders.organization.load(self._model.organization_id)
+        return Organization.from_model(org)
+
+
+@strawberry.type(description="An edge in a member list.")
+class MemberEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: Member = strawberry.field(description="The member.")
+
+
+@strawberry.type(description="A page of members.")
+class MemberPage:
+    edges: list[MemberEdge] = strawberry.field(description="Members on this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    _page: strawberry.Private[Page[Any]]
+
+    @classmethod
+    def from_page(cls, page: Page[Any]) -> MemberPage:
+        edges, info = page_parts(page, Member.from_model)
+        return cls(
+            edges=[MemberEdge(cursor=c, node=n) for c, n in edges], page_info=info, _page=page
+        )
+
+    @strawberry.field(description="Members matching the filters, across all pages.")
+    async def total_count(self) -> int:
+        return await self._page.total_count()

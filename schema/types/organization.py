@@ -1,0 +1,128 @@
+"""Organizations and their policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gatehouse import models
+from gatehouse.auth.permissions import Permission
+from gatehouse.resolvers import members as member_resolvers
+from gatehouse.resolvers.pagination import Page
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import ensure, query
+from gatehouse.schema.types.common import After, First, Node, PageInfo
+from gatehouse.schema.types.member import MemberPage, MemberStatus, Role
+from gatehouse.schema.types.pagination import page_parts
+
+
+@strawberry.type(description="How people get into the organization.")
+class OrganizationPolicy:
+    jit_provisioning: bool = strawberry.field(
+        description="Create a member on first SSO sign-in (Just-in-Time provisioning)."
+    )
+    join_by_verified_domain: bool = strawberry.field(
+        description="People with an email at a verified domain may join without an invitation."
+    )
+    restrict_invitations_to_verified_domains: bool = strawberry.field(
+        description="Invitations only to emails at the organization's verified domains."
+    )
+    require_sso: bool = strawberry.field(description="Members must sign in through SSO.")
+    _organization: strawberry.Private[models.Organization]
+
+    @strawberry.field(description="Role given to members who join without a chosen role.")
+    async def default_role(self, info: Info) -> Role | None:
+        roles = await info.context.loaders.roles_by_organization.load(self._organization.id)
+        slug = self._organization.default_role_slug
+        return next((Role.from_model(r) for r in roles if r.slug == slug), None)
+
+
+@strawberry.type(description="A customer organization (tenant). Requires `organizations:read`.")
+class Organization(Node):
+    name: str = strawberry.field(description="Display name.")
+    external_id: str | None = strawberry.field(
+        description="The operator's own identifier for this customer, unique."
+    )
+    metadata: JSON = strawberry.field(description="Free-form JSON object set by the operator.")
+    created_at: datetime = strawberry.field(description="Creation time (UTC).")
+    updated_at: datetime = strawberry.field(description="Last change (UTC).")
+    _model: strawberry.Private[models.Organization]
+
+    @classmethod
+    def from_model(cls, org: models.Organization) -> Organization:
+        return cls(
+            id=strawberry.ID(org.id),
+            name=org.name,
+            external_id=org.external_id,
+            metadata=org.metadata,
+            created_at=org.created_at,
+            updated_at=org.updated_at,
+            _model=org,
+        )
+
+    @strawberry.field(description="Sign-in and provisioning policy.")
+    def policy(self) -> OrganizationPolicy:
+        m = self._model
+        return OrganizationPolicy(
+            jit_provisioning=m.jit_provisioning,
+            join_by_verified_domain=m.join_by_verified_domain,
+            restrict_invitations_to_verified_domains=m.restrict_invitations_to_verified_domains,
+            require_sso=m.require_sso,
+            _organization=m,
+        )
+
+    @strawberry.field(description="Roles defined in the organization. Requires `roles:read`.")
+    async def roles(self, info: Info) -> list[Role]:
+        ensure(info.context.principal, Permission.ROLES_READ)
+        rows = await info.context.loaders.roles_by_organization.load(self._model.id)
+        return [Role.from_model(r) for r in rows]
+
+    @strawberry.field(description="Members, oldest first. Requires `members:read`.")
+    async def members(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        status: Annotated[
+            MemberStatus | None, strawberry.argument(description="Only members in this status.")
+        ] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Substring of the email or name.")
+        ] = None,
+    ) -> MemberPage:
+        page = await query(
+            member_resolvers.list_members(
+                info.context.principal, self._model.id, first, after, status, search
+            )
+        )
+        info.context.loaders.prime(page.items)
+        return MemberPage.from_page(page)
+
+
+@strawberry.type(description="An edge in an organization list.")
+class OrganizationEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: Organization = strawberry.field(description="The organization.")
+
+
+@strawberry.type(description="A page of organizations.")
+class OrganizationPage:
+    edges: list[OrganizationEdge] = strawberry.field(description="Organizations on this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    _page: strawberry.Private[Page[Any]]
+
+    @classmethod
+    def from_page(cls, page: Page[Any]) -> OrganizationPage:
+        edges, info = page_parts(page, Organization.from_model)
+        return cls(
+            edges=[OrganizationEdge(cursor=c, node=n) for c, n in edges],
+            page_info=info,
+            _page=page,
+        )
+
+    @strawberry.field(description="Organizations matching the filters, across all pages.")
+    async def total_count(self) -> int:
+        return await self._page.total_count()

@@ -1,0 +1,38 @@
+"""The caller, as the API sees it."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gatehouse.auth.principal import PrincipalKind as PrincipalKindModel
+from gatehouse.schema.context import Info
+from gatehouse.schema.types.member import Member
+from gatehouse.schema.types.organization import Organization
+
+PrincipalKind = strawberry.enum(
+    PrincipalKindModel, name="PrincipalKind", description="What kind of credential was used."
+)
+
+
+@strawberry.type(name="Principal", description="Who is calling and what they may do.")
+class Viewer:
+    kind: PrincipalKind = strawberry.field(description="The credential's kind.")  # type: ignore[valid-type]
+    permissions: list[str] = strawberry.field(description="Permissions held, sorted.")
+    organization_id: strawberry.ID | None = strawberry.field(
+        description="The one organization in scope; null for operators (all organizations)."
+    )
+
+    @strawberry.field(description="The organization in scope, if any.")
+    async def organization(self, info: Info) -> Organization | None:
+        if self.organization_id is None:
+            return None
+        org = await info.context.loaders.organization.load(str(self.organization_id))
+        return Organization.from_model(org) if org else None
+
+    @strawberry.field(description="The signed-in member, for session credentials.")
+    async def member(self, info: Info) -> Member | None:
+        member_id = info.context.principal.member_id
+        if member_id is None:
+            return None
+        member = await info.context.loaders.member.load(member_id)
+        return Member.from_model(member) if member else None

@@ -1,0 +1,1 @@
+"""Process wiring: settings, database, the Starlette app factory and the CLI."""

@@ -1,0 +1,136 @@
+"""`gatehouse serve|migrate|api-keys …`: the operator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from gatehouse.auth.principal import operator_principal
+from gatehouse.models import ApiKey
+from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.errors import DomainError
+from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.settings import get_settings
+
+
+async def _with_db(work: Callable[[], Awaitable[int]]) -> int:
+    settings = get_settings()
+    await migrate(settings.database_url)
+    await init_db(settings.database_url)
+    try:
+        return await work()
+    finally:
+        await close_db()
+
+
+async def _bootstrap_operator_key() -> int:
+    """On the first start of an empty database, mint an operator key and print it once."""
+    if await ApiKey.exists():
+        return 0
+    key, secret = await api_keys.create_api_key(operator_principal(), "bootstrap operator key")
+    print("=" * 72)
+    print("First start: created an operator API key. It is shown only this once:")
+    print(f"  id:     {key.id}")
+    print(f"  secret: {secret}")
+    print("=" * 72, flush=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gatehouse.server.app import create_app
+
+    asyncio.run(_with_db(_bootstrap_operator_key))
+    print(f"GraphQL API: http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    async def done() -> int:
+        print("Migrations applied.")
+        return 0
+
+    return asyncio.run(_with_db(done))
+
+
+def cmd_api_keys_create(args: argparse.Namespace) -> int:
+    async def work() -> int:
+        try:
+            key, secret = await api_keys.create_api_key(
+                operator_principal(), args.name, args.organization, args.scope or None
+            )
+        except DomainError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        scope = key.organization_id or "operator (all organizations)"
+        print(f"Created {key.id} ({scope}). The secret follows; it is shown only once:")
+        print(secret)
+        return 0
+
+    return asyncio.run(_with_db(work))
+
+
+def cmd_api_keys_list(_: argparse.Namespace) -> int:
+    async def work() -> int:
+        for key in await ApiKey.all().order_by("id"):
+            state = "revoked" if key.revoked_at else "active"
+            scope = key.organization_id or "operator"
+            print(f"{key.id}\t{key.display_prefix}…\t{scope}\t{state}\t{key.name}")
+        return 0
+
+    return asyncio.run(_with_db(work))
+
+
+def cmd_api_keys_revoke(args: argparse.Namespace) -> int:
+    async def work() -> int:
+        try:
+            await api_keys.revoke_api_key(operator_principal(), args.id)
+        except DomainError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"Revoked {args.id}.")
+        return 0
+
+    return asyncio.run(_with_db(work))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gatehouse", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("api-keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="create a key; prints the secret on the last line")
+    create.add_argument("--name", required=True)
+    create.add_argument("--organization", help="scope the key to this organization")
+    create.add_argument("--scope", action="append", help="a permission (repeatable)")
+    create.set_defaults(func=cmd_api_keys_create)
+    keys.add_parser("list", help="list keys").set_defaults(func=cmd_api_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=cmd_api_keys_revoke)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The Strawberry ASGI app, with the Principal resolved once per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
+from gatehouse.auth.principal import ANONYMOUS
+from gatehouse.schema import build_schema
+from gatehouse.schema.context import Context
+from gatehouse.settings import Settings
+
+
+class GatehouseGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.ide_enabled else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        )
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        try:
+            principal = await principal_from_authorization(request.headers.get("authorization"))
+        except InvalidCredentials:
+            # An unknown, revoked or expired credential reads as none at all: every field
+            # that needs one answers UNAUTHENTICATED.
+            principal = ANONYMOUS
+        return Context(
+            request=request,
+            principal=principal,
+            settings=self.settings,
+            request_id=request.scope.get("state", {}).get("request_id", "-"),
+        )
+
+    async def get_root_value(self, request: Any) -> None:
+        return None

@@ -1,0 +1,53 @@
+"""Runtime configuration, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite://gatehouse.db", alias="DATABASE_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    base_url: str = Field("http://127.0.0.1:8000", alias="GATEHOUSE_BASE_URL")
+    # Signs sessions and encrypts secrets at rest. A random default keeps `make run` working,
+    # but sessions then die with the process: production must set it.
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32), alias="GATEHOUSE_SECRET_KEY"
+    )
+    environment: Literal["development", "production"] = Field("development", alias="GATEHOUSE_ENV")
+    max_body_bytes: int = Field(1_000_000, alias="GATEHOUSE_MAX_BODY_BYTES")
+    graphql_max_depth: int = Field(12, alias="GATEHOUSE_GRAPHQL_MAX_DEPTH")
+    graphql_max_aliases: int = Field(30, alias="GATEHOUSE_GRAPHQL_MAX_ALIASES")
+    graphql_max_tokens: int = Field(3000, alias="GATEHOUSE_GRAPHQL_MAX_TOKENS")
+    # None means "on in development, off in production".
+    graphql_introspection: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_INTROSPECTION")
+    graphql_ide: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_IDE")
+    session_ttl_seconds: int = Field(8 * 3600, alias="GATEHOUSE_SESSION_TTL_SECONDS")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is None:
+            return not self.is_production
+        return self.graphql_introspection
+
+    @property
+    def ide_enabled(self) -> bool:
+        if self.graphql_ide is None:
+            return not self.is_production
+        return self.graphql_ide
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
