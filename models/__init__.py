@@ -1,6 +1,7 @@
 """Tortoise ORM models, one module per aggregate. Tortoise discovers them through this module."""
 
 from gatehouse.models.api_key import ApiKey
+from gatehouse.models.connection import Connection, ConnectionState, ConnectionType
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.organization import Organization, Role
@@ -9,6 +10,9 @@ from gatehouse.models.user import Member, MemberSource, MemberStatus, User
 
 __all__ = [
     "ApiKey",
+    "Connection",
+    "ConnectionState",
+    "ConnectionType",
     "Domain",
     "DomainState",
     "DomainStrategy",

@@ -22,6 +22,7 @@ PREFIXES: dict[str, str] = {
     "evt": "Event",
     "sess": "Session",
     "dom": "Domain",
+    "conn": "Connection",
 }
 
 
@@ -83,6 +84,10 @@ def new_sess_id() -> str:
 
 def new_dom_id() -> str:
     return new_id("dom")
+
+
+def new_conn_id() -> str:
+    return new_id("conn")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

@@ -1,8 +1,9 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
+from gatehouse.models.connection import ConnectionState, ConnectionType
 from gatehouse.models.domain import DomainState, DomainStrategy
-from gatehouse.models.ids import new_dom_id, new_evt_id, new_key_id, new_om_id, new_org_id, new_role_id, new_sess_id, new_user_id
+from gatehouse.models.ids import new_conn_id, new_dom_id, new_evt_id, new_key_id, new_om_id, new_org_id, new_role_id, new_sess_id, new_user_id
 from gatehouse.models.user import MemberSource, MemberStatus
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
@@ -58,6 +59,33 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'api_keys', 'app': 'models', 'pk_attr': 'id'},
+            bases=['TimestampedModel'],
+        ),
+        ops.CreateModel(
+            name='Connection',
+            fields=[
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('id', fields.CharField(primary_key=True, default=new_conn_id, unique=True, db_index=True, max_length=40)),
+                ('organization', fields.ForeignKeyField('models.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name='connections', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=200)),
+                ('type', fields.CharEnumField(description='SAML: SAML\nOIDC: OIDC', enum_type=ConnectionType, max_length=8)),
+                ('state', fields.CharEnumField(default=ConnectionState.DRAFT, description='DRAFT: DRAFT\nVALIDATING: VALIDATING\nACTIVE: ACTIVE\nINACTIVE: INACTIVE', enum_type=ConnectionState, max_length=16)),
+                ('saml_idp_entity_id', fields.CharField(null=True, max_length=1024)),
+                ('saml_idp_sso_url', fields.CharField(null=True, max_length=2048)),
+                ('saml_idp_certificates', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('saml_name_id_format', fields.CharField(null=True, max_length=256)),
+                ('saml_attribute_mapping', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('saml_metadata_url', fields.CharField(null=True, max_length=2048)),
+                ('saml_allow_idp_initiated', fields.BooleanField(default=False)),
+                ('saml_allow_sha1', fields.BooleanField(default=False)),
+                ('oidc_issuer', fields.CharField(null=True, max_length=2048)),
+                ('oidc_client_id', fields.CharField(null=True, max_length=512)),
+                ('oidc_client_secret_encrypted', fields.TextField(null=True, unique=False)),
+                ('oidc_scopes', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('oidc_discovery', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'connections', 'app': 'models', 'pk_attr': 'id'},
             bases=['TimestampedModel'],
         ),
         ops.CreateModel(

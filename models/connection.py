@@ -1,0 +1,55 @@
+"""SSO connections: one organization's SAML or OIDC identity provider."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+
+from gatehouse.models.base import TimestampedModel, prefixed_pk
+from gatehouse.models.organization import Organization
+
+
+class ConnectionType(StrEnum):
+    SAML = "SAML"
+    OIDC = "OIDC"
+
+
+class ConnectionState(StrEnum):
+    DRAFT = "DRAFT"
+    VALIDATING = "VALIDATING"
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class Connection(TimestampedModel):
+    id = prefixed_pk("conn")
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="connections", on_delete=fields.CASCADE
+    )
+    organization_id: str
+    name = fields.CharField(max_length=200)
+    type = fields.CharEnumField(ConnectionType, max_length=8)
+    state = fields.CharEnumField(ConnectionState, default=ConnectionState.DRAFT, max_length=16)
+
+    # SAML: the IdP's side. Several certificates allow rotation without downtime.
+    saml_idp_entity_id = fields.CharField(max_length=1024, null=True)
+    saml_idp_sso_url = fields.CharField(max_length=2048, null=True)
+    saml_idp_certificates: fields.JSONField[list[Any]] = fields.JSONField(default=list)
+    saml_name_id_format = fields.CharField(max_length=256, null=True)
+    saml_attribute_mapping: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    saml_metadata_url = fields.CharField(max_length=2048, null=True)
+    saml_allow_idp_initiated = fields.BooleanField(default=False)
+    # SHA-1 signatures are refused unless a connection explicitly opts in (legacy IdPs).
+    saml_allow_sha1 = fields.BooleanField(default=False)
+
+    # OIDC: the client registered at the IdP. The secret is encrypted with the server key.
+    oidc_issuer = fields.CharField(max_length=2048, null=True)
+    oidc_client_id = fields.CharField(max_length=512, null=True)
+    oidc_client_secret_encrypted = fields.TextField(null=True)
+    oidc_scopes: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    oidc_discovery: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "connections"
