@@ -29,6 +29,7 @@ from gatehouse.resolvers.dns_challenge import (
     record_value,
 )
 from gatehouse.resolvers.domain_claims import domain_data, now, taken_error, verified_elsewhere
+from gatehouse.resolvers.domain_names import parent_domains
 from gatehouse.resolvers.errors import DomainError, ErrorCode, not_found
 from gatehouse.resolvers.validation import check_id
 
@@ -44,7 +45,8 @@ TAKEN_REASON = "Verified by another organization first."
 
 
 def next_delay(attempts: int) -> timedelta:
-    return min(FIRST_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
+    # The exponent is capped: past a few doublings the delay is MAX_DELAY anyway.
+    return min(FIRST_DELAY * 2 ** min(max(attempts - 1, 0), 16), MAX_DELAY)
 
 
 async def verify_domain(
@@ -84,12 +86,13 @@ async def apply_result(
     """Record a check's outcome on the (re-locked) row; None when it was removed meanwhile."""
     try:
         async with in_transaction():
-            domain = await Domain.filter(id=domain_id).select_for_update().first()
+            family = await _lock(domain_id, with_family=result.outcome is Outcome.MATCH)
+            domain = next((d for d in family if d.id == domain_id), None)
             if domain is None or domain.state is DomainState.VERIFIED:
                 return domain
             if not explicit and domain.state is not DomainState.PENDING:
                 return domain
-            await _record(domain, result, strategy, explicit=explicit, at=at)
+            await _record(domain, result, strategy, family, explicit=explicit, at=at)
             return domain
     except IntegrityError:
         # Another organization's verification of the same domain committed first.
@@ -101,8 +104,32 @@ async def apply_result(
             return domain
 
 
+async def _lock(domain_id: str, *, with_family: bool) -> list[Domain]:
+    """Lock the row; before verifying, also every claim to its parents and subdomains, in ID
+    order. Two organizations verifying the same name then queue on the same first row instead
+    of each holding its own claim while waiting for the other's (a deadlock on PostgreSQL)."""
+    if not with_family:
+        return list(await Domain.filter(id=domain_id).select_for_update())
+    name = await Domain.filter(id=domain_id).values_list("domain", flat=True)
+    if not name:
+        return []
+    return list(
+        await Domain.filter(
+            Q(domain__in=parent_domains(str(name[0]))) | Q(domain__endswith=f".{name[0]}")
+        )
+        .order_by("id")
+        .select_for_update()
+    )
+
+
 async def _record(
-    domain: Domain, result: CheckResult, strategy: DomainStrategy, *, explicit: bool, at: datetime
+    domain: Domain,
+    result: CheckResult,
+    strategy: DomainStrategy,
+    family: list[Domain],
+    *,
+    explicit: bool,
+    at: datetime,
 ) -> None:
     if explicit and domain.state is DomainState.FAILED:
         # Checking a failed domain again starts a fresh window of background re-checks.
@@ -115,7 +142,7 @@ async def _record(
         if await verified_elsewhere(domain.domain, domain.organization_id):
             await _fail(domain, TAKEN_REASON)
         else:
-            await _verify(domain, strategy, at)
+            await _verify(domain, strategy, at, family)
     elif result.outcome is Outcome.MISMATCH:
         await _fail(domain, result.reason)
     elif at >= (domain.pending_since or domain.created_at) + CHECK_WINDOW:
@@ -128,7 +155,9 @@ async def _record(
         await domain.save()
 
 
-async def _verify(domain: Domain, strategy: DomainStrategy, at: datetime) -> None:
+async def _verify(
+    domain: Domain, strategy: DomainStrategy, at: datetime, family: list[Domain]
+) -> None:
     domain.state = DomainState.VERIFIED
     domain.verified_domain = domain.domain  # unique: raises IntegrityError for the second org
     domain.strategy = strategy
@@ -138,14 +167,14 @@ async def _verify(domain: Domain, strategy: DomainStrategy, at: datetime) -> Non
     await domain.save()
     await record_event("organization_domain.verified", domain.organization_id, domain_data(domain))
     # Other organizations' pending claims to this domain or its subdomains lose.
-    losers = (
-        await Domain.filter(Q(domain=domain.domain) | Q(domain__endswith=f".{domain.domain}"))
-        .filter(state=DomainState.PENDING)
-        .exclude(organization_id=domain.organization_id)
-        .select_for_update()
-    )
-    for loser in losers:
-        await _fail(loser, TAKEN_REASON)
+    for other in family:
+        covered = other.domain == domain.domain or other.domain.endswith(f".{domain.domain}")
+        if (
+            covered
+            and other.state is DomainState.PENDING
+            and other.organization_id != domain.organization_id
+        ):
+            await _fail(other, TAKEN_REASON)
 
 
 async def _fail(domain: Domain, reason: str | None) -> None:
