@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gatehouse.models import DomainStrategy
@@ -60,7 +62,11 @@ class DomainMutations:
         description="Claim a domain (PENDING). Publish its `record`, then `verifyDomain`. "
         "Requires `domains:write`."
     )
-    async def add_domain(self, info: Info, input: AddDomainInput) -> DomainPayload:
+    async def add_domain(
+        self,
+        info: Info,
+        input: Annotated[AddDomainInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DomainPayload:
         return _payload(
             *await mutate(
                 domains.add_domain(info.context.principal, str(input.organization_id), input.domain)
@@ -73,7 +79,13 @@ class DomainMutations:
         "NXDOMAIN, no record, SERVFAIL or timeout. Requires `domains:write`; MANUAL needs an "
         "operator key."
     )
-    async def verify_domain(self, info: Info, input: VerifyDomainInput) -> DomainPayload:
+    async def verify_domain(
+        self,
+        info: Info,
+        input: Annotated[
+            VerifyDomainInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> DomainPayload:
         return _payload(
             *await mutate(
                 domain_verification.verify_domain(
@@ -89,7 +101,13 @@ class DomainMutations:
         description="Remove a domain; if verified, it stops routing sign-ins. "
         "Requires `domains:write`."
     )
-    async def remove_domain(self, info: Info, input: RemoveDomainInput) -> RemoveDomainPayload:
+    async def remove_domain(
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveDomainInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> RemoveDomainPayload:
         deleted, errors = await mutate(
             domains.remove_domain(info.context.principal, str(input.domain_id))
         )
