@@ -73,11 +73,14 @@ def _error_result(error: DNSError, name: str) -> CheckResult:
 
 async def check_txt(config: DnsConfig, name: str, expected: str) -> CheckResult:
     """Whether any TXT record at `name` is exactly `expected`, within `config.timeout`."""
+    # c-ares waits its timeout per server, one after the other: split the budget so a dead
+    # first server still leaves time to ask the next one.
+    per_server = max(config.timeout / max(len(config.nameservers), 1), 0.05)
     resolver = aiodns.DNSResolver(
-        nameservers=config.nameservers or None, timeout=config.timeout, tries=1
+        nameservers=config.nameservers or None, timeout=per_server, tries=1
     )
     try:
-        # pycares' own timeout is per server and per try; this bounds the whole lookup.
+        # And the whole lookup is bounded, whatever c-ares does.
         async with asyncio.timeout(config.timeout):
             result = await resolver.query_dns(name, "TXT")
     except TimeoutError:

@@ -4,6 +4,7 @@ records a test publishes, and the helpers the domain tests share."""
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -133,6 +134,23 @@ def dns_server() -> Iterator[FakeDns]:
     for server in (udp, tcp):
         server.stop()
         server.server.server_close()
+
+
+@pytest.fixture
+def dead_nameserver() -> Iterator[str]:
+    """A UDP and TCP address that never answers (bound, never read or accepted)."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    port = udp.getsockname()[1]
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        tcp.bind(("127.0.0.1", port))
+        tcp.listen()
+    except OSError:
+        pass  # UDP alone is what c-ares asks first
+    yield f"127.0.0.1:{port}"
+    udp.close()
+    tcp.close()
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gatehouse.auth.principal import operator_principal
+import pytest
+
 from gatehouse.models import Connection, ConnectionState, ConnectionType
-from gatehouse.resolvers import organizations
 
 
 async def verified_org(make_org, add, verify, publish, name="Acme", domain="acme.com"):
@@ -15,10 +15,17 @@ async def verified_org(make_org, add, verify, publish, name="Acme", domain="acme
     return org
 
 
-async def set_policy(org_id, **change):
-    await organizations.update_organization_policy(
-        operator_principal(), org_id, organizations.PolicyChange(**change)
-    )
+POLICY = """mutation($i: UpdateOrganizationPolicyInput!) { updateOrganizationPolicy(input: $i) {
+  organization { policy { joinByVerifiedDomain requireSso } } userErrors { code } } }"""
+
+
+@pytest.fixture
+def set_policy(gql, operator_token):
+    async def call(org_id, **change):
+        body = await gql(POLICY, {"i": {"organizationId": org_id, **change}}, token=operator_token)
+        assert body["data"]["updateOrganizationPolicy"]["userErrors"] == []
+
+    return call
 
 
 async def test_invitation_required_by_default(make_org, add, verify, publish, sign_in):
@@ -31,17 +38,21 @@ async def test_invitation_required_by_default(make_org, add, verify, publish, si
     assert "invitation" in route["reason"]
 
 
-async def test_join_by_domain_when_policy_allows(make_org, add, verify, publish, sign_in):
+async def test_join_by_domain_when_policy_allows(
+    make_org, add, verify, publish, sign_in, set_policy
+):
     org = await verified_org(make_org, add, verify, publish)
-    await set_policy(org.id, join_by_verified_domain=True)
+    await set_policy(org.id, joinByVerifiedDomain=True)
     route = (await sign_in("bob@acme.com"))["data"]["resolveSignIn"]
     assert route["method"] == "JOIN_BY_DOMAIN"
     assert route["organization"] == {"id": org.id}
 
 
-async def test_sso_when_an_active_connection_exists(make_org, add, verify, publish, sign_in):
+async def test_sso_when_an_active_connection_exists(
+    make_org, add, verify, publish, sign_in, set_policy
+):
     org = await verified_org(make_org, add, verify, publish)
-    await set_policy(org.id, join_by_verified_domain=True)
+    await set_policy(org.id, joinByVerifiedDomain=True)
     # a draft or inactive connection does not route
     await Connection.create(organization_id=org.id, name="Draft", type=ConnectionType.SAML)
     await Connection.create(
@@ -60,10 +71,10 @@ async def test_sso_when_an_active_connection_exists(make_org, add, verify, publi
 
 
 async def test_require_sso_without_connection_needs_invitation(
-    make_org, add, verify, publish, sign_in
+    make_org, add, verify, publish, sign_in, set_policy
 ):
     org = await verified_org(make_org, add, verify, publish)
-    await set_policy(org.id, join_by_verified_domain=True, require_sso=True)
+    await set_policy(org.id, joinByVerifiedDomain=True, requireSso=True)
     route = (await sign_in("bob@acme.com"))["data"]["resolveSignIn"]
     assert route["method"] == "INVITATION_REQUIRED"
     assert "requires SSO" in route["reason"]

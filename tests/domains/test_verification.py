@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from gatehouse.models import Domain, DomainState
+from gatehouse.resolvers.dns_challenge import DnsConfig, Outcome, check_txt
 
 
 async def test_published_record_verifies_and_records_event(
@@ -194,3 +195,19 @@ async def test_manual_verification_needs_operator(make_org, add, verify, org_tok
         "organization_domain.created",
         "organization_domain.verified",
     ]
+
+
+async def test_dead_first_nameserver_falls_over_to_the_next(dns, dead_nameserver):
+    # GATEHOUSE_DNS_NAMESERVERS=dead,good: the timeout budget is shared, the second answers
+    dns.publish("_gatehouse-challenge.acme.com", "gatehouse-verification=abc")
+    config = DnsConfig([dead_nameserver, f"127.0.0.1:{dns.port}"], 1.0)
+    result = await check_txt(config, "_gatehouse-challenge.acme.com", "gatehouse-verification=abc")
+    assert result.outcome is Outcome.MATCH
+
+
+async def test_only_dead_nameservers_time_out(dead_nameserver):
+    config = DnsConfig([dead_nameserver], 0.3)
+    async with asyncio.timeout(10):
+        result = await check_txt(config, "_gatehouse-challenge.acme.com", "x")
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.reason.startswith("Timeout")
