@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatehouse.models import Domain, Event
+from gatehouse.models import Domain, Event, Organization
 from gatehouse.resolvers.domain_names import normalize_domain
 
 REFUSED = [
@@ -93,3 +93,24 @@ async def test_unknown_organization_is_not_found(add, db):
     bad = await add("not-an-id", "acme.com")
     assert [e["code"] for e in bad["userErrors"]] == ["INVALID_ID"]
     assert await Domain.all().count() == 0
+
+
+async def test_create_organization_refuses_every_malformed_domain_at_its_index(
+    gql, operator_token, db
+):
+    values = [value for value, _ in REFUSED]
+    events_before = await Event.all().count()
+    body = await gql(
+        """mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) {
+             organization { id } userErrors { field code } } }""",
+        {"i": {"name": "Acme", "domains": ["fine.example", *values]}},
+        token=operator_token,
+    )
+    payload = body["data"]["createOrganization"]
+    assert payload["organization"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        (["domains", str(index + 1)], code) for index, (_, code) in enumerate(REFUSED)
+    ]
+    assert await Organization.all().count() == 0
+    assert await Domain.all().count() == 0
+    assert await Event.all().count() == events_before
