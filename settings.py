@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_INTROSPECTION")
     graphql_ide: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_IDE")
     session_ttl_seconds: int = Field(8 * 3600, alias="GATEHOUSE_SESSION_TTL_SECONDS")
+    # Domain verification. Unset nameservers = the system resolver (/etc/resolv.conf).
+    dns_nameservers: str | None = Field(None, alias="GATEHOUSE_DNS_NAMESERVERS")
+    dns_timeout_seconds: float = Field(3.0, alias="GATEHOUSE_DNS_TIMEOUT_SECONDS")
+    # The background re-check of PENDING domains; tests switch it off and drive it by hand.
+    domain_rechecks_enabled: bool = Field(default=True, alias="GATEHOUSE_DOMAIN_RECHECKS")
+    domain_recheck_interval_seconds: float = Field(
+        30.0, alias="GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS"
+    )
+
+    @property
+    def dns_nameserver_list(self) -> list[str]:
+        """`host:port,host` → ["host:port", "host"], as pycares takes them."""
+        return [n.strip() for n in (self.dns_nameservers or "").split(",") if n.strip()]
 
     @property
     def is_production(self) -> bool:

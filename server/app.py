@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.server.domain_rechecks import domain_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gatehouse.settings import Settings, get_settings
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await migrate(settings.database_url)
             await init_db(settings.database_url)
         try:
-            yield
+            async with domain_rechecks(settings):
+                yield
         finally:
             if manage_db:
                 await close_db()

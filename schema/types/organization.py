@@ -15,6 +15,7 @@ from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
+from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
 from gatehouse.schema.types.pagination import page_parts
 
@@ -73,6 +74,15 @@ class Organization(Node):
             require_sso=m.require_sso,
             _organization=m,
         )
+
+    @strawberry.field(
+        description="Domains the organization claims, by name, in every state. "
+        "Requires `domains:read`."
+    )
+    async def domains(self, info: Info) -> list[Domain]:
+        ensure(info.context.principal, Permission.DOMAINS_READ)
+        rows = await info.context.loaders.domains_by_organization.load(self._model.id)
+        return [Domain.from_model(d) for d in rows]
 
     @strawberry.field(description="Roles defined in the organization. Requires `roles:read`.")
     async def roles(self, info: Info) -> list[Role]:
