@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_INTROSPECTION")
     graphql_ide: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_IDE")
     session_ttl_seconds: int = Field(8 * 3600, alias="GATEHOUSE_SESSION_TTL_SECONDS")
+    # Where SSO may send people back: exact matches only (comma-separated in the environment).
+    redirect_uris: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="GATEHOUSE_REDIRECT_URIS"
+    )
+    # Tolerance for IdP clocks on SAML NotBefore/NotOnOrAfter and OIDC iat/exp.
+    sso_clock_skew_seconds: int = Field(120, alias="GATEHOUSE_SSO_CLOCK_SKEW_SECONDS")
+    sso_max_response_bytes: int = Field(256_000, alias="GATEHOUSE_SSO_MAX_RESPONSE_BYTES")
+    # OIDC discovery, JWKS and token calls refuse private and loopback addresses unless allowed.
+    sso_allow_private_urls: bool = Field(False, alias="GATEHOUSE_SSO_ALLOW_PRIVATE_URLS")
+
+    @field_validator("redirect_uris", mode="before")
+    @classmethod
+    def _split_uris(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
 
     @property
     def is_production(self) -> bool:
