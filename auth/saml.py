@@ -103,8 +103,7 @@ def _request_data(settings: Settings, url: str, post: dict[str, str] | None = No
     https = parts.scheme == "https"
     return {
         "https": "on" if https else "off",
-        "http_host": parts.hostname,
-        "server_port": str(parts.port or (443 if https else 80)),
+        "http_host": parts.netloc,
         "script_name": parts.path,
         "get_data": {},
         "post_data": post or {},

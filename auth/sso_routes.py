@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -36,6 +36,17 @@ from gatehouse.settings import Settings
 log = logging.getLogger("gatehouse.sso")
 REQUEST_TTL = timedelta(minutes=10)
 SIGNABLE = (ConnectionState.ACTIVE, ConnectionState.VALIDATING)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """application/x-www-form-urlencoded only (SAML bindings 3.5.4, RFC 6749 §4.1.3); the
+    body limit middleware has already bounded its size."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != (
+        "application/x-www-form-urlencoded"
+    ):
+        return {}
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
 
 
 def _settings(request: Request) -> Settings:
@@ -143,8 +154,7 @@ async def saml_acs(request: Request) -> Response:
         conn = await sso.usable_connection(request.path_params["connection_id"])
         if conn.type is not ConnectionType.SAML:
             raise SignInRefused("wrong_connection_type", "Not a SAML connection.", 404)
-        form = await request.form()
-        raw = form.get("SAMLResponse")
+        raw = (await form_fields(request)).get("SAMLResponse")
         if not isinstance(raw, str) or not raw:
             raise SignInRefused("missing_response", "SAMLResponse is required.")
         in_response_to = saml.unverified_in_response_to(raw, settings)
@@ -216,9 +226,8 @@ async def token(request: Request) -> Response:
     if principal is None or principal.api_key_id is None:
         return error("unauthorized", "An API key is required.", 401)
     try:
-        form = await request.form()
-        code = form.get("code")
-    except (ValueError, KeyError):
+        code = (await form_fields(request)).get("code")
+    except ValueError:
         code = None
     if not isinstance(code, str) or not code:
         return error("invalid_request", "code is required.")

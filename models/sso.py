@@ -59,7 +59,7 @@ class LinkedIdentity(TimestampedModel):
 
 
 class SsoCode(models.Model):
-    """The one-time code handed to the operator's redirect URI; exchanged at POST /sso/token."""
+    """The one-time code handed to the operator's redirect URI, exchanged at POST /sso/token."""
 
     id = prefixed_pk("ssoc")
     code_hash = fields.CharField(max_length=64, unique=True)

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'sso_codes', 'app': 'models', 'pk_attr': 'id', 'table_description': "The one-time code handed to the operator's redirect URI; exchanged at POST /sso/token."},
+            options={'table': 'sso_codes', 'app': 'models', 'pk_attr': 'id', 'table_description': "The one-time code handed to the operator's redirect URI, exchanged at POST /sso/token."},
             bases=['Model'],
         ),
         ops.CreateModel(
