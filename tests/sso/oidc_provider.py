@@ -15,7 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import uvicorn
 from joserfc import jwt
@@ -112,7 +112,7 @@ class Provider:
             return RedirectResponse(f"{q['redirect_uri']}?{urlencode(params)}", status_code=302)
 
         async def token(request: Request) -> Response:
-            form = await request.form()
+            form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
             auth = request.headers.get("authorization", "")
             expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
             if auth != f"Basic {expected}":
