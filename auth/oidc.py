@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -26,6 +26,11 @@ from gatehouse.auth.outbound import OutboundError, check_url, request_json
 from gatehouse.models import Connection
 from gatehouse.resolvers.sso import SignInRefused, SsoProfile
 from gatehouse.settings import Settings
+
+with warnings.catch_warnings():
+    # authlib 1.9 nudges towards `httpx2`; its httpx client is what the project pins and uses.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 # Asymmetric only: `none` and HS256-with-the-public-key are refused by construction (SECURITY 18).
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
