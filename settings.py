@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     sso_clock_skew_seconds: int = Field(120, alias="GATEHOUSE_SSO_CLOCK_SKEW_SECONDS")
     sso_max_response_bytes: int = Field(256_000, alias="GATEHOUSE_SSO_MAX_RESPONSE_BYTES")
     # OIDC discovery, JWKS and token calls refuse private and loopback addresses unless allowed.
-    sso_allow_private_urls: bool = Field(False, alias="GATEHOUSE_SSO_ALLOW_PRIVATE_URLS")
+    sso_allow_private_urls: bool = Field(default=False, alias="GATEHOUSE_SSO_ALLOW_PRIVATE_URLS")
 
     @field_validator("redirect_uris", mode="before")
     @classmethod

@@ -20,9 +20,9 @@ NONCE_BYTES = 12
 
 
 def _key(secret_key: str, purpose: bytes) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"gatehouse", info=purpose
-    ).derive(secret_key.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"gatehouse", info=purpose).derive(
+        secret_key.encode()
+    )
 
 
 def encrypt(secret_key: str, plaintext: str, associated: str) -> str:

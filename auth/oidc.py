@@ -92,11 +92,12 @@ async def _jwks(conn: Connection, settings: Settings, *, refresh: bool) -> KeySe
             status, doc = await request_json(
                 "GET", uri, allow_private=settings.sso_allow_private_urls
             )
-            if status != 200:
-                raise OutboundError("JWKS unavailable")
-            _jwks_cache[uri] = KeySet.import_key_set(doc)
+            keys = KeySet.import_key_set(doc) if status == 200 else None
         except (OutboundError, OSError, ValueError, JoseError) as e:
             raise SignInRefused("jwks_unavailable", f"JWKS fetch failed: {e}") from None
+        if keys is None:
+            raise SignInRefused("jwks_unavailable", f"JWKS answered {status}.")
+        _jwks_cache[uri] = keys
     return _jwks_cache[uri]
 
 
@@ -113,7 +114,9 @@ async def _decode(conn: Connection, settings: Settings, id_token: str) -> jwt.To
     raise SignInRefused("invalid_id_token", "ID token signed by an unknown key.")
 
 
-def _check_claims(conn: Connection, claims: dict[str, Any], nonce: str, leeway: int, now: datetime) -> None:
+def _check_claims(
+    conn: Connection, claims: dict[str, Any], nonce: str, leeway: int, now: datetime
+) -> None:
     registry = jwt.JWTClaimsRegistry(
         now=int(now.timestamp()),
         leeway=leeway,
@@ -137,7 +140,9 @@ def _check_claims(conn: Connection, claims: dict[str, Any], nonce: str, leeway: 
 
 def _profile(claims: dict[str, Any]) -> SsoProfile:
     # Entra ID: `sub` is pairwise per app; tenant + object ID is the stable person.
-    subject = f"{claims['tid']}:{claims['oid']}" if "tid" in claims and "oid" in claims else claims["sub"]
+    subject = (
+        f"{claims['tid']}:{claims['oid']}" if "tid" in claims and "oid" in claims else claims["sub"]
+    )
     email = str(claims.get("email") or "")
     if "@" not in email:
         raise SignInRefused("missing_email", "The IdP returned no email.")
@@ -192,7 +197,9 @@ async def finish(
     return _profile(claims)
 
 
-async def _userinfo(conn: Connection, settings: Settings, access_token: str, sub: str) -> dict[str, Any]:
+async def _userinfo(
+    conn: Connection, settings: Settings, access_token: str, sub: str
+) -> dict[str, Any]:
     """OIDC core 5.3: fill missing claims; the userinfo `sub` must be the ID token's."""
     try:
         status, doc = await request_json(
@@ -205,4 +212,8 @@ async def _userinfo(conn: Connection, settings: Settings, access_token: str, sub
         raise SignInRefused("userinfo_failed", f"Userinfo failed: {e}") from None
     if status != 200 or not isinstance(doc, dict) or doc.get("sub") != sub:
         raise SignInRefused("userinfo_failed", "Userinfo answered for another subject.")
-    return {k: v for k, v in doc.items() if k in ("email", "email_verified", "given_name", "family_name", "groups")}
+    return {
+        k: v
+        for k, v in doc.items()
+        if k in ("email", "email_verified", "given_name", "family_name", "groups")
+    }

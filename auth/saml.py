@@ -43,7 +43,11 @@ LAST_NAME_ATTRIBUTES = (
     "surname",
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
 )
-GROUP_ATTRIBUTES = ("groups", "memberOf", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups")
+GROUP_ATTRIBUTES = (
+    "groups",
+    "memberOf",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,9 @@ def _settings(conn: Connection, settings: Settings) -> OneLogin_Saml2_Settings:
     return OneLogin_Saml2_Settings(data, sp_validation_only=True)
 
 
-def _request_data(settings: Settings, url: str, post: dict[str, str] | None = None) -> dict[str, Any]:
+def _request_data(
+    settings: Settings, url: str, post: dict[str, str] | None = None
+) -> dict[str, Any]:
     """python3-saml's view of "this request", built from the configured URL only."""
     parts = urlsplit(url)
     https = parts.scheme == "https"
@@ -145,7 +151,9 @@ def unverified_in_response_to(raw_b64: str, settings: Settings) -> str | None:
     return value
 
 
-def _first(attributes: dict[str, list[str]], names: tuple[str, ...], mapped: str | None) -> str | None:
+def _first(
+    attributes: dict[str, list[str]], names: tuple[str, ...], mapped: str | None
+) -> str | None:
     for name in (mapped, *names) if mapped else names:
         values = attributes.get(name)
         if values:

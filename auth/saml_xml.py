@@ -49,7 +49,11 @@ def check_document(raw: bytes) -> etree._Element:
     if _DTD.search(raw):
         raise UnsafeXml("dtd_forbidden")
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        dtd_validation=False,
     )
     try:
         root = etree.fromstring(raw, parser=parser)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode
 
@@ -34,6 +35,7 @@ from gatehouse.resolvers.sso import SignInRefused, record_failure
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.sso")
+Endpoint = Callable[[Request], Awaitable[Response]]
 REQUEST_TTL = timedelta(minutes=10)
 SIGNABLE = (ConnectionState.ACTIVE, ConnectionState.VALIDATING)
 
@@ -136,7 +138,9 @@ async def _consume_request(conn: Connection, lookup: str) -> SsoRequest:
     return row
 
 
-async def _finish(conn: Connection, profile: sso.SsoProfile, redirect_uri: str, state: str | None) -> Response:
+async def _finish(
+    conn: Connection, profile: sso.SsoProfile, redirect_uri: str, state: str | None
+) -> Response:
     _, code = await sso.complete_sign_in(conn.id, profile)
     return _redirect_with_code(redirect_uri, code, state)
 
@@ -146,42 +150,64 @@ async def _refused(conn: Connection | None, e: SignInRefused) -> Response:
     return error(e.reason, e.message, e.status)
 
 
-async def saml_acs(request: Request) -> Response:
-    settings = _settings(request)
-    conn: Connection | None = None
-    try:
-        # The connection comes from the URL path, never from the response's Issuer (13a).
-        conn = await sso.usable_connection(request.path_params["connection_id"])
-        if conn.type is not ConnectionType.SAML:
-            raise SignInRefused("wrong_connection_type", "Not a SAML connection.", 404)
-        raw = (await form_fields(request)).get("SAMLResponse")
-        if not isinstance(raw, str) or not raw:
-            raise SignInRefused("missing_response", "SAMLResponse is required.")
-        in_response_to = saml.unverified_in_response_to(raw, settings)
-        if in_response_to is None:
-            # 13b: no InResponseTo is an IdP-initiated sign-in, allowed only where enabled.
-            if not conn.saml_allow_idp_initiated:
-                raise SignInRefused("idp_initiated_not_allowed", "IdP-initiated sign-in is off.")
-            if not settings.redirect_uris:
-                raise SignInRefused("no_redirect_uri", "No redirect URI is configured.")
-            redirect_uri, client_state = settings.redirect_uris[0], None
-        else:
-            pending = await _consume_request(conn, in_response_to)
-            redirect_uri, client_state = pending.redirect_uri, pending.client_state
-        assertion = saml.validate(conn, raw, settings, in_response_to, sso.now())
+class _Seen:
+    """The connection a failing request was for, so the failure event names it."""
+
+    connection: Connection | None = None
+
+
+def refusing(handler: Callable[[Request, _Seen], Awaitable[Response]]) -> Endpoint:
+    """Turn every refusal of a sign-in step into the sso_failed event and a JSON 4xx."""
+
+    async def endpoint(request: Request) -> Response:
+        seen = _Seen()
         try:
-            await SamlAssertionId.create(
-                connection_id=conn.id,
-                assertion_id=assertion.assertion_id,
-                expires_at=assertion.expires_at,
-            )
-        except IntegrityError:
-            raise SignInRefused("replayed_assertion", "This assertion was already used.") from None
-        return await _finish(conn, assertion.profile, redirect_uri, client_state)
-    except UnsafeXml as e:
-        return await _refused(conn, SignInRefused(e.reason, "The SAML response was refused."))
-    except SignInRefused as e:
-        return await _refused(conn, e)
+            return await handler(request, seen)
+        except UnsafeXml as e:
+            refusal = SignInRefused(e.reason, "The SAML response was refused.")
+            return await _refused(seen.connection, refusal)
+        except SignInRefused as e:
+            return await _refused(seen.connection, e)
+
+    return endpoint
+
+
+async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Connection:
+    # The connection comes from the URL path, never from the response's Issuer (13a).
+    seen.connection = await sso.usable_connection(request.path_params["connection_id"])
+    if seen.connection.type is not type_:
+        raise SignInRefused("wrong_connection_type", f"Not a {type_.value} connection.", 404)
+    return seen.connection
+
+
+@refusing
+async def saml_acs(request: Request, seen: _Seen) -> Response:
+    settings = _settings(request)
+    conn = await _signable(request, seen, ConnectionType.SAML)
+    raw = (await form_fields(request)).get("SAMLResponse")
+    if not raw:
+        raise SignInRefused("missing_response", "SAMLResponse is required.")
+    in_response_to = saml.unverified_in_response_to(raw, settings)
+    if in_response_to is None:
+        # 13b: no InResponseTo is an IdP-initiated sign-in, allowed only where enabled.
+        if not conn.saml_allow_idp_initiated:
+            raise SignInRefused("idp_initiated_not_allowed", "IdP-initiated sign-in is off.")
+        if not settings.redirect_uris:
+            raise SignInRefused("no_redirect_uri", "No redirect URI is configured.")
+        redirect_uri, client_state = settings.redirect_uris[0], None
+    else:
+        pending = await _consume_request(conn, in_response_to)
+        redirect_uri, client_state = pending.redirect_uri, pending.client_state
+    assertion = saml.validate(conn, raw, settings, in_response_to, sso.now())
+    try:
+        await SamlAssertionId.create(
+            connection_id=conn.id,
+            assertion_id=assertion.assertion_id,
+            expires_at=assertion.expires_at,
+        )
+    except IntegrityError:
+        raise SignInRefused("replayed_assertion", "This assertion was already used.") from None
+    return await _finish(conn, assertion.profile, redirect_uri, client_state)
 
 
 async def saml_metadata(request: Request) -> Response:
@@ -191,30 +217,25 @@ async def saml_metadata(request: Request) -> Response:
     return Response(saml.metadata_xml(conn, _settings(request)), media_type="application/xml")
 
 
-async def oidc_callback(request: Request) -> Response:
+@refusing
+async def oidc_callback(request: Request, seen: _Seen) -> Response:
     settings = _settings(request)
     q = request.query_params
-    conn: Connection | None = None
-    try:
-        conn = await sso.usable_connection(request.path_params["connection_id"])
-        if conn.type is not ConnectionType.OIDC:
-            raise SignInRefused("wrong_connection_type", "Not an OIDC connection.", 404)
-        state = q.get("state")
-        if not state:
-            raise SignInRefused("missing_state", "state is required.")
-        pending = await _consume_request(conn, oidc.state_lookup(state))
-        oidc.check_iss_parameter(conn, q.get("iss"))
-        if q.get("error"):
-            raise SignInRefused("idp_error", f"The IdP answered {q['error'][:100]}.")
-        code = q.get("code")
-        if not code:
-            raise SignInRefused("missing_code", "code is required.")
-        profile = await oidc.finish(
-            conn, settings, code, pending.nonce or "", pending.code_verifier or "", sso.now()
-        )
-        return await _finish(conn, profile, pending.redirect_uri, pending.client_state)
-    except SignInRefused as e:
-        return await _refused(conn, e)
+    conn = await _signable(request, seen, ConnectionType.OIDC)
+    state = q.get("state")
+    if not state:
+        raise SignInRefused("missing_state", "state is required.")
+    pending = await _consume_request(conn, oidc.state_lookup(state))
+    oidc.check_iss_parameter(conn, q.get("iss"))
+    if q.get("error"):
+        raise SignInRefused("idp_error", f"The IdP answered {q['error'][:100]}.")
+    code = q.get("code")
+    if not code:
+        raise SignInRefused("missing_code", "code is required.")
+    profile = await oidc.finish(
+        conn, settings, code, pending.nonce or "", pending.code_verifier or "", sso.now()
+    )
+    return await _finish(conn, profile, pending.redirect_uri, pending.client_state)
 
 
 async def token(request: Request) -> Response:

@@ -93,7 +93,7 @@ async def create_saml_connection(
     v.check()
     async with in_transaction():
         org = await organization_for_change(principal, organization_id)
-        conn = await Connection.create(
+        return await Connection.create(
             organization=org,
             name=name,
             type=ConnectionType.SAML,
@@ -105,7 +105,6 @@ async def create_saml_connection(
             saml_allow_idp_initiated=allow_idp_initiated,
             saml_allow_sha1=allow_sha1,
         )
-    return conn
 
 
 async def create_oidc_connection(

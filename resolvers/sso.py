@@ -111,7 +111,11 @@ async def _find_user(conn: Connection, profile: SsoProfile) -> tuple[User | None
     if user is None:
         return None, True
     domain = await verified_domain_for_email(profile.email)
-    if not profile.email_verified or domain is None or domain.organization_id != conn.organization_id:
+    if (
+        not profile.email_verified
+        or domain is None
+        or domain.organization_id != conn.organization_id
+    ):
         # SECURITY 19, 22: an unverified or foreign-domain email never links to an account.
         raise SignInRefused(
             "email_not_linkable",
@@ -157,6 +161,36 @@ async def _jit_create_user(org: Organization, profile: SsoProfile) -> User:
     )
 
 
+async def _member_for(
+    org: Organization, user: User | None, profile: SsoProfile
+) -> tuple[Member, User, bool]:
+    """The active member signing in; JIT-created (with its user) when the policy allows."""
+    member = None
+    if user is not None:
+        member = await Member.filter(organization_id=org.id, user_id=user.id).first()
+    if member is not None:
+        if member.status is not MemberStatus.ACTIVE:
+            raise SignInRefused("member_inactive", "This membership is not active.", 403)
+        assert user is not None
+        return member, user, False
+    if not org.jit_provisioning:
+        raise SignInRefused(
+            "invitation_required",
+            "This organization requires an invitation before the first sign-in.",
+            403,
+        )
+    if user is None:
+        user = await _jit_create_user(org, profile)
+    role = await Role.get_or_none(organization_id=org.id, slug=org.default_role_slug)
+    if role is None:
+        raise SignInRefused("default_role_missing", "No default role is set.", 409)
+    member = await Member.create(organization=org, user=user, role=role, source=MemberSource.JIT)
+    await record_event(
+        "organization_membership.created", org.id, membership_data(member, role.slug)
+    )
+    return member, user, True
+
+
 async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Member, str]:
     """Resolve the member (JIT when allowed), record success, return the member and a code."""
     profile = SsoProfile(**{**asdict(profile), "email": normalize_email(profile.email)})
@@ -166,34 +200,8 @@ async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Mem
             raise SignInRefused("connection_inactive", "This connection is not active.", 403)
         org = await Organization.get(id=conn.organization_id)
         user, new_link = await _find_user(conn, profile)
-        member = None
-        if user is not None:
-            member = await Member.filter(organization_id=org.id, user_id=user.id).first()
-        if member is not None and member.status is not MemberStatus.ACTIVE:
-            raise SignInRefused("member_inactive", "This membership is not active.", 403)
-        created = False
-        if member is None:
-            if not org.jit_provisioning:
-                raise SignInRefused(
-                    "invitation_required",
-                    "This organization requires an invitation before the first sign-in.",
-                    403,
-                )
-            if user is None:
-                user = await _jit_create_user(org, profile)
-            role = await Role.get_or_none(organization_id=org.id, slug=org.default_role_slug)
-            if role is None:
-                raise SignInRefused("default_role_missing", "No default role is set.", 409)
-            member = await Member.create(
-                organization=org, user=user, role=role, source=MemberSource.JIT
-            )
-            created = True
-            await record_event(
-                "organization_membership.created", org.id, membership_data(member, role.slug)
-            )
-        assert user is not None
-        if not created:
-            await _apply_profile(user, profile)
+        member, user, created = await _member_for(org, user, profile)
+        await _apply_profile(user, profile)
         if new_link:
             await LinkedIdentity.create(
                 connection=conn, subject=profile.subject, user=user, last_sign_in_at=now()

@@ -99,7 +99,9 @@ def _payload(model: ConnectionModel | None, errors: list[UserError]) -> Connecti
 
 @strawberry.type
 class ConnectionMutations:
-    @strawberry.mutation(description="Create a SAML connection (DRAFT). Requires `connections:write`.")
+    @strawberry.mutation(
+        description="Create a SAML connection (DRAFT). Requires `connections:write`."
+    )
     async def create_saml_connection(
         self, info: Info, input: CreateSamlConnectionInput
     ) -> ConnectionPayload:
@@ -147,8 +149,12 @@ class ConnectionMutations:
             )
         )
 
-    @strawberry.mutation(description="Change a connection's settings. Requires `connections:write`.")
-    async def update_connection(self, info: Info, input: UpdateConnectionInput) -> ConnectionPayload:
+    @strawberry.mutation(
+        description="Change a connection's settings. Requires `connections:write`."
+    )
+    async def update_connection(
+        self, info: Info, input: UpdateConnectionInput
+    ) -> ConnectionPayload:
         return _payload(
             *await mutate(
                 connections.update_connection(
@@ -176,7 +182,9 @@ class ConnectionMutations:
             )
         )
 
-    @strawberry.mutation(description="Stop sign-ins through the connection. Requires `connections:write`.")
+    @strawberry.mutation(
+        description="Stop sign-ins through the connection. Requires `connections:write`."
+    )
     async def deactivate_connection(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
         return _payload(
             *await mutate(

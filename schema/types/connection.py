@@ -68,7 +68,9 @@ class OidcSettings:
     scopes: list[str] = strawberry.field(description="Scopes requested.")
 
 
-@strawberry.type(description="An organization's SSO identity provider. Requires `connections:read`.")
+@strawberry.type(
+    description="An organization's SSO identity provider. Requires `connections:read`."
+)
 class Connection(Node):
     name: str = strawberry.field(description="Display name.")
     type: ConnectionType = strawberry.field(description="SAML or OIDC.")  # type: ignore[valid-type]

@@ -81,9 +81,7 @@ class Organization(Node):
         rows = await info.context.loaders.roles_by_organization.load(self._model.id)
         return [Role.from_model(r) for r in rows]
 
-    @strawberry.field(
-        description="SSO connections, oldest first. Requires `connections:read`."
-    )
+    @strawberry.field(description="SSO connections, oldest first. Requires `connections:read`.")
     async def connections(self, info: Info) -> list[Connection]:
         ensure(info.context.principal, Permission.CONNECTIONS_READ)
         rows = await info.context.loaders.connections_by_organization.load(self._model.id)

@@ -12,11 +12,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import BASE, REDIRECT  # noqa: E402
-from oidc_provider import Provider, start  # noqa: E402
-from saml_idp import KeyPair, make_keypair  # noqa: E402
+from helpers import BASE, REDIRECT
+from oidc_provider import Provider, start
+from saml_idp import KeyPair, make_keypair
 
-from gatehouse.settings import Settings  # noqa: E402
+from gatehouse.settings import Settings
 
 
 @pytest.fixture
@@ -48,5 +48,3 @@ async def oidc_server() -> AsyncIterator[Provider]:
 def provider(oidc_server: Provider) -> Provider:
     oidc_server.reset()
     return oidc_server
-
-

@@ -30,13 +30,20 @@ REDIRECT = "https://app.example.com/callback"
 
 async def verified_domain(org: Any, domain: str = "acme.com") -> Domain:
     return await Domain.create(
-        organization=org, domain=domain, verified_domain=domain, state=DomainState.VERIFIED,
+        organization=org,
+        domain=domain,
+        verified_domain=domain,
+        state=DomainState.VERIFIED,
         token="x",
     )
 
 
 async def saml_connection(
-    org: Any, keys: list[KeyPair], *, allow_idp_initiated: bool = False, activate: bool = True,
+    org: Any,
+    keys: list[KeyPair],
+    *,
+    allow_idp_initiated: bool = False,
+    activate: bool = True,
     allow_sha1: bool = False,
 ) -> Connection:
     conn = await connections.create_saml_connection(
@@ -103,4 +110,3 @@ async def assert_refused(before: dict[str, int], reason: str | None = None) -> N
         event = await Event.filter(type="authentication.sso_failed").order_by("-id").first()
         assert event is not None
         assert event.data["reason"] == reason, event.data
-

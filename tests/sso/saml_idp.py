@@ -35,9 +35,13 @@ def make_keypair(cn: str = "Test IdP", *, days: int = 365, expired: bool = False
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = datetime.now(UTC)
-    start, end = (now - timedelta(days=30), now - timedelta(days=1)) if expired else (
-        now - timedelta(days=1),
-        now + timedelta(days=days),
+    start, end = (
+        (now - timedelta(days=30), now - timedelta(days=1))
+        if expired
+        else (
+            now - timedelta(days=1),
+            now + timedelta(days=days),
+        )
     )
     cert = (
         x509.CertificateBuilder()
@@ -96,10 +100,11 @@ def build(a: Assertion) -> bytes:
         else ""
     )
     attrs = "".join(
-        f'<saml:Attribute Name="{k}"><saml:AttributeValue>{v}</saml:AttributeValue></saml:Attribute>'
+        f'<saml:Attribute Name="{k}"><saml:AttributeValue>{v}</saml:AttributeValue>'
+        "</saml:Attribute>"
         for k, v in a.attributes.items()
     )
-    return f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{a.response_id}" Version="2.0" IssueInstant="{t(now)}"{dest}{irt}><saml:Issuer>{a.issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{a.assertion_id}" Version="2.0" IssueInstant="{t(now)}"><saml:Issuer>{a.issuer}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{a.name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{irt} NotOnOrAfter="{t(noa)}"{recipient}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{t(nb)}" NotOnOrAfter="{t(noa)}">{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant="{t(now)}" SessionIndex="{a.assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attrs}</saml:AttributeStatement></saml:Assertion></samlp:Response>""".encode()
+    return f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{a.response_id}" Version="2.0" IssueInstant="{t(now)}"{dest}{irt}><saml:Issuer>{a.issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{a.assertion_id}" Version="2.0" IssueInstant="{t(now)}"><saml:Issuer>{a.issuer}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{a.name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{irt} NotOnOrAfter="{t(noa)}"{recipient}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{t(nb)}" NotOnOrAfter="{t(noa)}">{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant="{t(now)}" SessionIndex="{a.assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attrs}</saml:AttributeStatement></saml:Assertion></samlp:Response>""".encode()  # noqa: E501 - one line keeps the XML exact
 
 
 def sign_element(
@@ -128,7 +133,11 @@ def assertion_of(root: etree._Element) -> etree._Element:
 
 
 def signed(
-    a: Assertion, keys: KeyPair, *, sign_assertion: bool = True, sign_response: bool = False,
+    a: Assertion,
+    keys: KeyPair,
+    *,
+    sign_assertion: bool = True,
+    sign_response: bool = False,
     sha1: bool = False,
 ) -> bytes:
     root = etree.fromstring(build(a))

@@ -29,7 +29,8 @@ def metadata(cert_b64: str) -> str:
 
 async def _create(gql, token, i):
     body = await gql(
-        f"mutation($i: CreateSamlConnectionInput!) {{ createSamlConnection(input: $i) {{ {FIELDS} }} }}",
+        "mutation($i: CreateSamlConnectionInput!) "
+        f"{{ createSamlConnection(input: $i) {{ {FIELDS} }} }}",
         {"i": i},
         token=token,
     )
@@ -49,7 +50,8 @@ async def _act(gql, token, name, conn_id):
 async def test_create_saml_from_metadata_shows_sp_values(gql, operator_token, make_org, idp_keys):
     org = await make_org("Acme")
     payload = await _create(
-        gql, operator_token,
+        gql,
+        operator_token,
         {"organizationId": org.id, "name": "Okta", "metadataXml": metadata(idp_keys.cert_b64)},
     )
     assert payload["userErrors"] == []
@@ -67,10 +69,13 @@ async def test_create_saml_from_metadata_shows_sp_values(gql, operator_token, ma
 async def test_metadata_with_doctype_or_bad_certificate_refused(gql, operator_token, make_org):
     org = await make_org("Acme")
     bad_meta = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + metadata("AAAA")
-    payload = await _create(gql, operator_token, {"organizationId": org.id, "name": "x", "metadataXml": bad_meta})
+    payload = await _create(
+        gql, operator_token, {"organizationId": org.id, "name": "x", "metadataXml": bad_meta}
+    )
     assert [e["code"] for e in payload["userErrors"]] == ["INVALID_SAML_METADATA"]
     payload = await _create(
-        gql, operator_token,
+        gql,
+        operator_token,
         {"organizationId": org.id, "name": "x", "idpCertificates": ["not a cert"]},
     )
     assert [e["code"] for e in payload["userErrors"]] == ["INVALID_CERTIFICATE"]
@@ -82,11 +87,20 @@ async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
     org = await make_org("Acme")
     c = (await _create(gql, operator_token, {"organizationId": org.id, "name": "x"}))["connection"]
     # incomplete: cannot activate
-    assert [e["code"] for e in (await _act(gql, operator_token, "activateConnection", c["id"]))["userErrors"]] == ["CONNECTION_INCOMPLETE"]
+    assert [
+        e["code"]
+        for e in (await _act(gql, operator_token, "activateConnection", c["id"]))["userErrors"]
+    ] == ["CONNECTION_INCOMPLETE"]
     body = await gql(
         """mutation($i: UpdateConnectionInput!) { updateConnection(input: $i) {
              connection { name saml { idpCertificates { subject } } } userErrors { code } } }""",
-        {"i": {"connectionId": c["id"], "name": "Okta", "idpCertificates": [idp_keys.cert_b64, make_keypair("New").cert_b64]}},
+        {
+            "i": {
+                "connectionId": c["id"],
+                "name": "Okta",
+                "idpCertificates": [idp_keys.cert_b64, make_keypair("New").cert_b64],
+            }
+        },
         token=operator_token,
     )
     assert body["data"]["updateConnection"]["connection"]["name"] == "Okta"
@@ -95,12 +109,21 @@ async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
     conn.saml_idp_entity_id, conn.saml_idp_sso_url = "https://idp.test", "https://idp.test/sso"
     await conn.save()
 
-    assert (await _act(gql, operator_token, "activateConnection", c["id"]))["connection"]["state"] == "ACTIVE"
-    assert [e["code"] for e in (await _act(gql, operator_token, "activateConnection", c["id"]))["userErrors"]] == ["ALREADY_ACTIVE"]
-    assert (await _act(gql, operator_token, "deactivateConnection", c["id"]))["connection"]["state"] == "INACTIVE"
+    assert (await _act(gql, operator_token, "activateConnection", c["id"]))["connection"][
+        "state"
+    ] == "ACTIVE"
+    assert [
+        e["code"]
+        for e in (await _act(gql, operator_token, "activateConnection", c["id"]))["userErrors"]
+    ] == ["ALREADY_ACTIVE"]
+    assert (await _act(gql, operator_token, "deactivateConnection", c["id"]))["connection"][
+        "state"
+    ] == "INACTIVE"
     body = await gql(
-        "mutation($i: ConnectionInput!) { deleteConnection(input: $i) { deletedId userErrors { code } } }",
-        {"i": {"connectionId": c["id"]}}, token=operator_token,
+        "mutation($i: ConnectionInput!) "
+        "{ deleteConnection(input: $i) { deletedId userErrors { code } } }",
+        {"i": {"connectionId": c["id"]}},
+        token=operator_token,
     )
     assert body["data"]["deleteConnection"]["deletedId"] == c["id"]
     types = [e.type for e in await Event.filter(type__startswith="connection.").order_by("id")]
@@ -114,7 +137,9 @@ async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):
 
     conn = await saml_connection(acme, [idp_keys])
     _, key = await api_keys.create_api_key(
-        operator_principal(), "o", organization_id=other.id,
+        operator_principal(),
+        "o",
+        organization_id=other.id,
         scopes=["connections:read", "connections:write", "organizations:read"],
     )
     body = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": conn.id}, token=key)
@@ -122,7 +147,8 @@ async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):
     for name in ("deactivateConnection", "deleteConnection"):
         body = await gql(
             f"mutation($i: ConnectionInput!) {{ {name}(input: $i) {{ userErrors {{ code }} }} }}",
-            {"i": {"connectionId": conn.id}}, token=key,
+            {"i": {"connectionId": conn.id}},
+            token=key,
         )
         assert body["data"][name]["userErrors"] == [{"code": "NOT_FOUND"}]
     await conn.refresh_from_db()
@@ -130,12 +156,17 @@ async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):
     assert await Event.filter(type__startswith="connection.").count() == 1  # the activation
 
 
-async def test_organization_connections_batch(gql, operator_token, make_org, idp_keys, count_queries):
+async def test_organization_connections_batch(
+    gql, operator_token, make_org, idp_keys, count_queries
+):
     from helpers import saml_connection
 
     for i in range(2):
         await saml_connection(await make_org(f"Org {i}"), [idp_keys])
-    query = "{ organizations(first: 50) { edges { node { connections { id state saml { acsUrl } } } } } }"
+    query = (
+        "{ organizations(first: 50) { edges { node {"
+        " connections { id state saml { acsUrl } } } } } }"
+    )
     await gql("{ viewer { kind } }", token=operator_token)  # the key's last-used write, once
     with count_queries() as few:
         body = await gql(query, token=operator_token)

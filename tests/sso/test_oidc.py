@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography.exceptions import InvalidTag
 from helpers import REDIRECT, assert_refused, counts, verified_domain
 from oidc_provider import hmac_key, other_key
 
@@ -20,15 +21,23 @@ CREATE = """mutation($i: CreateOidcConnectionInput!) { createOidcConnection(inpu
 async def _connection(gql, operator_token, org, provider) -> Connection:
     body = await gql(
         CREATE,
-        {"i": {"organizationId": org.id, "name": "Okta", "issuer": provider.issuer,
-               "clientId": provider.client_id, "clientSecret": provider.client_secret}},
+        {
+            "i": {
+                "organizationId": org.id,
+                "name": "Okta",
+                "issuer": provider.issuer,
+                "clientId": provider.client_id,
+                "clientSecret": provider.client_secret,
+            }
+        },
         token=operator_token,
     )
     payload = body["data"]["createOidcConnection"]
     assert payload["userErrors"] == [], payload
     conn_id = payload["connection"]["id"]
     body = await gql(
-        "mutation($i: ConnectionInput!) { activateConnection(input: $i) { connection { state } userErrors { code } } }",
+        "mutation($i: ConnectionInput!) { activateConnection(input: $i) "
+        "{ connection { state } userErrors { code } } }",
         {"i": {"connectionId": conn_id}},
         token=operator_token,
     )
@@ -72,7 +81,8 @@ async def test_code_pkce_sign_in_end_to_end(client, oidc_conn, provider, operato
     location = await _authorize(client, oidc_conn)
     q = parse_qs(urlsplit(location).query)
     assert q["code_challenge_method"] == ["S256"]
-    assert q["nonce"] and q["state"][0] != "cs"  # our own state, not the client's
+    assert q["nonce"]
+    assert q["state"][0] != "cs"
 
     # when the provider answers and the callback runs
     async with httpx.AsyncClient() as browser:
@@ -84,7 +94,8 @@ async def test_code_pkce_sign_in_end_to_end(client, oidc_conn, provider, operato
     q = parse_qs(urlsplit(r.headers["location"]).query)
     assert q["state"] == ["cs"]
     token = await client.post(
-        "/sso/token", data={"code": q["code"][0]},
+        "/sso/token",
+        data={"code": q["code"][0]},
         headers={"Authorization": f"Bearer {operator_token}"},
     )
     body = token.json()
@@ -108,11 +119,12 @@ async def test_client_secret_encrypted_at_rest(oidc_conn, provider, settings, gq
     assert provider.client_secret not in stored
     assert crypto.decrypt(settings.secret_key, stored, oidc_conn.id) == provider.client_secret
     # bound to its row: the same ciphertext does not decrypt for another connection
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTag):
         crypto.decrypt(settings.secret_key, stored, "conn_other")
     body = await gql(
         "query($id: ID!) { node(id: $id) { ... on Connection { oidc { issuer clientId } } } }",
-        {"id": oidc_conn.id}, token=operator_token,
+        {"id": oidc_conn.id},
+        token=operator_token,
     )
     assert provider.client_secret not in str(body)
     assert all(provider.client_secret not in str(e.data) for e in await Event.all())
@@ -151,7 +163,8 @@ async def test_code_redeemed_twice_refused(client, oidc_conn, provider):
     parts = urlsplit(fresh)
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
     await _refused(
-        client, f"{parts.path}?code={old_code}&state={q['state']}&iss={q['iss']}",
+        client,
+        f"{parts.path}?code={old_code}&state={q['state']}&iss={q['iss']}",
         "token_exchange_failed",
     )
 
@@ -247,8 +260,15 @@ async def test_discovery_for_another_issuer_refused(gql, operator_token, make_or
     org = await make_org("Acme")
     body = await gql(
         CREATE,
-        {"i": {"organizationId": org.id, "name": "x", "issuer": provider.issuer + "/",
-               "clientId": "c", "clientSecret": "s"}},
+        {
+            "i": {
+                "organizationId": org.id,
+                "name": "x",
+                "issuer": provider.issuer + "/",
+                "clientId": "c",
+                "clientSecret": "s",
+            }
+        },
         token=operator_token,
     )
     errors = body["data"]["createOidcConnection"]["userErrors"]

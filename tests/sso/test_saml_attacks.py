@@ -1,4 +1,4 @@
-"""SECURITY.md's SAML list, one refusal each: the sso_failed event with its reason, nothing created."""
+"""SECURITY.md's SAML list, one refusal each: sso_failed with its reason, nothing created."""
 
 from __future__ import annotations
 
@@ -103,7 +103,9 @@ def _evil_copy(signed_assertion: etree._Element, *, keep_id: bool) -> etree._Ele
     return evil
 
 
-@pytest.mark.parametrize("variant", ["before", "after", "inside_evil", "evil_inside_signed", "extensions"])
+@pytest.mark.parametrize(
+    "variant", ["before", "after", "inside_evil", "evil_inside_signed", "extensions"]
+)
 async def test_signature_wrapping_refused(client, conn, idp_keys, variant):
     root = _tree(signed(await _sp(client, conn), idp_keys))
     good = assertion_of(root)
@@ -133,7 +135,9 @@ async def test_signature_wrapping_refused(client, conn, idp_keys, variant):
 # 5. Comment injected in the NameID: the full canonical text is used.
 async def test_comment_injected_name_id_uses_full_text(client, conn, idp_keys):
     # given the victim exists; the attacker's IdP account is victim@acme.com<!---->.evil.com
-    a = await _sp(client, conn, name_id="victim@acme.com<!---->.evil.com", attributes={"firstName": "V"})
+    a = await _sp(
+        client, conn, name_id="victim@acme.com<!---->.evil.com", attributes={"firstName": "V"}
+    )
     # when posted: the whole text (victim@acme.com.evil.com) is the email, whose domain the
     # organization never verified, so nothing links to the victim and nothing is created
     await _refused(client, conn, signed(a, idp_keys), "email_domain_not_verified", 403)
@@ -225,15 +229,23 @@ async def test_destination_is_checked_against_base_url_not_host(client, conn, id
 # 9. Timestamps beyond the skew.
 async def test_expired_assertion_refused(client, conn, idp_keys):
     now = datetime.now(UTC)
-    a = await _sp(client, conn, not_before=now - timedelta(minutes=20),
-                  not_on_or_after=now - timedelta(minutes=10))
+    a = await _sp(
+        client,
+        conn,
+        not_before=now - timedelta(minutes=20),
+        not_on_or_after=now - timedelta(minutes=10),
+    )
     await _refused(client, conn, signed(a, idp_keys), "invalid_saml_response")
 
 
 async def test_not_yet_valid_assertion_refused(client, conn, idp_keys):
     now = datetime.now(UTC)
-    a = await _sp(client, conn, not_before=now + timedelta(minutes=4),
-                  not_on_or_after=now + timedelta(minutes=10))
+    a = await _sp(
+        client,
+        conn,
+        not_before=now + timedelta(minutes=4),
+        not_on_or_after=now + timedelta(minutes=10),
+    )
     # python3-saml tolerates 300 s; Gatehouse's own 120 s skew refuses it.
     await _refused(client, conn, signed(a, idp_keys), "not_yet_valid")
 
@@ -247,12 +259,12 @@ async def test_small_clock_skew_tolerated(client, conn, idp_keys):
 
 # 10. DTDs, entities, size, depth, XSLT.
 XXE = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
-<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0">&x;</samlp:Response>"""
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0">&x;</samlp:Response>"""  # noqa: E501
 LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
 <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
-<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0">&lol9;</samlp:Response>"""
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0">&lol9;</samlp:Response>"""  # noqa: E501
 
 
 @pytest.mark.parametrize("xml", [XXE, LAUGHS], ids=["xxe", "billion_laughs"])
@@ -291,9 +303,12 @@ async def test_sha1_refused_unless_opted_in(client, conn, idp_keys):
 
 # 13. DRAFT and INACTIVE connections refuse everything.
 async def test_draft_and_inactive_connections_refuse(client, conn, idp_keys, make_org):
-    draft = await saml_connection(await make_org("Draft"), [idp_keys], activate=False,
-                                  allow_idp_initiated=True)
-    await _refused(client, draft, signed(assertion_for(draft), idp_keys), "connection_inactive", 403)
+    draft = await saml_connection(
+        await make_org("Draft"), [idp_keys], activate=False, allow_idp_initiated=True
+    )
+    await _refused(
+        client, draft, signed(assertion_for(draft), idp_keys), "connection_inactive", 403
+    )
     conn.saml_allow_idp_initiated = True
     await conn.save()
     await connections.deactivate_connection(operator_principal(), conn.id)
@@ -306,7 +321,8 @@ async def test_expired_certificate_is_flagged(gql, operator_token, make_org, idp
     old = make_keypair("Old", expired=True)
     c = await saml_connection(org, [old, idp_keys], activate=False)
     body = await gql(
-        "query($id: ID!) { node(id: $id) { ... on Connection { saml { acsUrl idpCertificates { expired } } } } }",
+        "query($id: ID!) { node(id: $id) { ... on Connection {"
+        " saml { acsUrl idpCertificates { expired } } } } }",
         {"id": c.id},
         token=operator_token,
     )

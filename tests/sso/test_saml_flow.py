@@ -42,7 +42,9 @@ def _code(response) -> tuple[str, str | None]:
     return q["code"][0], q.get("state", [None])[0]
 
 
-async def test_sp_initiated_sign_in_creates_then_reuses(client, make_org, idp_keys, operator_token, gql):
+async def test_sp_initiated_sign_in_creates_then_reuses(
+    client, make_org, idp_keys, operator_token, gql
+):
     # given an organization with JIT on, a verified domain and an active SAML connection
     org = await _jit_org(make_org)
     conn = await saml_connection(org, [idp_keys])
@@ -65,7 +67,10 @@ async def test_sp_initiated_sign_in_creates_then_reuses(client, make_org, idp_ke
     member = await Member.get(id=body["member"]["id"])
     assert member.source is MemberSource.JIT
     assert member.status is MemberStatus.ACTIVE
-    assert await Event.filter(type="organization_membership.created", organization_id=org.id).count() == 1
+    assert (
+        await Event.filter(type="organization_membership.created", organization_id=org.id).count()
+        == 1
+    )
     assert await Event.filter(type="authentication.sso_succeeded").count() == 1
     viewer = await gql("{ viewer { kind organizationId } }", token=body["session"]["token"])
     assert viewer["data"]["viewer"] == {"kind": "SESSION", "organizationId": org.id}
@@ -112,13 +117,16 @@ async def test_without_jit_an_invitation_is_required(client, make_org, idp_keys)
 
     # when a new person signs in
     request_id = await start_saml(client, conn)
-    r = await post_acs(client, conn, signed(assertion_for(conn, in_response_to=request_id), idp_keys))
+    r = await post_acs(
+        client, conn, signed(assertion_for(conn, in_response_to=request_id), idp_keys)
+    )
 
     # then refused: nothing created
     assert r.status_code == 403
     assert r.json()["error"] == "invitation_required"
     after = await counts()
-    assert after["users"] == before["users"] and after["members"] == before["members"]
+    assert after["users"] == before["users"]
+    assert after["members"] == before["members"]
 
 
 async def test_existing_member_links_by_verified_domain_email(client, make_org, idp_keys):
@@ -134,7 +142,9 @@ async def test_existing_member_links_by_verified_domain_email(client, make_org, 
     # when bob signs in via SSO (JIT off does not matter: he is a member)
     request_id = await start_saml(client, conn)
     a = assertion_for(
-        conn, in_response_to=request_id, name_id="bob@acme.com",
+        conn,
+        in_response_to=request_id,
+        name_id="bob@acme.com",
         attributes={"email": "bob@acme.com", "firstName": "Bob"},
     )
     r = await post_acs(client, conn, signed(a, idp_keys))
@@ -159,7 +169,9 @@ async def test_inactive_member_is_refused(client, make_org, idp_keys):
     before = await counts()
 
     request_id = await start_saml(client, conn)
-    r = await post_acs(client, conn, signed(assertion_for(conn, in_response_to=request_id), idp_keys))
+    r = await post_acs(
+        client, conn, signed(assertion_for(conn, in_response_to=request_id), idp_keys)
+    )
 
     assert r.status_code == 403
     assert r.json()["error"] == "member_inactive"
@@ -178,7 +190,9 @@ async def test_certificate_rotation_accepts_either_certificate(client, make_org,
     # when responses arrive signed by each
     for keys in (idp_keys, new_keys):
         request_id = await start_saml(client, conn)
-        r = await post_acs(client, conn, signed(assertion_for(conn, in_response_to=request_id), keys))
+        r = await post_acs(
+            client, conn, signed(assertion_for(conn, in_response_to=request_id), keys)
+        )
         # then both are accepted
         assert r.status_code == 302, r.text
 
@@ -192,8 +206,10 @@ async def test_test_sign_in_activates_a_validating_connection(client, make_org, 
     org = await _jit_org(make_org)
     conn = await saml_connection(org, [idp_keys], activate=False)
     admin = Principal(
-        kind=PrincipalKind.ORGANIZATION_KEY, organization_id=org.id,
-        permissions=ORGANIZATION_PERMISSIONS, api_key_id="key_x",
+        kind=PrincipalKind.ORGANIZATION_KEY,
+        organization_id=org.id,
+        permissions=ORGANIZATION_PERMISSIONS,
+        api_key_id="key_x",
     )
     conn = await connections.activate_connection(admin, conn.id)
     assert conn.state is ConnectionState.VALIDATING
@@ -201,7 +217,9 @@ async def test_test_sign_in_activates_a_validating_connection(client, make_org, 
 
     # when a test sign-in succeeds
     request_id = await start_saml(client, conn)
-    r = await post_acs(client, conn, signed(assertion_for(conn, in_response_to=request_id), idp_keys))
+    r = await post_acs(
+        client, conn, signed(assertion_for(conn, in_response_to=request_id), idp_keys)
+    )
 
     # then the connection is ACTIVE and the event says so
     assert r.status_code == 302, r.text
