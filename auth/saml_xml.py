@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 
 from lxml import etree
@@ -22,6 +23,7 @@ ALLOWED_TRANSFORMS = frozenset(
         "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
     }
 )
+TRANSFORM = f"{{{DS}}}Transform"
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -44,26 +46,29 @@ def decode_response(value: str, max_bytes: int) -> bytes:
 
 
 def check_document(raw: bytes) -> etree._Element:
-    """Refuse DTDs and entities outright (SAML never needs them), then parse with every
-    network and entity feature off and check depth and signature transforms."""
+    """Refuse DTDs and entities outright (SAML never needs them), then parse as a stream with
+    every network and entity feature off, stopping at the first element past the depth limit."""
     if _DTD.search(raw):
         raise UnsafeXml("dtd_forbidden")
-    parser = etree.XMLParser(
+    depth = 0
+    events = etree.iterparse(
+        io.BytesIO(raw),
+        events=("start", "end"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         huge_tree=False,
-        dtd_validation=False,
     )
     try:
-        root = etree.fromstring(raw, parser=parser)
+        for event, element in events:
+            if event == "end":
+                depth -= 1
+                continue
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise UnsafeXml("too_deep")
+            if element.tag == TRANSFORM and element.get("Algorithm") not in ALLOWED_TRANSFORMS:
+                raise UnsafeXml("transform_forbidden")
     except etree.XMLSyntaxError:
         raise UnsafeXml("malformed_response") from None
-    for element in root.iter():
-        depth = sum(1 for _ in element.iterancestors())
-        if depth > MAX_DEPTH:
-            raise UnsafeXml("too_deep")
-    for transform in root.iter(f"{{{DS}}}Transform"):
-        if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
-            raise UnsafeXml("transform_forbidden")
-    return root
+    return events.root
