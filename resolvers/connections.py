@@ -156,6 +156,8 @@ async def update_connection(
     connection_id: str,
     *,
     name: Any = UNSET,
+    idp_entity_id: Any = UNSET,
+    idp_sso_url: Any = UNSET,
     certificates: Any = UNSET,
     attribute_mapping: Any = UNSET,
     allow_idp_initiated: Any = UNSET,
@@ -164,20 +166,19 @@ async def update_connection(
 ) -> Connection:
     require(principal, Permission.CONNECTIONS_WRITE)
     v = Validator()
-    changes: dict[str, Any] = {}
-    if name is not UNSET:
-        changes["name"] = clean_name(v, name, "name")
-    if certificates is not UNSET:
-        changes["saml_idp_certificates"] = _certificates(v, certificates or [])
-    if attribute_mapping is not UNSET:
-        changes["saml_attribute_mapping"] = dict(attribute_mapping or {})
-    if allow_idp_initiated is not UNSET:
-        changes["saml_allow_idp_initiated"] = bool(allow_idp_initiated)
+    cleaners = {
+        "name": (name, lambda x: clean_name(v, x, "name")),
+        "saml_idp_entity_id": (idp_entity_id, lambda x: (x or "").strip()[:1024] or None),
+        "saml_idp_sso_url": (idp_sso_url, lambda x: _check_url(v, x, "idpSsoUrl")),
+        "saml_idp_certificates": (certificates, lambda x: _certificates(v, x or [])),
+        "saml_attribute_mapping": (attribute_mapping, lambda x: dict(x or {})),
+        "saml_allow_idp_initiated": (allow_idp_initiated, bool),
+    }
+    changes = {key: clean(value) for key, (value, clean) in cleaners.items() if value is not UNSET}
     v.check()
     async with in_transaction():
         conn = await connection_for_change(principal, connection_id)
-        saml_only = {"saml_idp_certificates", "saml_attribute_mapping", "saml_allow_idp_initiated"}
-        if conn.type is ConnectionType.OIDC and saml_only & changes.keys():
+        if conn.type is ConnectionType.OIDC and any(k.startswith("saml_") for k in changes):
             raise DomainError.of(
                 ErrorCode.WRONG_CONNECTION_TYPE, "Those settings are for SAML connections."
             )

@@ -125,7 +125,7 @@ async def _find_user(conn: Connection, profile: SsoProfile) -> tuple[User | None
     return user, True
 
 
-async def _apply_profile(user: User, profile: SsoProfile) -> None:
+async def _apply_profile(conn: Connection, user: User, profile: SsoProfile) -> None:
     """Names and email follow the IdP; an email change never creates a second account."""
     changed = False
     for key in ("first_name", "last_name"):
@@ -136,7 +136,8 @@ async def _apply_profile(user: User, profile: SsoProfile) -> None:
     if profile.email != user.email and profile.email_verified:
         domain = await verified_domain_for_email(profile.email)
         taken = await User.filter(email=profile.email).exclude(id=user.id).exists()
-        if domain is not None and not taken:
+        # Only to an address at a domain this connection's organization proved it owns.
+        if domain is not None and domain.organization_id == conn.organization_id and not taken:
             user.email = profile.email
             user.email_verified = True
             changed = True
@@ -201,7 +202,7 @@ async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Mem
         org = await Organization.get(id=conn.organization_id)
         user, new_link = await _find_user(conn, profile)
         member, user, created = await _member_for(org, user, profile)
-        await _apply_profile(user, profile)
+        await _apply_profile(conn, user, profile)
         if new_link:
             await LinkedIdentity.create(
                 connection=conn, subject=profile.subject, user=user, last_sign_in_at=now()
@@ -232,6 +233,17 @@ async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Mem
             },
         )
     return member, code
+
+
+async def purge_expired() -> int:
+    """Drop sign-in state nobody can use any more (run periodically by the worker)."""
+    from gatehouse.models import SamlAssertionId, SsoRequest
+
+    cutoff = now()
+    removed = await SsoRequest.filter(expires_at__lte=cutoff).delete()
+    removed += await SsoCode.filter(expires_at__lte=cutoff).delete()
+    removed += await SamlAssertionId.filter(expires_at__lte=cutoff).delete()
+    return removed
 
 
 class CodeRefused(Exception):

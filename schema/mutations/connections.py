@@ -59,6 +59,12 @@ class CreateOidcConnectionInput:
 class UpdateConnectionInput:
     connection_id: strawberry.ID = strawberry.field(description="The connection.")
     name: strawberry.Maybe[str] = strawberry.field(description="New display name.")
+    idp_entity_id: strawberry.Maybe[str | None] = strawberry.field(
+        description="SAML: the IdP's entity ID (Issuer)."
+    )
+    idp_sso_url: strawberry.Maybe[str | None] = strawberry.field(
+        description="SAML: the IdP's sign-in URL."
+    )
     idp_certificates: strawberry.Maybe[list[str]] = strawberry.field(
         description="SAML: replaces the signing certificates (list old and new to rotate)."
     )
@@ -161,6 +167,8 @@ class ConnectionMutations:
                     info.context.principal,
                     str(input.connection_id),
                     name=given(input.name),
+                    idp_entity_id=given(input.idp_entity_id),
+                    idp_sso_url=given(input.idp_sso_url),
                     certificates=given(input.idp_certificates),
                     attribute_mapping=given(input.attribute_mapping),
                     allow_idp_initiated=given(input.allow_idp_initiated),

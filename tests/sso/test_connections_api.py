@@ -98,6 +98,8 @@ async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
             "i": {
                 "connectionId": c["id"],
                 "name": "Okta",
+                "idpEntityId": "https://idp.test",
+                "idpSsoUrl": "https://idp.test/sso",
                 "idpCertificates": [idp_keys.cert_b64, make_keypair("New").cert_b64],
             }
         },
@@ -105,9 +107,6 @@ async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
     )
     assert body["data"]["updateConnection"]["connection"]["name"] == "Okta"
     assert len(body["data"]["updateConnection"]["connection"]["saml"]["idpCertificates"]) == 2
-    conn = await Connection.get(id=c["id"])
-    conn.saml_idp_entity_id, conn.saml_idp_sso_url = "https://idp.test", "https://idp.test/sso"
-    await conn.save()
 
     assert (await _act(gql, operator_token, "activateConnection", c["id"]))["connection"][
         "state"

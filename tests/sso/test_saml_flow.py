@@ -237,3 +237,35 @@ async def test_sp_metadata_uses_configured_base_url(client, make_org, idp_keys):
     assert f'entityID="https://gatehouse.test/sso/saml/{conn.id}"' in r.text
     assert f"https://gatehouse.test/sso/saml/{conn.id}/acs" in r.text
     assert "evil.example" not in r.text
+
+
+async def test_email_change_follows_subject_only_within_verified_domains(
+    client, make_org, idp_keys
+):
+    # given alice signed in once (linked by NameID)
+    org = await _jit_org(make_org)
+    await verified_domain(await make_org("Other"), "other.com")
+    conn = await saml_connection(org, [idp_keys])
+    request_id = await start_saml(client, conn)
+    await post_acs(client, conn, signed(assertion_for(conn, in_response_to=request_id), idp_keys))
+    alice = await User.get(email="alice@acme.com")
+
+    # when the IdP now says her email is at another organization's domain: not applied
+    def again(email: str):
+        return assertion_for(
+            conn, in_response_to=request_id, attributes={"email": email, "firstName": "Alice"}
+        )
+
+    request_id = await start_saml(client, conn)
+    assert (
+        await post_acs(client, conn, signed(again("alice@other.com"), idp_keys))
+    ).status_code == 302
+    assert (await User.get(id=alice.id)).email == "alice@acme.com"
+
+    # when it is at the organization's own domain: applied, still one account
+    request_id = await start_saml(client, conn)
+    assert (
+        await post_acs(client, conn, signed(again("alice.a@acme.com"), idp_keys))
+    ).status_code == 302
+    assert (await User.get(id=alice.id)).email == "alice.a@acme.com"
+    assert await User.all().count() == 1

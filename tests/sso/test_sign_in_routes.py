@@ -136,3 +136,13 @@ async def test_code_of_another_organization_refused(client, org_conn, idp_keys, 
 
 async def test_code_ttl_is_at_most_ten_minutes():
     assert timedelta(minutes=10) >= sso.CODE_TTL
+
+
+async def test_purge_drops_only_expired_state(client, org_conn, idp_keys, monkeypatch):
+    _, conn = org_conn
+    await start_saml(client, conn)
+    assert await sso.purge_expired() == 0
+    later = sso.now() + timedelta(hours=1)
+    monkeypatch.setattr(sso, "now", lambda: later)
+    assert await sso.purge_expired() == 1
+    assert await SsoRequest.all().count() == 0
