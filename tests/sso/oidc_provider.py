@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -76,6 +77,15 @@ class Provider:
         if self.sign_with == "none":
             header = {"alg": "none", "kid": "k1"}
             return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}."
+        if self.sign_with == "hs256-public":
+            # The key-confusion attack: HMAC keyed with the provider's own public key.
+            header = {"alg": "HS256", "kid": "k1"}
+            signing_input = (
+                f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+            )
+            secret = self.keys[-1].as_pem(private=False)
+            mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+            return f"{signing_input}.{_b64(mac)}"
         key = self.sign_with or self.keys[-1]
         header = {"alg": self.sign_alg, "kid": key.kid or "k1"}
         return jwt.encode(header, claims, key)

@@ -195,12 +195,14 @@ async def test_missing_nonce_refused(client, oidc_conn, provider):
 
 
 # 18. alg none, HS256, a kid not in the JWKS (after one refetch).
-@pytest.mark.parametrize("key", ["none", "hmac", "unknown"])
+@pytest.mark.parametrize("key", ["none", "hmac", "hs256_public_key", "unknown"])
 async def test_bad_signatures_refused(client, oidc_conn, provider, key):
     if key == "none":
         provider.sign_with = "none"
     elif key == "hmac":
         provider.sign_with, provider.sign_alg = hmac_key(), "HS256"
+    elif key == "hs256_public_key":
+        provider.sign_with = "hs256-public"
     else:
         provider.sign_with = other_key("k-rogue")
     await _refused(client, await _through_provider(client, oidc_conn), "invalid_id_token")
@@ -282,3 +284,41 @@ async def test_validating_connection_accepts_test_sign_in(client, oidc_conn, pro
     assert (await _callback(client, await _through_provider(client, oidc_conn))).status_code == 302
     await oidc_conn.refresh_from_db()
     assert oidc_conn.state is ConnectionState.ACTIVE
+
+
+async def test_userinfo_fills_missing_claims(client, oidc_conn, provider):
+    # given an ID token with no email (providers that keep the token minimal)
+    provider.id_token_overrides = {"email": None, "email_verified": None}
+    # when the callback runs, the userinfo endpoint supplies them
+    r = await _callback(client, await _through_provider(client, oidc_conn))
+    assert r.status_code == 302, r.text
+    assert await User.filter(email="olivia@acme.com").exists()
+
+
+async def test_entra_identity_keys_on_tenant_and_object_id(client, oidc_conn, provider):
+    provider.user.update(tid="tenant-1", oid="object-1", sub="pairwise-1")
+    assert (await _callback(client, await _through_provider(client, oidc_conn))).status_code == 302
+    link = await LinkedIdentity.get()
+    assert link.subject == "tenant-1:object-1"
+
+
+async def test_session_dies_with_the_membership(client, oidc_conn, provider, operator_token, gql):
+    from gatehouse.auth.principal import operator_principal
+    from gatehouse.models import MemberStatus
+    from gatehouse.resolvers.members import create_member, set_member_status
+
+    r = await _callback(client, await _through_provider(client, oidc_conn))
+    code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
+    body = (
+        await client.post(
+            "/sso/token", data={"code": code}, headers={"Authorization": f"Bearer {operator_token}"}
+        )
+    ).json()
+    token = body["session"]["token"]
+    assert (await gql("{ viewer { kind } }", token=token))["data"]["viewer"]["kind"] == "SESSION"
+    # an admin remains so the member may be deactivated
+    await create_member(operator_principal(), oidc_conn.organization_id, "admin@acme.com", "admin")
+    await set_member_status(operator_principal(), body["member"]["id"], MemberStatus.INACTIVE)
+    denied = await gql("{ viewer { kind } }", token=token)
+    assert denied["data"] is None
+    assert denied["errors"]

@@ -269,3 +269,26 @@ async def test_email_change_follows_subject_only_within_verified_domains(
     ).status_code == 302
     assert (await User.get(id=alice.id)).email == "alice.a@acme.com"
     assert await User.all().count() == 1
+
+
+async def test_signed_response_and_signed_assertion_accepted(client, make_org, idp_keys):
+    org = await _jit_org(make_org)
+    conn = await saml_connection(org, [idp_keys])
+    request_id = await start_saml(client, conn)
+    xml = signed(assertion_for(conn, in_response_to=request_id), idp_keys, sign_response=True)
+    assert (await post_acs(client, conn, xml)).status_code == 302
+
+
+async def test_concurrent_first_sign_ins_create_one_account(client, make_org, idp_keys):
+    import asyncio
+
+    # given two IdP-initiated responses for the same new person, arriving together
+    org = await _jit_org(make_org)
+    conn = await saml_connection(org, [idp_keys], allow_idp_initiated=True)
+    xmls = [signed(assertion_for(conn), idp_keys) for _ in range(2)]
+    results = await asyncio.gather(*(post_acs(client, conn, x) for x in xmls))
+    # then both succeed and exactly one user, member and identity exist
+    assert [r.status_code for r in results] == [302, 302]
+    assert await User.all().count() == 1
+    assert await Member.all().count() == 1
+    assert await LinkedIdentity.all().count() == 1
