@@ -43,14 +43,19 @@ async def check_url(url: str, *, allow_private: bool) -> None:
             raise OutboundError("URL points at a private or local address")
 
 
-async def request_json(
-    method: str, url: str, *, allow_private: bool, **kwargs: Any
-) -> tuple[int, Any]:
+async def request(method: str, url: str, *, allow_private: bool, **kwargs: Any) -> httpx.Response:
     await check_url(url, allow_private=allow_private)
     async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
         response = await client.request(method, url, **kwargs)
     if len(response.content) > MAX_BYTES:
         raise OutboundError("response too large")
+    return response
+
+
+async def request_json(
+    method: str, url: str, *, allow_private: bool, **kwargs: Any
+) -> tuple[int, Any]:
+    response = await request(method, url, allow_private=allow_private, **kwargs)
     try:
         return response.status_code, response.json()
     except ValueError as e:

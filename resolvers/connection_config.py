@@ -10,7 +10,7 @@ from typing import Any
 from cryptography import x509
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
-from gatehouse.auth.outbound import OutboundError, request_json
+from gatehouse.auth.outbound import OutboundError, request, request_json
 from gatehouse.resolvers.errors import DomainError, ErrorCode
 
 MAX_METADATA_BYTES = 200_000
@@ -76,6 +76,23 @@ def parse_saml_metadata(xml: str) -> SamlIdp:
         certificates=certs,
         name_id_format=data.get("sp", {}).get("NameIDFormat"),
     )
+
+
+async def fetch_saml_metadata(url: str, *, allow_private: bool) -> SamlIdp:
+    """A customer-entered metadata URL, fetched with the outbound guards (SECURITY 13d)."""
+    try:
+        response = await request("GET", url, allow_private=allow_private)
+    except (OutboundError, OSError) as e:
+        raise DomainError.of(
+            ErrorCode.METADATA_FETCH_FAILED, f"Metadata fetch failed: {e}.", "metadataUrl"
+        ) from None
+    if response.status_code != 200:
+        raise DomainError.of(
+            ErrorCode.METADATA_FETCH_FAILED,
+            f"Metadata URL answered {response.status_code}.",
+            "metadataUrl",
+        )
+    return parse_saml_metadata(response.text)
 
 
 async def discover_oidc(issuer: str, *, allow_private: bool) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from gatehouse.resolvers.connection_config import (
     SamlIdp,
     certificate_info,
     discover_oidc,
+    fetch_saml_metadata,
     parse_saml_metadata,
 )
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
@@ -76,6 +77,8 @@ async def create_saml_connection(
     name: str,
     *,
     metadata_xml: str | None = None,
+    metadata_url: str | None = None,
+    allow_private_urls: bool = False,
     idp: SamlIdp | None = None,
     attribute_mapping: dict[str, str] | None = None,
     allow_idp_initiated: bool = False,
@@ -87,6 +90,8 @@ async def create_saml_connection(
     name = clean_name(v, name, "name")
     if metadata_xml:
         idp = parse_saml_metadata(metadata_xml)
+    elif metadata_url and _check_url(v, metadata_url, "metadataUrl") and not v.errors:
+        idp = await fetch_saml_metadata(metadata_url, allow_private=allow_private_urls)
     idp = idp or SamlIdp()
     sso_url = _check_url(v, idp.sso_url, "ssoUrl")
     certs = _certificates(v, idp.certificates)
@@ -100,6 +105,7 @@ async def create_saml_connection(
             saml_idp_entity_id=(idp.entity_id or "").strip() or None,
             saml_idp_sso_url=sso_url,
             saml_idp_certificates=certs,
+            saml_metadata_url=metadata_url if not metadata_xml else None,
             saml_name_id_format=idp.name_id_format,
             saml_attribute_mapping=attribute_mapping or {},
             saml_allow_idp_initiated=allow_idp_initiated,
@@ -190,6 +196,33 @@ async def update_connection(
             conn.oidc_client_secret_encrypted = crypto.encrypt(secret_key, client_secret, conn.id)
         for key, value in changes.items():
             setattr(conn, key, value)
+        await conn.save()
+    return conn
+
+
+async def refresh_saml_metadata(
+    principal: Principal, connection_id: str, *, allow_private_urls: bool = False
+) -> Connection:
+    """Re-read a connection's metadata URL: new certificates and endpoints take effect at once
+    (the IdP rotated), without anyone pasting anything. Run by an admin or a periodic job."""
+    require(principal, Permission.CONNECTIONS_WRITE)
+    conn = await Connection.get_or_none(id=connection_id)
+    if conn is None or not visible_organization(principal, conn.organization_id):
+        raise not_found("Connection", "connectionId")
+    if not conn.saml_metadata_url:
+        raise DomainError.of(
+            ErrorCode.CONNECTION_INCOMPLETE, "This connection has no metadata URL.", "connectionId"
+        )
+    # Fetched outside the transaction: a slow IdP must not hold the row lock.
+    idp = await fetch_saml_metadata(conn.saml_metadata_url, allow_private=allow_private_urls)
+    v = Validator()
+    certs = _certificates(v, idp.certificates)
+    v.check()
+    async with in_transaction():
+        conn = await connection_for_change(principal, connection_id)
+        conn.saml_idp_entity_id = idp.entity_id or conn.saml_idp_entity_id
+        conn.saml_idp_sso_url = idp.sso_url or conn.saml_idp_sso_url
+        conn.saml_idp_certificates = certs or conn.saml_idp_certificates
         await conn.save()
     return conn
 

@@ -24,6 +24,11 @@ class CreateSamlConnectionInput:
     metadata_xml: str | None = strawberry.field(
         default=None, description="The IdP's SAML metadata document (takes precedence)."
     )
+    metadata_url: str | None = strawberry.field(
+        default=None,
+        description="Where the IdP publishes its metadata; fetched now and on "
+        "`refreshConnectionMetadata`.",
+    )
     idp_entity_id: str | None = strawberry.field(default=None, description="IdP entity ID.")
     idp_sso_url: str | None = strawberry.field(default=None, description="IdP sign-in URL.")
     idp_certificates: list[str] | None = strawberry.field(
@@ -123,6 +128,8 @@ class ConnectionMutations:
                     str(input.organization_id),
                     input.name,
                     metadata_xml=input.metadata_xml,
+                    metadata_url=input.metadata_url,
+                    allow_private_urls=info.context.settings.sso_allow_private_urls,
                     idp=idp,
                     attribute_mapping=input.attribute_mapping,
                     allow_idp_initiated=input.allow_idp_initiated,
@@ -187,6 +194,23 @@ class ConnectionMutations:
         return _payload(
             *await mutate(
                 connections.activate_connection(info.context.principal, str(input.connection_id))
+            )
+        )
+
+    @strawberry.mutation(
+        description="Re-read a SAML connection's metadata URL (certificates, endpoints). "
+        "Requires `connections:write`."
+    )
+    async def refresh_connection_metadata(
+        self, info: Info, input: ConnectionInput
+    ) -> ConnectionPayload:
+        return _payload(
+            *await mutate(
+                connections.refresh_saml_metadata(
+                    info.context.principal,
+                    str(input.connection_id),
+                    allow_private_urls=info.context.settings.sso_allow_private_urls,
+                )
             )
         )
 

@@ -46,6 +46,7 @@ class Provider:
     sign_alg: str = "RS256"
     iss_param: str | None = None  # RFC 9207 value to send; default the issuer
     redeemed: list[str] = field(default_factory=list)
+    saml_metadata: str = ""  # the same server doubles as a SAML IdP's metadata host
 
     def reset(self) -> None:
         self.user = {
@@ -147,6 +148,9 @@ class Provider:
         async def userinfo(_: Request) -> Response:
             return JSONResponse(self.user)
 
+        async def saml_metadata(_: Request) -> Response:
+            return Response(self.saml_metadata, media_type="application/xml")
+
         return Starlette(
             routes=[
                 Route("/.well-known/openid-configuration", discovery),
@@ -154,6 +158,7 @@ class Provider:
                 Route("/authorize", authorize),
                 Route("/token", token, methods=["POST"]),
                 Route("/userinfo", userinfo),
+                Route("/saml/metadata", saml_metadata),
             ]
         )
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import BASE
 from saml_idp import make_keypair
 
+from gatehouse.auth.outbound import OutboundError, check_url
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Connection, ConnectionState, Event
-from gatehouse.resolvers import api_keys
+from gatehouse.resolvers import api_keys, connections
+from gatehouse.resolvers.errors import DomainError
 
 FIELDS = """connection { id name type state organization { id }
   saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl allowIdpInitiated
@@ -176,3 +179,72 @@ async def test_organization_connections_batch(
     edges = body["data"]["organizations"]["edges"]
     assert all(len(e["node"]["connections"]) == 1 for e in edges)
     assert many.count == few.count
+
+
+async def test_saml_from_metadata_url_and_refresh(
+    gql, operator_token, make_org, provider, idp_keys
+):
+    # given the IdP publishes its metadata at a URL
+    org = await make_org("Acme")
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    url = f"{provider.issuer}/saml/metadata"
+    payload = await _create(
+        gql, operator_token, {"organizationId": org.id, "name": "Okta", "metadataUrl": url}
+    )
+    assert payload["userErrors"] == []
+    conn_id = payload["connection"]["id"]
+    assert payload["connection"]["saml"]["idpEntityId"] == "http://www.okta.com/exk1"
+    assert len(payload["connection"]["saml"]["idpCertificates"]) == 1
+
+    # when the IdP rotates its certificate and the connection is refreshed
+    new = make_keypair("Rotated")
+    provider.saml_metadata = metadata(new.cert_b64)
+    body = await gql(
+        "mutation($i: ConnectionInput!) { refreshConnectionMetadata(input: $i) {"
+        " connection { saml { idpCertificates { subject } } } userErrors { code } } }",
+        {"i": {"connectionId": conn_id}},
+        token=operator_token,
+    )
+    certs = body["data"]["refreshConnectionMetadata"]["connection"]["saml"]["idpCertificates"]
+    assert certs == [{"subject": "CN=Rotated"}]
+
+
+async def test_customer_urls_refuse_private_addresses(make_org, provider, idp_keys):
+    # SECURITY 13d: without the deployment's explicit allowance, loopback is refused
+    org = await make_org("Acme")
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    with pytest.raises(DomainError) as saml_refused:
+        await connections.create_saml_connection(
+            operator_principal(), org.id, "x", metadata_url=f"{provider.issuer}/saml/metadata"
+        )
+    with pytest.raises(DomainError) as oidc_refused:
+        await connections.create_oidc_connection(
+            operator_principal(),
+            org.id,
+            "x",
+            issuer=provider.issuer,
+            client_id="c",
+            client_secret="s",
+            secret_key="k",
+        )
+    assert saml_refused.value.errors[0].code.value == "METADATA_FETCH_FAILED"
+    assert oidc_refused.value.errors[0].code.value == "DISCOVERY_FAILED"
+    assert await Connection.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/x",
+        "https://10.0.0.5/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/x",
+        "https://localhost/x",
+        "https://user:pw@example.com/x",
+        "http://example.com/x",
+        "file:///etc/passwd",
+    ],
+)
+async def test_outbound_guard(url):
+    with pytest.raises(OutboundError):
+        await check_url(url, allow_private=False)
