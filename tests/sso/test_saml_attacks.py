@@ -194,13 +194,17 @@ async def test_unsolicited_response_refused_unless_allowed(client, conn, idp_key
         ("destination", "https://other-sp.example/acs", "invalid_saml_response"),
         ("destination", None, "wrong_destination"),
         ("destination", BASE + "/sso/saml/conn_x/acs/../../", "invalid_saml_response"),
+        # python3-saml compares Destination by prefix and Recipient by substring; the
+        # exact comparison is Gatehouse's own (13a).
+        ("destination", "{acs}/extra", "wrong_destination"),
+        ("recipient", "https://evil.example/?{acs}", "wrong_recipient"),
     ],
 )
 async def test_wrong_or_missing_audience_recipient_destination(
     client, conn, idp_keys, field, value, reason
 ):
     a = await _sp(client, conn)
-    setattr(a, field, value)
+    setattr(a, field, value.format(acs=acs(conn)) if value else value)
     await _refused(client, conn, signed(a, idp_keys), reason)
 
 
