@@ -20,6 +20,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
 
 from gatehouse.auth import crypto
 from gatehouse.auth.outbound import OutboundError, check_url, request_json
@@ -102,16 +103,18 @@ async def _jwks(conn: Connection, settings: Settings, *, refresh: bool) -> KeySe
 
 
 async def _decode(conn: Connection, settings: Settings, id_token: str) -> jwt.Token:
-    for refresh in (False, True):
-        keys = await _jwks(conn, settings, refresh=refresh)
-        try:
-            return jwt.decode(id_token, keys, algorithms=ALGORITHMS)
-        except (ValueError, JoseError) as e:
-            # An unknown `kid` may be a rotation: refetch the JWKS once, then give up.
-            if not refresh and "key" in str(e).lower():
-                continue
-            raise SignInRefused("invalid_id_token", f"ID token rejected: {e}") from None
-    raise SignInRefused("invalid_id_token", "ID token signed by an unknown key.")
+    try:
+        kid = extract_compact(id_token.encode()).protected.get("kid")
+    except (ValueError, JoseError) as e:
+        raise SignInRefused("invalid_id_token", f"ID token malformed: {e}") from None
+    keys = await _jwks(conn, settings, refresh=False)
+    if kid is not None and not any(k.kid == kid for k in keys.keys):
+        # An unknown `kid` may be a rotation: refetch the JWKS once (SECURITY 18).
+        keys = await _jwks(conn, settings, refresh=True)
+    try:
+        return jwt.decode(id_token, keys, algorithms=ALGORITHMS)
+    except (ValueError, JoseError) as e:
+        raise SignInRefused("invalid_id_token", f"ID token rejected: {e}") from None
 
 
 def _check_claims(

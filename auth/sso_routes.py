@@ -48,7 +48,10 @@ async def form_fields(request: Request) -> dict[str, str]:
     ):
         return {}
     body = (await request.body()).decode("utf-8", "replace")
-    return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
+    try:
+        return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
+    except ValueError:  # more fields than any binding sends
+        return {}
 
 
 def _settings(request: Request) -> Settings:
@@ -83,11 +86,11 @@ async def _pick_connection(request: Request) -> Connection | None:
         organization_id = domain.organization_id if domain else None
     if not organization_id or not await Organization.exists(id=organization_id):
         return None
-    return (
-        await Connection.filter(organization_id=organization_id, state__in=SIGNABLE)
-        .order_by("-state", "id")
-        .first()
-    )
+    candidates = await Connection.filter(
+        organization_id=organization_id, state__in=SIGNABLE
+    ).order_by("id")
+    # An ACTIVE connection wins over one still being validated; then the oldest.
+    return min(candidates, key=lambda c: c.state is not ConnectionState.ACTIVE, default=None)
 
 
 async def authorize(request: Request) -> Response:

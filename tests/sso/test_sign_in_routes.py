@@ -146,3 +146,36 @@ async def test_purge_drops_only_expired_state(client, org_conn, idp_keys, monkey
     monkeypatch.setattr(sso, "now", lambda: later)
     assert await sso.purge_expired() == 1
     assert await SsoRequest.all().count() == 0
+
+
+async def test_malformed_acs_posts_are_clear_4xx(client, org_conn):
+    _, conn = org_conn
+    flood = "&".join(f"f{i}=x" for i in range(50))
+    for body, ctype in (
+        (flood, "application/x-www-form-urlencoded"),
+        ("SAMLResponse=%%%not-base64", "application/x-www-form-urlencoded"),
+        ('{"SAMLResponse": "x"}', "application/json"),
+    ):
+        r = await client.post(
+            f"/sso/saml/{conn.id}/acs", content=body, headers={"Content-Type": ctype}
+        )
+        assert 400 <= r.status_code < 500, r.text
+        assert r.json()["error"] in {"missing_response", "malformed_response"}
+    r = await client.post(
+        "/sso/saml/conn_01JUNKJUNKJUNKJUNKJUNKJUNK/acs", data={"SAMLResponse": "x"}
+    )
+    assert r.status_code == 404
+
+
+async def test_authorize_prefers_the_active_connection(client, org_conn, idp_keys):
+    from gatehouse.models import ConnectionState
+
+    org, active = org_conn
+    validating = await saml_connection(org, [idp_keys], activate=False)
+    validating.state = ConnectionState.VALIDATING
+    await validating.save()
+    r = await client.get(
+        "/sso/authorize", params={"organization": org.id, "redirect_uri": REDIRECT}
+    )
+    assert r.status_code == 302
+    assert (await SsoRequest.get()).connection_id == active.id
