@@ -6,7 +6,7 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.models import Event
 from gatehouse.resolvers.access import require
-from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.pagination import Page, empty, paginate
 
 
 async def list_events(
@@ -21,7 +21,7 @@ async def list_events(
     if principal.organization_id is not None:
         # A scoped caller sees its own organization's events, whatever it asked for.
         if organization_id not in (None, principal.organization_id):
-            query = query.none()
+            query = empty(query)
         query = query.filter(organization_id=principal.organization_id)
     elif organization_id is not None:
         query = query.filter(organization_id=organization_id)

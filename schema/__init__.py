@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.tools import merge_types
 
 from gatehouse.schema.limits import extensions
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
@@ -18,16 +17,16 @@ from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
 from gatehouse.settings import Settings, get_settings
 
-Mutation = merge_types(
-    "Mutation",
-    (
-        OrganizationMutations,
-        MemberMutations,
-        RoleMutations,
-        ApiKeyMutations,
-        ConnectionMutations,
-    ),
+
+@strawberry.type(
+    description="Changes. Each takes one `input` and returns a payload with "
+    "`userErrors`; nothing changes when there are any."
 )
+class Mutation(
+    OrganizationMutations, MemberMutations, RoleMutations, ApiKeyMutations, ConnectionMutations
+):
+    pass
+
 
 # Types reachable only through the Node interface must be listed to appear in the schema.
 NODE_TYPES = [Organization, Member, User, Role, ApiKey, Connection]

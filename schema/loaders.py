@@ -38,6 +38,27 @@ def _grouped(
     return load
 
 
+K = TypeVar("K")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def now_or_later(loader: DataLoader[K, R], key: K, convert: Callable[[R], T]) -> T | Awaitable[T]:
+    """The converted row at once if the loader already holds it, else an awaitable.
+
+    graphql-core awaits whatever a resolver returns that is awaitable; answering synchronously
+    when a page was batch-loaded up front spares a coroutine per row and field.
+    """
+    cached = loader.cache_map.get(key)
+    if cached is not None and cached.done() and not cached.exception():
+        return convert(cached.result())
+
+    async def later() -> T:
+        return convert(await loader.load(key))
+
+    return later()
+
+
 class Loaders:
     def __init__(self) -> None:
         self.organization = DataLoader(_by_id(Organization))

@@ -32,7 +32,9 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
 }
 
 
-@strawberry.type
+@strawberry.type(
+    description="Reads. Objects outside the caller's scope read as null or are left out of lists."
+)
 class Query:
     @strawberry.field(
         description="The caller: credential kind, scope and permissions. "
@@ -76,7 +78,10 @@ class Query:
         id: Annotated[strawberry.ID, strawberry.argument(description="An `org_…` ID.")],
     ) -> Organization | None:
         org = await query(organizations.get_organization(info.context.principal, str(id)))
-        return Organization.from_model(org) if org else None
+        if org is None:
+            return None
+        info.context.loaders.prime([org])
+        return Organization.from_model(org)
 
     @strawberry.field(
         description="Organizations the caller may see, oldest first. Requires `organizations:read`."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -114,7 +116,11 @@ class ConnectionMutations:
         description="Create a SAML connection (DRAFT). Requires `connections:write`."
     )
     async def create_saml_connection(
-        self, info: Info, input: CreateSamlConnectionInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateSamlConnectionInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> ConnectionPayload:
         idp = SamlIdp(
             entity_id=input.idp_entity_id,
@@ -143,7 +149,11 @@ class ConnectionMutations:
         "Requires `connections:write`."
     )
     async def create_oidc_connection(
-        self, info: Info, input: CreateOidcConnectionInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateOidcConnectionInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> ConnectionPayload:
         settings = info.context.settings
         return _payload(
@@ -166,7 +176,11 @@ class ConnectionMutations:
         description="Change a connection's settings. Requires `connections:write`."
     )
     async def update_connection(
-        self, info: Info, input: UpdateConnectionInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateConnectionInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> ConnectionPayload:
         return _payload(
             *await mutate(
@@ -190,7 +204,11 @@ class ConnectionMutations:
         "VALIDATING; the first successful test sign-in makes it ACTIVE. "
         "Requires `connections:write`."
     )
-    async def activate_connection(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
+    async def activate_connection(
+        self,
+        info: Info,
+        input: Annotated[ConnectionInput, strawberry.argument(description="The mutation's input.")],
+    ) -> ConnectionPayload:
         return _payload(
             *await mutate(
                 connections.activate_connection(info.context.principal, str(input.connection_id))
@@ -202,7 +220,9 @@ class ConnectionMutations:
         "Requires `connections:write`."
     )
     async def refresh_connection_metadata(
-        self, info: Info, input: ConnectionInput
+        self,
+        info: Info,
+        input: Annotated[ConnectionInput, strawberry.argument(description="The mutation's input.")],
     ) -> ConnectionPayload:
         return _payload(
             *await mutate(
@@ -217,7 +237,11 @@ class ConnectionMutations:
     @strawberry.mutation(
         description="Stop sign-ins through the connection. Requires `connections:write`."
     )
-    async def deactivate_connection(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
+    async def deactivate_connection(
+        self,
+        info: Info,
+        input: Annotated[ConnectionInput, strawberry.argument(description="The mutation's input.")],
+    ) -> ConnectionPayload:
         return _payload(
             *await mutate(
                 connections.deactivate_connection(info.context.principal, str(input.connection_id))
@@ -226,7 +250,9 @@ class ConnectionMutations:
 
     @strawberry.mutation(description="Delete the connection. Requires `connections:write`.")
     async def delete_connection(
-        self, info: Info, input: ConnectionInput
+        self,
+        info: Info,
+        input: Annotated[ConnectionInput, strawberry.argument(description="The mutation's input.")],
     ) -> DeleteConnectionPayload:
         deleted, errors = await mutate(
             connections.delete_connection(info.context.principal, str(input.connection_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -84,7 +86,11 @@ class OrganizationMutations:
         "Requires `organizations:manage` (operator keys)."
     )
     async def create_organization(
-        self, info: Info, input: CreateOrganizationInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateOrganizationInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> CreateOrganizationPayload:
         org, errors = await mutate(
             orgs.create_organization(
@@ -98,7 +104,11 @@ class OrganizationMutations:
         description="Rename or re-tag an organization. Requires `organizations:write`."
     )
     async def update_organization(
-        self, info: Info, input: UpdateOrganizationInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateOrganizationInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> UpdateOrganizationPayload:
         org, errors = await mutate(
             orgs.update_organization(
@@ -116,7 +126,11 @@ class OrganizationMutations:
         "keys. Requires `organizations:manage` (operator keys)."
     )
     async def delete_organization(
-        self, info: Info, input: DeleteOrganizationInput
+        self,
+        info: Info,
+        input: Annotated[
+            DeleteOrganizationInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> DeleteOrganizationPayload:
         deleted, errors = await mutate(
             orgs.delete_organization(info.context.principal, str(input.id))
@@ -127,7 +141,11 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Change how people get in. Requires `organizations:write`.")
     async def update_organization_policy(
-        self, info: Info, input: UpdateOrganizationPolicyInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateOrganizationPolicyInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> UpdateOrganizationPayload:
         change = orgs.PolicyChange(
             jit_provisioning=input.jit_provisioning,

@@ -16,7 +16,7 @@ from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.connection import Connection
-from gatehouse.schema.types.member import MemberPage, MemberStatus, Role
+from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
 from gatehouse.schema.types.pagination import page_parts
 
 
@@ -105,7 +105,7 @@ class Organization(Node):
                 info.context.principal, self._model.id, first, after, status, search
             )
         )
-        info.context.loaders.prime(page.items)
+        await preload_member_relations(info, page.items)
         return MemberPage.from_page(page)
 
 
