@@ -18,6 +18,8 @@ class Permission(StrEnum):
     EVENTS_READ = "events:read"
     DOMAINS_READ = "domains:read"
     DOMAINS_WRITE = "domains:write"
+    CONNECTIONS_READ = "connections:read"
+    CONNECTIONS_WRITE = "connections:write"
 
 
 # What an organization may hold: everything except managing organizations themselves.

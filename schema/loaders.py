@@ -13,7 +13,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from gatehouse.models import Domain, Member, Organization, Role, User
+from gatehouse.models import Connection, Domain, Member, Organization, Role, User
 
 M = TypeVar("M", bound=Model)
 
@@ -70,6 +70,7 @@ class Loaders:
         self.domains_by_organization = DataLoader(
             _grouped(Domain, "organization_id", order="domain")
         )
+        self.connections_by_organization = DataLoader(_grouped(Connection, "organization_id"))
 
     def prime(self, rows: Iterable[Model]) -> None:
         """Seed the by-id loaders with rows a resolver already holds."""

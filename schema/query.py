@@ -9,12 +9,22 @@ import strawberry
 
 from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
-from gatehouse.resolvers import api_keys, domains, events, members, organizations, roles, sign_in
+from gatehouse.resolvers import (
+    api_keys,
+    connections,
+    domains,
+    events,
+    members,
+    organizations,
+    roles,
+    sign_in,
+)
 from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.common import After, First, Node
+from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.event import EventPage
 from gatehouse.schema.types.member import Member, Role, User
@@ -30,6 +40,7 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "role": (roles.get_role, Role),
     "key": (api_keys.get_api_key, ApiKey),
     "dom": (domains.get_domain, Domain),
+    "conn": (connections.get_connection, Connection),
 }
 
 

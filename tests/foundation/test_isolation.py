@@ -215,6 +215,14 @@ EXTRA_COVERED: set[str] = {
     "addDomain",
     "verifyDomain",
     "removeDomain",
+    # tests/sso/test_isolation.py
+    "createSamlConnection",
+    "createOidcConnection",
+    "updateConnection",
+    "activateConnection",
+    "deactivateConnection",
+    "refreshConnectionMetadata",
+    "deleteConnection",
 }
 
 
