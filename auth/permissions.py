@@ -16,6 +16,8 @@ class Permission(StrEnum):
     ROLES_WRITE = "roles:write"
     API_KEYS_WRITE = "api_keys:write"
     EVENTS_READ = "events:read"
+    DIRECTORIES_READ = "directories:read"
+    DIRECTORIES_WRITE = "directories:write"
 
 
 # What an organization may hold: everything except managing organizations themselves.

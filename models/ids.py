@@ -23,6 +23,10 @@ PREFIXES: dict[str, str] = {
     "sess": "Session",
     "dom": "Domain",
     "conn": "Connection",
+    "dir": "Directory",
+    "diru": "DirectoryUser",
+    "dirg": "DirectoryGroup",
+    "grm": "GroupRoleMapping",
 }
 
 
@@ -88,6 +92,22 @@ def new_dom_id() -> str:
 
 def new_conn_id() -> str:
     return new_id("conn")
+
+
+def new_dir_id() -> str:
+    return new_id("dir")
+
+
+def new_diru_id() -> str:
+    return new_id("diru")
+
+
+def new_dirg_id() -> str:
+    return new_id("dirg")
+
+
+def new_grm_id() -> str:
+    return new_id("grm")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:
