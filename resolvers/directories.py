@@ -60,6 +60,22 @@ async def get_directory(principal: Principal, directory_id: str) -> Directory | 
     return directory
 
 
+async def get_directory_user(principal: Principal, user_id: str) -> DirectoryUser | None:
+    require(principal, Permission.DIRECTORIES_READ)
+    row = await DirectoryUser.get_or_none(id=user_id).select_related("directory")
+    if row is None or not visible_organization(principal, row.directory.organization_id):
+        return None
+    return row
+
+
+async def get_directory_group(principal: Principal, group_id: str) -> DirectoryGroup | None:
+    require(principal, Permission.DIRECTORIES_READ)
+    row = await DirectoryGroup.get_or_none(id=group_id).select_related("directory")
+    if row is None or not visible_organization(principal, row.directory.organization_id):
+        return None
+    return row
+
+
 async def list_directories(principal: Principal, organization_id: str) -> list[Directory]:
     require(principal, Permission.DIRECTORIES_READ)
     if not visible_organization(principal, organization_id):

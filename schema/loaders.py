@@ -13,7 +13,17 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from gatehouse.models import Member, Organization, Role, User
+from tortoise.functions import Count
+
+from gatehouse.models import (
+    Directory,
+    DirectoryGroup,
+    DirectoryUser,
+    Member,
+    Organization,
+    Role,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -38,6 +48,20 @@ def _grouped(
     return load
 
 
+def _counts(model: type[M], key: str) -> Callable[[Sequence[str]], Awaitable[list[int]]]:
+    async def load(keys: Sequence[str]) -> list[int]:
+        rows = (
+            await model.filter(**{f"{key}__in": list(keys)})
+            .annotate(n=Count("id"))
+            .group_by(key)
+            .values_list(key, "n")
+        )
+        counts = {str(k): int(n) for k, n in rows}
+        return [counts.get(k, 0) for k in keys]
+
+    return load
+
+
 class Loaders:
     def __init__(self) -> None:
         self.organization = DataLoader(_by_id(Organization))
@@ -46,6 +70,10 @@ class Loaders:
         self.member = DataLoader(_by_id(Member))
         self.roles_by_organization = DataLoader(_grouped(Role, "organization_id"))
         self.memberships_by_user = DataLoader(_grouped(Member, "user_id"))
+        self.directories_by_organization = DataLoader(_grouped(Directory, "organization_id"))
+        self.directory_group = DataLoader(_by_id(DirectoryGroup))
+        self.directory_user_count = DataLoader(_counts(DirectoryUser, "directory_id"))
+        self.directory_group_count = DataLoader(_counts(DirectoryGroup, "directory_id"))
 
     def prime(self, rows: Iterable[Model]) -> None:
         """Seed the by-id loaders with rows a resolver already holds."""

@@ -9,11 +9,12 @@ import strawberry
 
 from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
-from gatehouse.resolvers import api_keys, events, members, organizations, roles
+from gatehouse.resolvers import api_keys, directories, events, members, organizations, roles
 from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
+from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.common import After, First, Node
 from gatehouse.schema.types.event import EventPage
 from gatehouse.schema.types.member import Member, Role, User
@@ -27,6 +28,9 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "user": (members.get_user, User),
     "role": (roles.get_role, Role),
     "key": (api_keys.get_api_key, ApiKey),
+    "dir": (directories.get_directory, Directory),
+    "diru": (directories.get_directory_user, DirectoryUser),
+    "dirg": (directories.get_directory_group, DirectoryGroup),
 }
 
 

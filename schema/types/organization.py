@@ -15,6 +15,7 @@ from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
+from gatehouse.schema.types.directory import Directory
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role
 from gatehouse.schema.types.pagination import page_parts
 
@@ -100,6 +101,14 @@ class Organization(Node):
         )
         info.context.loaders.prime(page.items)
         return MemberPage.from_page(page)
+
+    @strawberry.field(
+        description="SCIM directories that provision its members. Requires `directories:read`."
+    )
+    async def directories(self, info: Info) -> list[Directory]:
+        ensure(info.context.principal, Permission.DIRECTORIES_READ)
+        rows = await info.context.loaders.directories_by_organization.load(self._model.id)
+        return [Directory.from_model(d) for d in rows]
 
 
 @strawberry.type(description="An edge in an organization list.")

@@ -26,4 +26,3 @@ async def test_create_user_makes_active_directory_member(scim):
         "organization_membership.created",
         "dsync.user.created",
     ]
-
