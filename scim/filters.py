@@ -98,7 +98,12 @@ class FilterMapper:
             join = "OR" if node.op is LogicalOperator.or_ else "AND"
             return Q(*parts, join_type=join)
         if isinstance(node, Not):
-            return ~self.to_q(node.expr, parent)
+            inner = self.to_q(node.expr, parent)
+            if isinstance(node.expr, Comparison):
+                # SQL's NOT drops NULLs; in SCIM an absent attribute is "not equal" too.
+                column = self.column(node.expr.attr_path, parent)
+                return Q(~inner, Q(**{f"{column.name}__isnull": True}), join_type="OR")
+            return ~inner
         if isinstance(node, Present):
             column = self.column(node.attr_path, parent)
             return Q(**{f"{column.name}__isnull": False})
@@ -119,7 +124,7 @@ class FilterMapper:
             q = Q(**{f"{column.name}__isnull": True})
             return ~q if node.op is CompareOperator.ne else q
         if node.op is CompareOperator.ne:
-            return ~Q(**{column.name: value})
+            return Q(~Q(**{column.name: value}), Q(**{f"{column.name}__isnull": True}), join_type="OR")
         return Q(**{f"{column.name}{_LOOKUPS[node.op]}": value})
 
 
