@@ -66,8 +66,16 @@ def _start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str, sock
     env = {**os.environ, "DATABASE_URL": database_url, "GATEHOUSE_ENV": "development"}
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "--factory", "gatehouse.server.app:create_app",
-            "--fd", str(sock.fileno()), "--log-level", "warning", "--no-access-log",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "gatehouse.server.app:create_app",
+            "--fd",
+            str(sock.fileno()),
+            "--log-level",
+            "warning",
+            "--no-access-log",
         ],
         env=env,
         pass_fds=[sock.fileno()],
@@ -94,7 +102,9 @@ async def _run(label: str, database_url: str) -> None:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
     limits = httpx.Limits(max_connections=CONCURRENCY)
     try:
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as http:
+        async with httpx.AsyncClient(
+            base_url=url, headers=headers, timeout=60, limits=limits
+        ) as http:
             await _wait_ready(http)
             sem = asyncio.Semaphore(CONCURRENCY)
             user_ids: list[str] = []
@@ -132,7 +142,9 @@ async def _run(label: str, database_url: str) -> None:
                     )
                 group_id = response.json()["id"]
                 group_ops += 1
-                members = [user_ids[(g * GROUP_SIZE + k) % len(user_ids)] for k in range(GROUP_SIZE)]
+                members = [
+                    user_ids[(g * GROUP_SIZE + k) % len(user_ids)] for k in range(GROUP_SIZE)
+                ]
                 for k in range(0, GROUP_SIZE, PATCH_BATCH):
                     op = {
                         "op": "add",
@@ -159,7 +171,8 @@ async def _run(label: str, database_url: str) -> None:
     print(
         f"{label:10s} users: {USERS} creates in {users_time:.1f}s = {USERS / users_time:.0f}/s | "
         f"groups: {GROUPS}x{GROUP_SIZE} via {group_ops} POST/PATCH in {groups_time:.1f}s = "
-        f"{group_ops / groups_time:.0f} ops/s ({GROUPS * GROUP_SIZE / groups_time:.0f} members/s) | "
+        f"{group_ops / groups_time:.0f} ops/s "
+        f"({GROUPS * GROUP_SIZE / groups_time:.0f} members/s) | "
         f"total {users_time + groups_time:.1f}s | server RSS {rss['half'] // 1024} MiB at "
         f"{USERS // 2} users, {rss['full'] // 1024} MiB at {USERS}; peak {peak // 1024} MiB"
     )

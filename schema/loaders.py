@@ -11,9 +11,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
-from tortoise.models import Model
-
 from tortoise.functions import Count
+from tortoise.models import Model
 
 from gatehouse.models import (
     Directory,

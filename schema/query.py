@@ -14,8 +14,8 @@ from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
-from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.common import After, First, Node
+from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.event import EventPage
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization, OrganizationPage

@@ -124,7 +124,9 @@ class FilterMapper:
             q = Q(**{f"{column.name}__isnull": True})
             return ~q if node.op is CompareOperator.ne else q
         if node.op is CompareOperator.ne:
-            return Q(~Q(**{column.name: value}), Q(**{f"{column.name}__isnull": True}), join_type="OR")
+            return Q(
+                ~Q(**{column.name: value}), Q(**{f"{column.name}__isnull": True}), join_type="OR"
+            )
         return Q(**{f"{column.name}{_LOOKUPS[node.op]}": value})
 
 

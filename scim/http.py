@@ -150,9 +150,10 @@ def project(resource: dict[str, Any], scim: ScimRequest, schema: str) -> dict[st
                 ]
         elif lowered not in excluded:
             subs = [e.split(".", 1)[1] for e in excluded if e.startswith(lowered + ".")]
+            kept = value
             if subs and isinstance(value, dict):
-                value = {k: v for k, v in value.items() if k.lower() not in subs}
-            out[key] = value
+                kept = {k: v for k, v in value.items() if k.lower() not in subs}
+            out[key] = kept
     return out
 
 

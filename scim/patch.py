@@ -11,6 +11,8 @@ of values (Entra ID).
 from __future__ import annotations
 
 import copy
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,7 @@ from scim2_models.path import (
     Present,
     ValuePath,
 )
+from scim2_models.path.expressions import STRING_OPERATORS
 
 from gatehouse.scim.errors import invalid_path, invalid_syntax, invalid_value, mutability, no_target
 
@@ -86,31 +89,30 @@ def _norm(value: Any) -> Any:
     return value
 
 
+_TESTS: dict[CompareOperator, Callable[[Any, Any], bool]] = {
+    CompareOperator.eq: operator.eq,
+    CompareOperator.ne: operator.ne,
+    CompareOperator.co: lambda a, e: e in a,
+    CompareOperator.sw: lambda a, e: a.startswith(e),
+    CompareOperator.ew: lambda a, e: a.endswith(e),
+    CompareOperator.gt: operator.gt,
+    CompareOperator.ge: operator.ge,
+    CompareOperator.lt: operator.lt,
+    CompareOperator.le: operator.le,
+}
+
+
 def _compare(actual: Any, op: CompareOperator, expected: Any) -> bool:
     if isinstance(actual, bool) or isinstance(expected, bool):
         actual = _bool(actual)
     a, e = _norm(actual), _norm(expected)
-    if op is CompareOperator.eq:
-        return bool(a == e)
-    if op is CompareOperator.ne:
-        return bool(a != e)
-    if a is None or e is None:
-        return False
-    if op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
-        if not isinstance(a, str) or not isinstance(e, str):
+    if op not in (CompareOperator.eq, CompareOperator.ne):
+        if a is None or e is None:
             return False
-        return {
-            CompareOperator.co: e in a,
-            CompareOperator.sw: a.startswith(e),
-            CompareOperator.ew: a.endswith(e),
-        }[op]
+        if op in STRING_OPERATORS and not (isinstance(a, str) and isinstance(e, str)):
+            return False
     try:
-        return {
-            CompareOperator.gt: a > e,
-            CompareOperator.ge: a >= e,
-            CompareOperator.lt: a < e,
-            CompareOperator.le: a <= e,
-        }[op]
+        return bool(_TESTS[op](a, e))
     except TypeError:
         return False
 
@@ -218,68 +220,80 @@ class Patcher:
     def _set(self, op: str, container: dict[str, Any], key: str, value: Any) -> None:
         current = container.get(key)
         if op == "remove":
-            if value is not None and isinstance(current, list):
-                # Entra ID: remove `members` with a list of the values to drop.
-                drop = value if isinstance(value, list) else [value]
-                container[key] = [c for c in current if not any(_same_item(c, d) for d in drop)]
-            else:
-                container.pop(key, None)
+            _remove(container, key, current, value)
             return
         value = _bool(value)
         if isinstance(current, list) or (op == "add" and isinstance(value, list)):
             items = value if isinstance(value, list) else [value]
-            if op == "replace":
-                container[key] = items
-                return
-            merged = list(current or [])
-            seen = {_norm(m["value"]) for m in merged if isinstance(m, dict) and "value" in m}
-            for item in items:
-                if isinstance(item, dict) and "value" in item:
-                    if _norm(item["value"]) in seen:
-                        continue
-                    seen.add(_norm(item["value"]))
-                elif item in merged:
-                    continue
-                merged.append(item)
-            container[key] = merged
+            container[key] = items if op == "replace" else _merge_items(current or [], items)
         elif isinstance(current, dict) and isinstance(value, dict):
             # §3.5.2.1/§3.5.2.3: sub-attributes not given are left unchanged.
-            for sub, sub_value in value.items():
-                current[_key(current, sub)] = _bool(sub_value)
+            _merge_dict(current, value)
         else:
             container[key] = value
 
     def _value_path(self, op: str, container: dict[str, Any], node: ValuePath, value: Any) -> None:
         key = _key(container, node.attr_path.attr)
-        items = container.get(key)
-        if items is None:
-            items = []
+        items = container.get(key) or []
         if not isinstance(items, list):
             raise invalid_path(f"{node.attr_path.attr} is not multi-valued.")
         hits = [i for i, item in enumerate(items) if matches(item, node.val_filter)]
         if op == "remove":
-            if node.sub_attr:
-                for i in hits:
-                    if isinstance(items[i], dict):
-                        items[i].pop(_key(items[i], node.sub_attr), None)
-            else:
-                container[key] = [item for i, item in enumerate(items) if i not in set(hits)]
+            container[key] = _remove_hits(items, hits, node.sub_attr)
             return
         if not hits:
             created = _element_from_filter(node.val_filter)
             if created is None:
                 raise no_target(f"No value matches {node}.")
             items.append(created)
-            container[key] = items
             hits = [len(items) - 1]
+        container[key] = items
         for i in hits:
             if node.sub_attr:
                 items[i][_key(items[i], node.sub_attr)] = _bool(value)
             elif isinstance(value, dict) and isinstance(items[i], dict):
-                for sub, sub_value in value.items():
-                    items[i][_key(items[i], sub)] = _bool(sub_value)
+                _merge_dict(items[i], value)
             else:
                 items[i] = value
+
+
+def _remove(container: dict[str, Any], key: str, current: Any, value: Any) -> None:
+    if value is not None and isinstance(current, list):
+        # Entra ID: remove `members` with a list of the values to drop.
+        drop = value if isinstance(value, list) else [value]
+        container[key] = [c for c in current if not any(_same_item(c, d) for d in drop)]
+    else:
+        container.pop(key, None)
+
+
+def _remove_hits(items: list[Any], hits: list[int], sub_attr: str | None) -> list[Any]:
+    if not sub_attr:
+        drop = set(hits)
+        return [item for i, item in enumerate(items) if i not in drop]
+    for i in hits:
+        if isinstance(items[i], dict):
+            items[i].pop(_key(items[i], sub_attr), None)
+    return items
+
+
+def _merge_items(current: list[Any], items: list[Any]) -> list[Any]:
+    """`add` to a multi-valued attribute: new values appended, known ones not repeated."""
+    merged = list(current)
+    seen = {_norm(m["value"]) for m in merged if isinstance(m, dict) and "value" in m}
+    for item in items:
+        if isinstance(item, dict) and "value" in item:
+            if _norm(item["value"]) in seen:
+                continue
+            seen.add(_norm(item["value"]))
+        elif item in merged:
+            continue
+        merged.append(item)
+    return merged
+
+
+def _merge_dict(current: dict[str, Any], value: dict[str, Any]) -> None:
+    for sub, sub_value in value.items():
+        current[_key(current, sub)] = _bool(sub_value)
 
 
 def _element_from_filter(node: FilterNode) -> dict[str, Any] | None:

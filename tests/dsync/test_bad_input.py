@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from gatehouse.models import DirectoryGroup, DirectoryUser, Event, Member
-
 from tests.dsync.conftest import SCIM, USER_SCHEMA
 
 
@@ -78,7 +77,9 @@ async def test_filters_that_work(scim):
 async def test_unknown_path_and_unknown_attribute(scim):
     user = await scim.create_user("ann", emails=[{"value": "ann@acme.com"}])
     before = await _state()
-    response = await scim.patch(f"/Users/{user['id']}", {"op": "replace", "path": "emails[", "value": 1})
+    response = await scim.patch(
+        f"/Users/{user['id']}", {"op": "replace", "path": "emails[", "value": 1}
+    )
     _assert_scim_error(response, 400, "invalidPath")
     response = await scim.patch(
         f"/Users/{user['id']}", {"op": "replace", "path": "nickName.x.y", "value": 1}
@@ -92,7 +93,9 @@ async def test_unknown_path_and_unknown_attribute(scim):
         "POST", "/Users", {"schemas": [USER_SCHEMA], "userName": "x", "shoeSize": 44}
     )
     _assert_scim_error(response, 400, "invalidValue")
-    response = await scim.patch(f"/Users/{user['id']}", {"op": "replace", "path": "id", "value": "x"})
+    response = await scim.patch(
+        f"/Users/{user['id']}", {"op": "replace", "path": "id", "value": "x"}
+    )
     _assert_scim_error(response, 400, "mutability")
     response = await scim.call("GET", "/Nowhere")
     _assert_scim_error(response, 404, None)
@@ -112,7 +115,9 @@ async def test_oversized_body(scim, settings):
 async def test_duplicate_user_name_is_409_case_insensitive(scim):
     await scim.create_user("Ann@Acme.com", emails=[{"value": "ann@acme.com"}])
     before = await _state()
-    response = await scim.call("POST", "/Users", {"schemas": [USER_SCHEMA], "userName": "ANN@acme.COM"})
+    response = await scim.call(
+        "POST", "/Users", {"schemas": [USER_SCHEMA], "userName": "ANN@acme.COM"}
+    )
     _assert_scim_error(response, 409, "uniqueness")
     assert await _state() == before
     other = await scim.create_user("bob")
@@ -129,8 +134,11 @@ async def test_group_with_a_stranger_member_is_refused(scim, make_directory, mak
     response = await scim.call(
         "POST",
         "/Groups",
-        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G",
-         "members": [{"value": stranger["id"]}]},
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "G",
+            "members": [{"value": stranger["id"]}],
+        },
     )
     _assert_scim_error(response, 400, "invalidValue")
     assert await _state() == before
@@ -142,8 +150,10 @@ async def test_bad_patch_bodies(scim):
     for body in (
         {"Operations": [{"op": "replace", "path": "title", "value": "x"}]},
         {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []},
-        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-         "Operations": [{"op": "merge", "path": "title", "value": "x"}]},
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "merge", "path": "title", "value": "x"}],
+        },
     ):
         response = await scim.call("PATCH", f"/Users/{user['id']}", body)
         _assert_scim_error(response, 400, "invalidSyntax")

@@ -7,15 +7,18 @@ import asyncio
 import httpx
 
 from gatehouse.models import DirectoryGroupMember, DirectoryUser, Event
-
 from tests.dsync.conftest import PATCH_SCHEMA, serve
 
 
 async def test_twenty_concurrent_group_patches(settings, scim):
     # given 40 users, the first 20 already in the group
     users = [
-        DirectoryUser(directory_id=scim.directory_id, user_name=f"u{i}", user_name_lower=f"u{i}",
-                      resource={"userName": f"u{i}"})
+        DirectoryUser(
+            directory_id=scim.directory_id,
+            user_name=f"u{i}",
+            user_name_lower=f"u{i}",
+            resource={"userName": f"u{i}"},
+        )
         for i in range(40)
     ]
     await DirectoryUser.bulk_create(users)

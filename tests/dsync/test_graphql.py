@@ -21,8 +21,11 @@ MAP = """mutation($i: SetGroupRoleMappingInput!) { setGroupRoleMapping(input: $i
 async def test_create_directory_returns_url_and_token_once(gql, operator_token, make_org, client):
     org = await make_org("Acme")
     # when an operator creates a directory
-    body = await gql(CREATE, {"i": {"organizationId": org.id, "name": "Okta", "type": "OKTA"}},
-                     token=operator_token)
+    body = await gql(
+        CREATE,
+        {"i": {"organizationId": org.id, "name": "Okta", "type": "OKTA"}},
+        token=operator_token,
+    )
     payload = body["data"]["createDirectory"]
     directory = payload["directory"]
     token = payload["bearerToken"]
@@ -30,7 +33,8 @@ async def test_create_directory_returns_url_and_token_once(gql, operator_token, 
     assert payload["userErrors"] == []
     assert directory["scimBaseUrl"] == f"http://127.0.0.1:8000/scim/v2/{directory['id']}"
     assert directory["type"] == "OKTA"
-    assert token.startswith("scim_") and len(token) > 40
+    assert token.startswith("scim_")
+    assert len(token) > 40
     response = await client.get(
         f"/scim/v2/{directory['id']}/Users", headers={"Authorization": f"Bearer {token}"}
     )
@@ -60,15 +64,22 @@ async def test_group_role_mapping_sets_roles_and_lists(gql, operator_token, scim
     # when the group is mapped to admin
     body = await gql(
         MAP,
-        {"i": {"directoryId": scim.directory_id, "groupId": group["id"], "roleSlug": "admin",
-               "priority": 10}},
+        {
+            "i": {
+                "directoryId": scim.directory_id,
+                "groupId": group["id"],
+                "roleSlug": "admin",
+                "priority": 10,
+            }
+        },
         token=operator_token,
     )
     assert body["data"]["setGroupRoleMapping"]["userErrors"] == []
     # then the member is admin, and the directory lists users, groups, counts and mappings
     body = await gql(DIRECTORIES, {"id": scim.organization_id}, token=operator_token)
     (directory,) = body["data"]["organization"]["directories"]
-    assert directory["userCount"] == 1 and directory["groupCount"] == 1
+    assert directory["userCount"] == 1
+    assert directory["groupCount"] == 1
     assert directory["lastActivityAt"] is not None
     assert directory["users"]["edges"][0]["node"]["member"] == {"status": "ACTIVE"}
     assert directory["roleMappings"] == [
@@ -106,8 +117,9 @@ async def test_org_key_cannot_see_or_change_another_orgs_directory(gql, make_org
     # then B's directories read as absent, and changes are refused as not found
     body = await gql(DIRECTORIES, {"id": org_b.id}, token=key)
     assert body["data"]["organization"] is None
-    body = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": other.directory_id},
-                     token=key)
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": other.directory_id}, token=key
+    )
     assert body["data"]["node"] is None
     body = await gql(CREATE, {"i": {"organizationId": org_b.id, "name": "x"}}, token=key)
     assert body["data"]["createDirectory"]["userErrors"] == [

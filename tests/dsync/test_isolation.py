@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from gatehouse.models import DirectoryUser, Event
-
 from tests.dsync.conftest import USER_SCHEMA
 
 
@@ -26,7 +25,8 @@ async def test_other_directorys_token_is_401_and_leaks_nothing(make_directory, m
         response = await b.call(method, path, body, token=a.token)
         # then 401, always the same body, naming nothing of B
         assert response.status_code == 401
-        assert b.directory_id not in response.text and "secret" not in response.text
+        assert b.directory_id not in response.text
+        assert "secret" not in response.text
         bodies.add(response.text)
     # the same answer as an unknown directory and a garbage token
     unknown = await a.client.get(
@@ -51,5 +51,7 @@ async def test_token_only_lists_its_own_directory(make_directory, make_org):
     assert response.status_code == 404
     response = await a.call("GET", "/Users", params={"filter": f'id eq "{b_user["id"]}"'})
     assert response.json()["totalResults"] == 0
-    response = await a.patch(f"/Users/{b_user['id']}", {"op": "replace", "path": "active", "value": False})
+    response = await a.patch(
+        f"/Users/{b_user['id']}", {"op": "replace", "path": "active", "value": False}
+    )
     assert response.status_code == 404

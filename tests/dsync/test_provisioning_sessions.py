@@ -16,7 +16,6 @@ from gatehouse.models import (
     User,
 )
 from gatehouse.resolvers import directories, members
-
 from tests.dsync.conftest import PATCH_SCHEMA, USER_SCHEMA
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -60,7 +59,9 @@ async def test_entra_session(make_directory, make_org):
     )
     member = await _member(org.id, "adele@contoso.com")
     assert (member.status, member.source, await _role(member)) == (
-        MemberStatus.ACTIVE, MemberSource.DIRECTORY, "member"
+        MemberStatus.ACTIVE,
+        MemberSource.DIRECTORY,
+        "member",
     )
     mark = await Event.filter(organization_id=org.id).count()
 
@@ -100,7 +101,8 @@ async def test_entra_session(make_directory, make_org):
     assert await Session.filter(member_id=member.id, revoked_at=None).count() == 0
     # and GET still answers 200 with active false
     response = await scim.call("GET", f"/Users/{user['id']}")
-    assert response.status_code == 200 and response.json()["active"] is False
+    assert response.status_code == 200
+    assert response.json()["active"] is False
 
     # group remove with a value list, then delete
     response = await scim.patch(
@@ -165,7 +167,8 @@ async def test_okta_session(make_directory, make_org):
     response = await scim.patch(
         f"/Groups/{eng['id']}", {"op": "replace", "value": {"id": eng["id"], "displayName": "Eng"}}
     )
-    assert response.status_code == 400 and response.json()["scimType"] == "mutability"
+    assert response.status_code == 400
+    assert response.json()["scimType"] == "mutability"
     response = await scim.patch(
         f"/Groups/{eng['id']}", {"op": "replace", "value": {"displayName": "Eng"}}
     )
@@ -174,8 +177,11 @@ async def test_okta_session(make_directory, make_org):
     assert await _role(member) == "admin"
 
     # deactivate: Okta's path-less replace {"active": false}
-    response = await scim.patch(f"/Users/{user['id']}", {"op": "replace", "value": {"active": False}})
-    assert response.status_code == 200 and response.json()["active"] is False
+    response = await scim.patch(
+        f"/Users/{user['id']}", {"op": "replace", "value": {"active": False}}
+    )
+    assert response.status_code == 200
+    assert response.json()["active"] is False
     assert (await _member(org.id, "peter@initech.com")).status is MemberStatus.INACTIVE
     # reactivate with a PUT
     response = await scim.call("PUT", f"/Users/{user['id']}", full)
@@ -219,7 +225,8 @@ async def test_patch_is_atomic(scim):
     assert response.status_code == 400
     assert response.json()["scimType"] == "noTarget"
     body = (await scim.call("GET", f"/Users/{user['id']}")).json()
-    assert body["displayName"] == "Ann" and body["active"] is True
+    assert body["displayName"] == "Ann"
+    assert body["active"] is True
     assert await Event.all().count() == events
     member = await _member(scim.organization_id, "ann@acme.com")
     assert member.status is MemberStatus.ACTIVE
@@ -230,7 +237,10 @@ async def test_etag_if_match(scim):
     response = await scim.call(
         "PATCH",
         f"/Users/{user['id']}",
-        {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "path": "title", "value": "x"}]},
+        {
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "path": "title", "value": "x"}],
+        },
         headers={"If-Match": 'W/"7"'},
     )
     assert response.status_code == 412
@@ -244,8 +254,12 @@ async def test_group_patch_with_thousands_of_members(scim):
     from gatehouse.models import DirectoryUser
 
     rows = [
-        DirectoryUser(directory_id=scim.directory_id, user_name=f"u{i}", user_name_lower=f"u{i}",
-                      resource={"userName": f"u{i}"})
+        DirectoryUser(
+            directory_id=scim.directory_id,
+            user_name=f"u{i}",
+            user_name_lower=f"u{i}",
+            resource={"userName": f"u{i}"},
+        )
         for i in range(1500)
     ]
     await DirectoryUser.bulk_create(rows, batch_size=500)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from gatehouse.models import DirectoryUser, Member, MemberSource, MemberStatus, User
-
+from gatehouse.models import Member, MemberSource, MemberStatus, User
 from tests.dsync.conftest import event_types
 
 
