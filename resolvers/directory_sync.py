@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from tortoise.expressions import Subquery
+
 from gatehouse.auth.sessions import revoke_member_sessions
 from gatehouse.events import record_event
 from gatehouse.models import (
@@ -80,8 +82,7 @@ async def _desired_roles(directory: Directory, diru_ids: list[str]) -> dict[str,
         candidate = rank[str(group_id)]
         if str(diru_id) not in best or candidate < best[str(diru_id)]:
             best[str(diru_id)] = candidate
-    org = await Organization.get(id=directory.organization_id)
-    default = await Role.get(organization_id=org.id, slug=org.default_role_slug)
+    default = await _default_role(directory.organization_id)
     return {d: best[d][1] if d in best else default.id for d in diru_ids}
 
 
@@ -112,31 +113,42 @@ async def recompute_roles(directory: Directory, diru_ids: list[str]) -> None:
         )
 
 
-async def _find_user(diru: DirectoryUser) -> User:
+async def _find_user(diru: DirectoryUser) -> tuple[User, bool]:
+    """The person: by the identity already linked, then by email, else a new user."""
     user = await User.get_or_none(id=diru.user_id) if diru.user_id else None
     if user is None and diru.email:
         user = await User.get_or_none(email=diru.email)
-    if user is None:
-        user = await User.create(
-            email=diru.email, first_name=diru.given_name, last_name=diru.family_name
-        )
-    return user
-
-
-async def _activate(directory: Directory, diru: DirectoryUser) -> None:
-    user = await _find_user(diru)
-    member = (
-        await Member.filter(organization_id=directory.organization_id, user_id=user.id)
-        .select_for_update()
-        .first()
+    if user is not None:
+        return user, False
+    user = await User.create(
+        email=diru.email, first_name=diru.given_name, last_name=diru.family_name
     )
+    return user, True
+
+
+async def _default_role(organization_id: str) -> Role:
+    # One query: the role whose slug is the organization's default.
+    slug = Subquery(Organization.filter(id=organization_id).values("default_role_slug"))
+    return await Role.get(organization_id=organization_id, slug=slug)
+
+
+async def _activate(directory: Directory, diru: DirectoryUser) -> Event | None:
+    user, new_user = await _find_user(diru)
+    member = None
+    if not new_user:
+        member = (
+            await Member.filter(organization_id=directory.organization_id, user_id=user.id)
+            .select_for_update()
+            .first()
+        )
+    event = None
     if member is None:
         desired = await _desired_roles(directory, [diru.id])
-        if desired:
-            role = await Role.get(id=desired[diru.id])
-        else:
-            org = await Organization.get(id=directory.organization_id)
-            role = await Role.get(organization_id=org.id, slug=org.default_role_slug)
+        role = (
+            await Role.get(id=desired[diru.id])
+            if desired
+            else await _default_role(directory.organization_id)
+        )
         member = await Member.create(
             organization_id=directory.organization_id,
             user=user,
@@ -150,48 +162,53 @@ async def _activate(directory: Directory, diru: DirectoryUser) -> None:
         await member.save(update_fields=["status", "updated_at"])
         role = await Role.get(id=member.role_id)
         event = "organization_membership.updated"
-    else:
-        event = ""
-    if diru.user_id != user.id or diru.member_id != member.id:
-        diru.user_id, diru.member_id = user.id, member.id
-        await diru.save(update_fields=["user_id", "member_id"])
-    if event:
-        await record_event(event, directory.organization_id, membership_data(member, role.slug))
+    diru.user_id, diru.member_id = user.id, member.id
+    if event is None:
+        return None
+    return Event(
+        type=event,
+        organization_id=directory.organization_id,
+        data=membership_data(member, role.slug),
+    )
 
 
-async def _deactivate(directory: Directory, diru: DirectoryUser) -> None:
+async def _deactivate(directory: Directory, diru: DirectoryUser) -> Event | None:
     if not diru.member_id:
-        return
+        return None
     member = (
         await Member.filter(id=diru.member_id, organization_id=directory.organization_id)
         .select_for_update()
         .first()
     )
     if member is None or member.status is MemberStatus.INACTIVE:
-        return
+        return None
     # Revoked in the same transaction: a deprovisioned person is signed out at once.
     await revoke_member_sessions(member.id)
     member.status = MemberStatus.INACTIVE
     await member.save(update_fields=["status", "updated_at"])
     role = await Role.get(id=member.role_id)
-    await record_event(
-        "organization_membership.updated",
-        directory.organization_id,
-        membership_data(member, role.slug),
+    return Event(
+        type="organization_membership.updated",
+        organization_id=directory.organization_id,
+        data=membership_data(member, role.slug),
     )
 
 
 async def apply_user(directory: Directory, diru: DirectoryUser, *, created: bool) -> None:
-    """After a SCIM create or update of a user: mirror event, then the membership."""
+    """Save a SCIM-created or -updated user, apply it to the membership, record both events."""
+    membership_event = None
     if diru.active and diru.email:
-        await _activate(directory, diru)
+        membership_event = await _activate(directory, diru)
     elif not diru.active:
-        await _deactivate(directory, diru)
-    await record_event(
-        "dsync.user.created" if created else "dsync.user.updated",
-        directory.organization_id,
-        directory_user_data(diru),
+        membership_event = await _deactivate(directory, diru)
+    await diru.save()
+    mirror = Event(
+        type="dsync.user.created" if created else "dsync.user.updated",
+        organization_id=directory.organization_id,
+        data=directory_user_data(diru),
     )
+    # Both events in one INSERT, in the order they happened.
+    await Event.bulk_create([e for e in (membership_event, mirror) if e is not None])
 
 
 async def delete_user(directory: Directory, diru: DirectoryUser) -> None:
@@ -220,7 +237,9 @@ async def delete_user(directory: Directory, diru: DirectoryUser) -> None:
     else:
         # DEACTIVATE, or a membership the directory did not create (an invitation, an
         # admin): it loses access here but is not erased.
-        await _deactivate(directory, diru)
+        event = await _deactivate(directory, diru)
+        if event is not None:
+            await event.save()
     groups = await DirectoryGroupMember.filter(directory_user_id=diru.id).values_list(
         "group_id", flat=True
     )

@@ -60,10 +60,10 @@ async def _locked(scim: ScimRequest) -> DirectoryUser:
 
 async def create_user(scim: ScimRequest) -> Response:
     resource = clean_user(await scim.json())
-    await _check_unique(scim, resource["userName"])
+    # Uniqueness of userName is the database's unique index: a clash raises IntegrityError,
+    # answered 409 uniqueness (no check-then-insert race).
     diru = DirectoryUser(directory_id=scim.directory.id)
     store_user_fields(diru, resource)
-    await diru.save()
     await directory_sync.apply_user(scim.directory, diru, created=True)
     return _respond(scim, diru, 201)
 
@@ -94,7 +94,6 @@ async def _save(scim: ScimRequest, diru: DirectoryUser, resource: dict[str, Any]
     await _check_unique(scim, resource["userName"], exclude=diru.id)
     store_user_fields(diru, resource)
     diru.version += 1
-    await diru.save()
     await directory_sync.apply_user(scim.directory, diru, created=False)
     return _respond(scim, diru)
 
