@@ -199,10 +199,6 @@ async def set_group_role_mapping(
     return mapping
 
 
-async def role_mappings(directory: Directory) -> list[GroupRoleMapping]:
-    return await GroupRoleMapping.filter(directory_id=directory.id).order_by("-priority", "id")
-
-
 async def list_directory_users(
     principal: Principal, directory_id: str, first: int | None, after: str | None
 ) -> Page[DirectoryUser]:

@@ -18,6 +18,7 @@ from gatehouse.models import (
     Directory,
     DirectoryGroup,
     DirectoryUser,
+    GroupRoleMapping,
     Member,
     Organization,
     Role,
@@ -71,6 +72,10 @@ class Loaders:
         self.memberships_by_user = DataLoader(_grouped(Member, "user_id"))
         self.directories_by_organization = DataLoader(_grouped(Directory, "organization_id"))
         self.directory_group = DataLoader(_by_id(DirectoryGroup))
+        self.role_mappings_by_directory = DataLoader(
+            _grouped(GroupRoleMapping, "directory_id", order="-priority")
+        )
+        self.directory_users_by_member = DataLoader(_grouped(DirectoryUser, "member_id"))
         self.directory_user_count = DataLoader(_counts(DirectoryUser, "directory_id"))
         self.directory_group_count = DataLoader(_counts(DirectoryGroup, "directory_id"))
 

@@ -183,7 +183,7 @@ async def patch_group(scim: ScimRequest) -> Response:
     members = [{"value": str(m), **({"display": d} if d else {})} for m, d in rows]
     current = {**group.resource, "members": members}
     patched = Patcher(current, GROUP_SCHEMA).apply(operations)
-    return await _save(scim, group, clean_group(patched))
+    return await _save(scim, group, clean_group(patched, patch=True))
 
 
 async def delete_group(scim: ScimRequest) -> Response:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from scim2_models import Context, EnterpriseUser, Group, User
 
 from gatehouse.models import DirectoryGroup, DirectoryUser
-from gatehouse.scim.errors import invalid_value
+from gatehouse.scim.errors import invalid_path, invalid_value
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -36,12 +36,15 @@ def _split_custom(body: dict[str, Any], known: set[str]) -> tuple[dict[str, Any]
     return core, custom
 
 
-def _validate(model: Any, core: dict[str, Any]) -> dict[str, Any]:
+def _validate(model: Any, core: dict[str, Any], *, patch: bool) -> dict[str, Any]:
     try:
         parsed = model.model_validate(core)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        if patch and first["type"] == "extra_forbidden":
+            # A PATCH path to an attribute the schema does not have (RFC 7644 §3.5.2).
+            raise invalid_path(f"No attribute {where} in the schema.") from None
         raise invalid_value(f"{where}: {first['msg']}") from None
     # The response context drops what is never returned (passwords) and the server's fields.
     dumped: dict[str, Any] = parsed.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
@@ -58,18 +61,18 @@ def _text(value: Any, what: str) -> str | None:
     return value
 
 
-def clean_user(body: dict[str, Any]) -> dict[str, Any]:
+def clean_user(body: dict[str, Any], *, patch: bool = False) -> dict[str, Any]:
     core, custom = _split_custom(body, {ENTERPRISE_SCHEMA.lower()})
-    resource = _validate(UserModel, core)
+    resource = _validate(UserModel, core, patch=patch)
     user_name = _text(resource.get("userName"), "userName")
     if not user_name or not user_name.strip():
         raise invalid_value("userName is required.")
     return {**resource, **custom}
 
 
-def clean_group(body: dict[str, Any]) -> dict[str, Any]:
+def clean_group(body: dict[str, Any], *, patch: bool = False) -> dict[str, Any]:
     core, custom = _split_custom(body, set())
-    resource = _validate(Group, core)
+    resource = _validate(Group, core, patch=patch)
     name = _text(resource.get("displayName"), "displayName")
     if not name or not name.strip():
         raise invalid_value("displayName is required.")

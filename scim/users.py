@@ -109,7 +109,7 @@ async def patch_user(scim: ScimRequest) -> Response:
     diru = await _locked(scim)
     current = {**diru.resource, "active": diru.active}
     patched = Patcher(current, USER_SCHEMA, (ENTERPRISE_SCHEMA,)).apply(operations)
-    return await _save(scim, diru, clean_user(patched))
+    return await _save(scim, diru, clean_user(patched, patch=True))
 
 
 async def delete_user(scim: ScimRequest) -> Response:

@@ -231,5 +231,5 @@ class Directory(Node):
 
     @strawberry.field(description="Group→role mappings, highest priority first.")
     async def role_mappings(self, info: Info) -> list[GroupRoleMapping]:
-        rows = await directory_resolvers.role_mappings(self._model)
+        rows = await info.context.loaders.role_mappings_by_directory.load(self._model.id)
         return [GroupRoleMapping(priority=m.priority, _model=m) for m in rows]

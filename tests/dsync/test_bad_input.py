@@ -88,7 +88,7 @@ async def test_unknown_path_and_unknown_attribute(scim):
     response = await scim.patch(
         f"/Users/{user['id']}", {"op": "replace", "path": "favouriteColour", "value": "red"}
     )
-    _assert_scim_error(response, 400, "invalidValue")
+    _assert_scim_error(response, 400, "invalidPath")
     response = await scim.call(
         "POST", "/Users", {"schemas": [USER_SCHEMA], "userName": "x", "shoeSize": 44}
     )

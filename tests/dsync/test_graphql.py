@@ -87,12 +87,14 @@ async def test_group_role_mapping_sets_roles_and_lists(gql, operator_token, scim
     ]
     members = await gql(
         """query($id: ID!) { organization(id: $id) { members { edges { node {
-           role { slug } source } } } } }""",
+           role { slug } source directoryUser { userName } } } } } }""",
         {"id": scim.organization_id},
         token=operator_token,
     )
     nodes = [e["node"] for e in members["data"]["organization"]["members"]["edges"]]
-    assert nodes == [{"role": {"slug": "admin"}, "source": "DIRECTORY"}]
+    assert nodes == [
+        {"role": {"slug": "admin"}, "source": "DIRECTORY", "directoryUser": {"userName": "ann"}}
+    ]
 
 
 async def test_unknown_role_or_group_is_a_user_error(gql, operator_token, scim):
@@ -152,3 +154,22 @@ async def test_delete_directory_keeps_members_and_kills_token(gql, operator_toke
         token=operator_token,
     )
     assert members["data"]["organization"]["members"]["totalCount"] == 1
+
+
+async def test_directories_list_has_no_n_plus_one(
+    gql, operator_token, make_org, make_directory, count_queries
+):
+    org = await make_org("Acme")
+    query = """query($id: ID!) { organization(id: $id) { directories {
+      id userCount groupCount organization { id } roleMappings { priority } } } }"""
+    first = await make_directory(org)
+    await first.create_user("ann")
+    await gql(query, {"id": org.id}, token=operator_token)  # the key's last-use write, once
+    with count_queries() as one:
+        await gql(query, {"id": org.id}, token=operator_token)
+    for _ in range(3):
+        await make_directory(org)
+    with count_queries() as four:
+        body = await gql(query, {"id": org.id}, token=operator_token)
+    assert len(body["data"]["organization"]["directories"]) == 4
+    assert four.count == one.count
