@@ -94,9 +94,12 @@ async def recompute_roles(directory: Directory, diru_ids: list[str]) -> None:
         id__in=list(desired), member_id__not_isnull=True
     ).values_list("id", "member_id")
     member_ids = {str(m): str(d) for d, m in links}
-    members = await Member.filter(
-        id__in=list(member_ids), organization_id=directory.organization_id
-    ).select_for_update()
+    # Locked in id order, so two requests recomputing overlapping members cannot deadlock.
+    members = (
+        await Member.filter(id__in=list(member_ids), organization_id=directory.organization_id)
+        .order_by("id")
+        .select_for_update()
+    )
     by_role: dict[str, list[Member]] = defaultdict(list)
     for member in members:
         role_id = desired[member_ids[member.id]]

@@ -26,7 +26,7 @@ from scim2_models.path import (
 )
 from tortoise.expressions import Q
 
-from gatehouse.scim.errors import invalid_filter
+from gatehouse.scim.errors import ScimError, invalid_filter, invalid_value
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -145,6 +145,27 @@ def _coerce(column: Column, op: CompareOperator, value: Any) -> Any:
         except ValueError:
             raise invalid_filter("Not a dateTime value.") from None
     return value if column.case_exact else value.lower()
+
+
+def sort_order(sort_by: str | None, order: str | None, mapper: FilterMapper) -> list[str]:
+    """sortBy / sortOrder (RFC 7644 §3.4.2.3) on a known column; the id breaks ties."""
+    if not sort_by:
+        return ["id"]
+    try:
+        ast = ScimFilter(f"{sort_by} pr").ast
+    except (SCIMException, ValueError):
+        raise invalid_value("Invalid sortBy.") from None
+    if not isinstance(ast, Present):
+        raise invalid_value("Invalid sortBy.")
+    try:
+        column = mapper.column(ast.attr_path)
+    except ScimError:
+        raise invalid_value(f"Sorting by {sort_by} is not supported.") from None
+    if "__" in column.name:
+        raise invalid_value(f"Sorting by {sort_by} is not supported.")
+    descending = (order or "ascending").lower() == "descending"
+    prefix = "-" if descending else ""
+    return [f"{prefix}{column.name}", f"{prefix}id"]
 
 
 def parse_filter(text: str, mapper: FilterMapper) -> Q:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser
 from gatehouse.resolvers import directory_sync
 from gatehouse.scim.errors import invalid_value, not_found, scim_response, uniqueness
-from gatehouse.scim.filters import GROUPS, parse_filter
+from gatehouse.scim.filters import GROUPS, parse_filter, sort_order
 from gatehouse.scim.http import (
     ScimRequest,
     list_response,
@@ -130,7 +130,8 @@ async def list_groups(scim: ScimRequest) -> Response:
         query = query.filter(parse_filter(text, GROUPS)).distinct()
     start, count = page_params(scim)
     total = await query.count()
-    rows = await query.order_by("id").offset(start - 1).limit(count) if count else []
+    order = sort_order(scim.param("sortBy"), scim.param("sortOrder"), GROUPS)
+    rows = await query.order_by(*order).offset(start - 1).limit(count) if count else []
     members = await _members(scim, [g.id for g in rows])
     resources = [
         project(render_group(g, members[g.id], scim.base_url), scim, GROUP_SCHEMA) for g in rows

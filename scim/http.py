@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from gatehouse.models import Directory, DirectoryState
@@ -101,6 +101,10 @@ def endpoint(handler: Handler, *, write: bool = False) -> Callable[[Request], Aw
         except IntegrityError:
             # A concurrent request took the same unique value between our check and insert.
             return error_response(uniqueness("A resource with this value already exists."))
+        except OperationalError:
+            # A deadlock or a lost connection: the transaction rolled back; IdPs retry 5xx.
+            log.exception("SCIM request failed in the database")
+            return error_response(ScimError(503, "Temporarily unavailable; retry."))
         except (ValueError, TypeError) as e:
             log.info("refused SCIM input: %s", e)
             return error_response(invalid_value("Invalid value."))

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from gatehouse.models import DirectoryUser
 from gatehouse.resolvers import directory_sync
 from gatehouse.scim.errors import not_found, scim_response, uniqueness
-from gatehouse.scim.filters import USERS, parse_filter
+from gatehouse.scim.filters import USERS, parse_filter, sort_order
 from gatehouse.scim.http import (
     ScimRequest,
     list_response,
@@ -81,7 +81,8 @@ async def list_users(scim: ScimRequest) -> Response:
         query = query.filter(parse_filter(text, USERS))
     start, count = page_params(scim)
     total = await query.count()
-    rows = await query.order_by("id").offset(start - 1).limit(count) if count else []
+    order = sort_order(scim.param("sortBy"), scim.param("sortOrder"), USERS)
+    rows = await query.order_by(*order).offset(start - 1).limit(count) if count else []
     resources = [project(render_user(r, scim.base_url), scim, USER_SCHEMA) for r in rows]
     return scim_response(list_response(resources, total, start))
 

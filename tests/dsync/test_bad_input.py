@@ -158,3 +158,26 @@ async def test_bad_patch_bodies(scim):
         response = await scim.call("PATCH", f"/Users/{user['id']}", body)
         _assert_scim_error(response, 400, "invalidSyntax")
     assert await _state() == before
+
+
+async def test_sort_and_paging(scim):
+    for name in ("carol", "Ann", "bob"):
+        await scim.create_user(name)
+    response = await scim.call(
+        "GET", "/Users", params={"sortBy": "userName", "sortOrder": "descending", "count": 2}
+    )
+    body = response.json()
+    assert [r["userName"] for r in body["Resources"]] == ["carol", "bob"]
+    assert (body["totalResults"], body["itemsPerPage"], body["startIndex"]) == (3, 2, 1)
+    response = await scim.call(
+        "GET", "/Users", params={"sortBy": "userName", "startIndex": 3, "attributes": "userName"}
+    )
+    assert response.json()["Resources"] == [
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": response.json()["Resources"][0]["id"],
+            "userName": "carol",
+        }
+    ]
+    response = await scim.call("GET", "/Users", params={"sortBy": "password"})
+    _assert_scim_error(response, 400, "invalidValue")
