@@ -87,6 +87,10 @@ def primary_email(resource: dict[str, Any]) -> str | None:
     return chosen["value"].strip().lower()[:320] if chosen else None
 
 
+def _short(value: str | None) -> str | None:
+    return value.strip()[:200] or None if value else None
+
+
 def store_user_fields(diru: DirectoryUser, resource: dict[str, Any]) -> None:
     """Copy the indexed columns out of the resource (what filters and members need)."""
     name = resource.get("name") or {}
@@ -95,12 +99,8 @@ def store_user_fields(diru: DirectoryUser, resource: dict[str, Any]) -> None:
     diru.user_name_lower = diru.user_name.lower()
     diru.external_id = _text(resource.get("externalId"), "externalId")
     diru.email = primary_email(resource)
-    diru.given_name = (_text(name.get("givenName"), "name.givenName") or None) and name[
-        "givenName"
-    ][:200]
-    diru.family_name = (_text(name.get("familyName"), "name.familyName") or None) and name[
-        "familyName"
-    ][:200]
+    diru.given_name = _short(_text(name.get("givenName"), "name.givenName"))
+    diru.family_name = _short(_text(name.get("familyName"), "name.familyName"))
     diru.display_name = _text(resource.get("displayName"), "displayName")
     active = resource.get("active")
     diru.active = True if active is None else bool(active)
