@@ -106,7 +106,8 @@ def endpoint(handler: Handler, *, write: bool = False) -> Callable[[Request], Aw
             log.exception("SCIM request failed in the database")
             return error_response(ScimError(503, "Temporarily unavailable; retry."))
         except (ValueError, TypeError) as e:
-            log.info("refused SCIM input: %s", e)
+            # Logged with the trace: a 400 here may hide a bug rather than bad input.
+            log.warning("refused SCIM input: %s", e, exc_info=True)
             return error_response(invalid_value("Invalid value."))
 
     return run

@@ -15,8 +15,8 @@ async def _unknown(scim: ScimRequest) -> None:
     raise not_found("Endpoint")
 
 
-async def _read_only(scim: ScimRequest) -> None:
-    raise ScimError(405, "Discovery endpoints are read-only.")
+async def _not_allowed(scim: ScimRequest) -> None:
+    raise ScimError(405, f"{scim.request.method} is not allowed here.")
 
 
 async def _root_search(scim: ScimRequest) -> None:
@@ -29,7 +29,7 @@ def _discovery(path: str, get: object) -> list[Route]:
         Route(f"{BASE}{path}", endpoint(get), methods=["GET"]),  # type: ignore[arg-type]
         Route(
             f"{BASE}{path}",
-            endpoint(_read_only),  # type: ignore[arg-type]
+            endpoint(_not_allowed),  # type: ignore[arg-type]
             methods=["POST", "PUT", "PATCH", "DELETE"],
         ),
     ]
@@ -39,6 +39,11 @@ def _pair(path: str, get: object, post: object) -> list[Route]:
     return [
         Route(f"{BASE}{path}", endpoint(get), methods=["GET"]),  # type: ignore[arg-type]
         Route(f"{BASE}{path}", endpoint(post, write=True), methods=["POST"]),  # type: ignore[arg-type]
+        Route(
+            f"{BASE}{path}",
+            endpoint(_not_allowed),  # type: ignore[arg-type]
+            methods=["PUT", "PATCH", "DELETE"],
+        ),
     ]
 
 
@@ -49,6 +54,7 @@ def _item(path: str, get: object, put: object, patch: object, delete: object) ->
         Route(item, endpoint(put, write=True), methods=["PUT"]),  # type: ignore[arg-type]
         Route(item, endpoint(patch, write=True), methods=["PATCH"]),  # type: ignore[arg-type]
         Route(item, endpoint(delete, write=True), methods=["DELETE"]),  # type: ignore[arg-type]
+        Route(item, endpoint(_not_allowed), methods=["POST"]),  # type: ignore[arg-type]
     ]
 
 

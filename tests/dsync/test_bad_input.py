@@ -101,6 +101,10 @@ async def test_unknown_path_and_unknown_attribute(scim):
     _assert_scim_error(response, 404, None)
     response = await scim.call("GET", "/Users/diru_nope")
     _assert_scim_error(response, 404, None)
+    response = await scim.call("PUT", "/Users", {})
+    _assert_scim_error(response, 405, None)
+    response = await scim.call("POST", f"/Users/{user['id']}", {})
+    _assert_scim_error(response, 405, None)
     assert await _state() == before
 
 
