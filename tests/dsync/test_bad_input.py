@@ -185,3 +185,30 @@ async def test_sort_and_paging(scim):
     ]
     response = await scim.call("GET", "/Users", params={"sortBy": "password"})
     _assert_scim_error(response, 400, "invalidValue")
+
+
+async def test_filter_values_reach_sql_only_as_parameters(scim):
+    # given a value that would break out of a quoted SQL string
+    import logging
+
+    hostile = "x' OR '1'='1"
+    records: list[logging.LogRecord] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        response = await scim.call("GET", "/Users", params={"filter": f'userName eq "{hostile}"'})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    # then nothing matches, and no SQL text carried the value (only the bound parameters)
+    assert response.json()["totalResults"] == 0
+    statements = [str(r.args[0]) for r in records if r.args]
+    assert any("directory_users" in s for s in statements)
+    assert all(hostile.lower() not in s.lower() for s in statements)
