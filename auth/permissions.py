@@ -20,6 +20,8 @@ class Permission(StrEnum):
     DOMAINS_WRITE = "domains:write"
     CONNECTIONS_READ = "connections:read"
     CONNECTIONS_WRITE = "connections:write"
+    DIRECTORIES_READ = "directories:read"
+    DIRECTORIES_WRITE = "directories:write"
 
 
 # What an organization may hold: everything except managing organizations themselves.

@@ -27,6 +27,10 @@ PREFIXES: dict[str, str] = {
     "idn": "LinkedIdentity",
     "ssoc": "SsoCode",
     "said": "SamlAssertionId",
+    "dir": "Directory",
+    "diru": "DirectoryUser",
+    "dirg": "DirectoryGroup",
+    "grm": "GroupRoleMapping",
 }
 
 
@@ -108,6 +112,22 @@ def new_ssoc_id() -> str:
 
 def new_said_id() -> str:
     return new_id("said")
+
+
+def new_dir_id() -> str:
+    return new_id("dir")
+
+
+def new_diru_id() -> str:
+    return new_id("diru")
+
+
+def new_dirg_id() -> str:
+    return new_id("dirg")
+
+
+def new_grm_id() -> str:
+    return new_id("grm")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:
