@@ -4,6 +4,7 @@ from gatehouse.models.api_key import ApiKey
 from gatehouse.models.connection import Connection, ConnectionState, ConnectionType
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
+from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.session import Session
 from gatehouse.models.user import Member, MemberSource, MemberStatus, User
@@ -17,6 +18,8 @@ __all__ = [
     "DomainState",
     "DomainStrategy",
     "Event",
+    "Invitation",
+    "InvitationState",
     "Member",
     "MemberSource",
     "MemberStatus",

@@ -23,6 +23,7 @@ PREFIXES: dict[str, str] = {
     "sess": "Session",
     "dom": "Domain",
     "conn": "Connection",
+    "inv": "Invitation",
 }
 
 
@@ -88,6 +89,10 @@ def new_dom_id() -> str:
 
 def new_conn_id() -> str:
     return new_id("conn")
+
+
+def new_inv_id() -> str:
+    return new_id("inv")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

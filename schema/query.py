@@ -9,13 +9,14 @@ import strawberry
 
 from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
-from gatehouse.resolvers import api_keys, events, members, organizations, roles
+from gatehouse.resolvers import api_keys, events, invitations, members, organizations, roles
 from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.common import After, First, Node
 from gatehouse.schema.types.event import EventPage
+from gatehouse.schema.types.invitation import Invitation
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization, OrganizationPage
 from gatehouse.schema.types.viewer import Viewer
@@ -27,6 +28,7 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "user": (members.get_user, User),
     "role": (roles.get_role, Role),
     "key": (api_keys.get_api_key, ApiKey),
+    "inv": (invitations.get_invitation, Invitation),
 }
 
 
@@ -75,6 +77,18 @@ class Query:
     ) -> Organization | None:
         org = await query(organizations.get_organization(info.context.principal, str(id)))
         return Organization.from_model(org) if org else None
+
+    @strawberry.field(
+        description="One invitation; null when unknown or outside the caller's "
+        "scope. Requires `invitations:read`."
+    )
+    async def invitation(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="An `inv_…` ID.")],
+    ) -> Invitation | None:
+        found = await query(invitations.get_invitation(info.context.principal, str(id)))
+        return Invitation.from_model(found) if found else None
 
     @strawberry.field(
         description="Organizations the caller may see, oldest first. Requires `organizations:read`."

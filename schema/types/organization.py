@@ -10,11 +10,13 @@ from strawberry.scalars import JSON
 
 from gatehouse import models
 from gatehouse.auth.permissions import Permission
+from gatehouse.resolvers import invitations as invitation_resolvers
 from gatehouse.resolvers import members as member_resolvers
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
+from gatehouse.schema.types.invitation import InvitationPage, InvitationState
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role
 from gatehouse.schema.types.pagination import page_parts
 
@@ -100,6 +102,24 @@ class Organization(Node):
         )
         info.context.loaders.prime(page.items)
         return MemberPage.from_page(page)
+
+    @strawberry.field(description="Invitations, oldest first. Requires `invitations:read`.")
+    async def invitations(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        state: Annotated[
+            InvitationState | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only invitations in this state (EXPIRED derived)."),
+        ] = None,
+    ) -> InvitationPage:
+        page = await query(
+            invitation_resolvers.list_invitations(
+                info.context.principal, self._model.id, state, first, after
+            )
+        )
+        return InvitationPage.from_page(page)
 
 
 @strawberry.type(description="An edge in an organization list.")
