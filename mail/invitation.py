@@ -12,7 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 _templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=FileSystemLoader(Path(__file__).parent),
     # Organization and inviter names come from customers: escaped in HTML, never markup.
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,

@@ -38,7 +38,7 @@ MAX_TOKEN_LENGTH = 128
 class Acceptance:
     member: Member
     invitation: Invitation
-    session_token: str
+    session_token: str | None
 
 
 def _check_usable(invitation: Invitation | None, token: str, at: datetime) -> Invitation:
@@ -98,8 +98,9 @@ async def accept_invitation(
     first_name: str | None = None,
     last_name: str | None = None,
     *,
-    session_ttl_seconds: int,
+    session_ttl_seconds: int | None,
 ) -> Acceptance:
+    """`session_ttl_seconds=None` issues no session (the hosted page has nowhere to keep one)."""
     v = Validator()
     names: dict[str, str] = {}
     for key, value, field in (
@@ -158,5 +159,7 @@ async def accept_invitation(
         await record_event(
             membership_event, invitation.organization_id, membership_data(member, role.slug)
         )
-        _, session_token = await issue_session(member, session_ttl_seconds)
+        session_token = None
+        if session_ttl_seconds is not None:
+            _, session_token = await issue_session(member, session_ttl_seconds)
     return Acceptance(member=member, invitation=invitation, session_token=session_token)

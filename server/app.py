@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.resolvers.invitation_delivery import InvitationConfig, retry_forever
+from gatehouse.server import invitation_page
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -43,15 +47,28 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """Build the app. `manage_db=False` when the caller (tests) owns the database lifecycle."""
     settings = settings or get_settings()
     graphql = GatehouseGraphQL(settings)
+    invitation_page.install_log_redaction()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await migrate(settings.database_url)
             await init_db(settings.database_url)
+        retry = None
+        if settings.invitation_retry_interval_seconds > 0:
+            retry = asyncio.create_task(
+                retry_forever(
+                    InvitationConfig.from_settings(settings),
+                    settings.invitation_retry_interval_seconds,
+                )
+            )
         try:
             yield
         finally:
+            if retry is not None:
+                retry.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retry
             if manage_db:
                 await close_db()
 
@@ -60,6 +77,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *invitation_page.routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
