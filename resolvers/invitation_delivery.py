@@ -10,6 +10,7 @@ stays PENDING throughout: delivery trouble never loses it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -167,16 +168,21 @@ async def retry_failed_sends(config: InvitationConfig, now: datetime | None = No
     return delivered
 
 
-async def retry_forever(config: InvitationConfig, interval_seconds: float) -> None:
-    """The app's background loop (started from the lifespan unless the interval is 0)."""
-    while True:
+async def retry_forever(
+    config: InvitationConfig, interval_seconds: float, stop: asyncio.Event
+) -> None:
+    """The app's background loop (started from the lifespan unless the interval is 0).
+
+    It stops through `stop` rather than task cancellation, so a send in flight finishes and
+    its outcome is recorded instead of being cut off between the SMTP reply and the update.
+    """
+    while not stop.is_set():
         try:
             count = await retry_failed_sends(config)
             if count:
                 log.info("delivered %d invitation emails on retry", count)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             # A database hiccup must not end the loop; the next round tries again.
             log.exception("invitation retry round failed")
-        await asyncio.sleep(interval_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_seconds)

@@ -54,21 +54,24 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await migrate(settings.database_url)
             await init_db(settings.database_url)
+        stop = asyncio.Event()
         retry = None
         if settings.invitation_retry_interval_seconds > 0:
             retry = asyncio.create_task(
                 retry_forever(
                     InvitationConfig.from_settings(settings),
                     settings.invitation_retry_interval_seconds,
+                    stop,
                 )
             )
         try:
             yield
         finally:
             if retry is not None:
-                retry.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await retry
+                stop.set()
+                # A round in flight may still be talking to SMTP; give it its timeout.
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(retry, settings.smtp_timeout_seconds + 5)
             if manage_db:
                 await close_db()
 

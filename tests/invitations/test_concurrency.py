@@ -11,7 +11,9 @@ from tests.invitations.conftest import ACCEPT, INVITE
 async def test_concurrent_accepts_yield_exactly_one_member(gql, smtp, make_org, org_key):
     org = await make_org()
     key = await org_key(org)
-    body = await gql(INVITE, {"i": {"organizationId": org.id, "email": "race@example.com"}}, token=key)
+    body = await gql(
+        INVITE, {"i": {"organizationId": org.id, "email": "race@example.com"}}, token=key
+    )
     invitation_id = body["data"]["createInvitation"]["invitation"]["id"]
     token = smtp.inbox.last_token()
 

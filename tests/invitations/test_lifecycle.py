@@ -24,9 +24,7 @@ async def test_resend_rotates_token_and_resets_expiry(gql, smtp, make_org, org_k
 
     # when resent a day later with a new validity
     clock.advance(days=1)
-    body = await gql(
-        RESEND, {"i": {"invitationId": created["id"], "expiresInDays": 10}}, token=key
-    )
+    body = await gql(RESEND, {"i": {"invitationId": created["id"], "expiresInDays": 10}}, token=key)
 
     # then a second mail with a new token went out, and the expiry counts from now
     payload = body["data"]["resendInvitation"]
@@ -158,7 +156,11 @@ async def test_bad_input_is_refused_whole_and_changes_nothing(gql, smtp, make_or
     for days in (0, -1, 31):
         body = await _invite(gql, key, org, expiresInDays=days)
         assert body["userErrors"] == [
-            {"field": ["expiresInDays"], "code": "INVALID_EXPIRY", "message": "Expiry must be 1-30 days."}
+            {
+                "field": ["expiresInDays"],
+                "code": "INVALID_EXPIRY",
+                "message": "Expiry must be 1-30 days.",
+            }
         ]
     body = await _invite(gql, key, org, expiresInDays=30)
     assert body["userErrors"] == []
@@ -207,8 +209,9 @@ async def test_role_with_pending_invitations_cannot_be_deleted(gql, smtp, make_o
     org = await make_org()
     key = await org_key(org)
     role = await gql(
-        """mutation { createRole(input: {organizationId: "%s", slug: "viewer", name: "Viewer",
-           permissions: []}) { role { id } userErrors { code } } }""" % org.id,
+        """mutation($org: ID!) { createRole(input: {organizationId: $org, slug: "viewer",
+           name: "Viewer", permissions: []}) { role { id } userErrors { code } } }""",
+        {"org": org.id},
         token=key,
     )
     role_id = role["data"]["createRole"]["role"]["id"]
