@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     invitation_retry_interval_seconds: float = Field(
         30.0, alias="GATEHOUSE_INVITATION_RETRY_INTERVAL"
     )
+
+    @field_validator("invite_url")
+    @classmethod
+    def _invite_url_has_token(cls, value: str) -> str:
+        if "{token}" not in value:
+            raise ValueError("GATEHOUSE_INVITE_URL must contain {token}")
+        return value
 
     @property
     def is_production(self) -> bool:

@@ -7,6 +7,7 @@ import logging
 import time
 from datetime import timedelta
 
+import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from gatehouse.auth.principal import operator_principal
@@ -138,6 +139,8 @@ async def test_retry_loop_runs_from_the_app_lifespan(gql, smtp, settings, make_o
     assert LINK.search(text_of(smtp.inbox.messages[0]))
 
 
+# aiosmtpd warns about AUTH without TLS; this server listens on loopback only, for the test.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 async def test_smtp_auth_from_url(db, make_org):
     # a real server that requires AUTH (over plain TCP, allowed for this loopback test)
     seen: list[tuple[bytes, bytes]] = []
@@ -191,6 +194,10 @@ def test_parse_smtp_url():
         None,
         False,
     )
+    with pytest.raises(ValueError, match="must contain"):
+        Settings(GATEHOUSE_INVITE_URL="https://app.example.com/join")
+    custom = InvitationConfig(mailer=None, invite_url="https://app.example.com/join?t={token}")  # type: ignore[arg-type]
+    assert custom.accept_url("invtok_x") == "https://app.example.com/join?t=invtok_x"
     for bad in ("http://h", "smtp://", "smtp://h?starttls=maybe"):
         try:
             parse_smtp_url(bad)
