@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from gatehouse.models import Event, Invitation, InvitationState, Member, Session, User
 from gatehouse.auth.secrets import hash_secret
+from gatehouse.models import Event, Invitation, InvitationState, Member, Session, User
 from tests.invitations.conftest import ACCEPT, INVITE, token_in
 
 
