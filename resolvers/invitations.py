@@ -112,6 +112,19 @@ async def _check_not_active_member(organization_id: str, email: str) -> None:
         raise DomainError.of(ErrorCode.MEMBER_EXISTS, "This person is already a member.", "email")
 
 
+def _check_role_within_caller(principal: Principal, role: Role | None) -> None:
+    # Like API keys: nobody hands out more than they hold, or `invitations:write` alone
+    # would be a path to admin (invite yourself at another address as admin, accept).
+    if role is None or principal.is_operator:
+        return
+    if not set(role.permissions) <= principal.permissions:
+        raise DomainError.of(
+            ErrorCode.ROLE_EXCEEDS_CALLER,
+            "You cannot invite into a role with permissions you do not hold.",
+            "roleSlug",
+        )
+
+
 def _rotate(invitation: Invitation, days: int, at: datetime) -> str:
     """A new token and expiry; the old token stops working when this commits."""
     token = new_token()
@@ -146,6 +159,7 @@ async def create_invitation(
             v.add(ErrorCode.ROLE_NOT_FOUND, "No role with this slug.", "roleSlug")
         v.check()
         assert role is not None  # v.check() raised otherwise
+        _check_role_within_caller(principal, role)
         await _check_domain_policy(org, email)
         await _check_not_active_member(org.id, email)
         await _check_rate_limit(org.id, config.per_hour, at)
@@ -221,6 +235,8 @@ async def resend_invitation(
     async with in_transaction():
         invitation = await _invitation_for_change(principal, invitation_id)
         _refuse_settled(invitation)
+        if invitation.role_id is not None:
+            _check_role_within_caller(principal, await Role.get_or_none(id=invitation.role_id))
         org = await Organization.get(id=invitation.organization_id)
         await _check_domain_policy(org, invitation.email)
         await _check_not_active_member(org.id, invitation.email)

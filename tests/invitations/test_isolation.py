@@ -102,3 +102,40 @@ async def test_permissions_are_checked(gql, smtp, make_org, org_key):
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await counts() == before
     assert len(smtp.inbox.messages) == 1
+
+
+async def test_nobody_invites_into_a_role_above_their_own(gql, smtp, make_org, org_key):
+    # given a key that may invite but holds only the member role's permissions
+    org = await make_org()
+    inviter = await org_key(
+        org, ["invitations:write", "organizations:read", "members:read", "roles:read"]
+    )
+    before = await counts()
+
+    # when it invites someone as admin → refused; as member → fine
+    body = await gql(
+        INVITE,
+        {"i": {"organizationId": org.id, "email": "me2@x.test", "roleSlug": "admin"}},
+        token=inviter,
+    )
+    assert body["data"]["createInvitation"]["userErrors"] == [
+        {
+            "field": ["roleSlug"],
+            "code": "ROLE_EXCEEDS_CALLER",
+            "message": "You cannot invite into a role with permissions you do not hold.",
+        }
+    ]
+    assert await counts() == before
+    body = await gql(INVITE, {"i": {"organizationId": org.id, "email": "m@x.test"}}, token=inviter)
+    assert body["data"]["createInvitation"]["userErrors"] == []
+
+    # and it cannot resend an admin invitation someone else made
+    admin_key = await org_key(org)
+    body = await gql(
+        INVITE,
+        {"i": {"organizationId": org.id, "email": "a@x.test", "roleSlug": "admin"}},
+        token=admin_key,
+    )
+    admin_invitation = body["data"]["createInvitation"]["invitation"]["id"]
+    body = await gql(RESEND, {"i": {"invitationId": admin_invitation}}, token=inviter)
+    assert body["data"]["resendInvitation"]["userErrors"][0]["code"] == "ROLE_EXCEEDS_CALLER"
