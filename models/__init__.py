@@ -14,6 +14,7 @@ from gatehouse.models.directory import (
 )
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
+from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.session import Session
 from gatehouse.models.sso import LinkedIdentity, SamlAssertionId, SsoCode, SsoRequest
@@ -36,6 +37,8 @@ __all__ = [
     "DomainStrategy",
     "Event",
     "GroupRoleMapping",
+    "Invitation",
+    "InvitationState",
     "LinkedIdentity",
     "Member",
     "MemberSource",

@@ -9,6 +9,7 @@ from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.connections import ConnectionMutations
 from gatehouse.schema.mutations.directories import DirectoryMutations
 from gatehouse.schema.mutations.domains import DomainMutations
+from gatehouse.schema.mutations.invitations import InvitationMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.roles import RoleMutations
@@ -17,6 +18,7 @@ from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
+from gatehouse.schema.types.invitation import Invitation
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
 from gatehouse.settings import Settings, get_settings
@@ -34,6 +36,7 @@ class Mutation(
     DomainMutations,
     ConnectionMutations,
     DirectoryMutations,
+    InvitationMutations,
 ):
     pass
 
@@ -50,6 +53,7 @@ NODE_TYPES = [
     Directory,
     DirectoryUser,
     DirectoryGroup,
+    Invitation,
 ]
 
 
