@@ -16,6 +16,12 @@ from starlette.routing import Route, WebSocketRoute
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gatehouse.server.ops_routes import (
+    ops_exception_handlers,
+    ops_middleware,
+    ops_routes,
+    setup_ops,
+)
 from gatehouse.settings import Settings, get_settings
 
 log = logging.getLogger("gatehouse.server")
@@ -43,6 +49,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """Build the app. `manage_db=False` when the caller (tests) owns the database lifecycle."""
     settings = settings or get_settings()
     graphql = GatehouseGraphQL(settings)
+    setup_ops(settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -60,12 +67,18 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *ops_routes(),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            *ops_middleware(),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            Exception: server_error,
+            **ops_exception_handlers(),
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings
