@@ -40,8 +40,20 @@ def redact(text: str) -> str:
 
 
 class RedactingLogRecord(logging.LogRecord):
+    """Redacts its message and its formatted traceback (exception messages can quote input)."""
+
+    _exc_text: str | None = None
+
     def getMessage(self) -> str:  # noqa: N802 - logging's API
         return redact(super().getMessage())
+
+    @property  # type: ignore[override]
+    def exc_text(self) -> str | None:
+        return self._exc_text
+
+    @exc_text.setter
+    def exc_text(self, value: str | None) -> None:
+        self._exc_text = redact(value) if value else value
 
 
 def install_redaction() -> None:
@@ -51,7 +63,11 @@ def install_redaction() -> None:
 
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is a field.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's ANSI-coloured copy of the message
+}
 
 
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
