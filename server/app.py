@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.server.background import BackgroundLoops
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     graphql = GatehouseGraphQL(settings)
     setup_ops(settings)
 
+    background = BackgroundLoops()
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
@@ -59,6 +62,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         try:
             yield
         finally:
+            # Loops first (they may still use the database), then the pool.
+            await background.stop()
             if manage_db:
                 await close_db()
 
@@ -82,4 +87,5 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.background = background
     return app

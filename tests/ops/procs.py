@@ -27,12 +27,18 @@ def free_port() -> int:
 class Server:
     """`gatehouse serve` on a free port, its stderr (the logs) collected in a file."""
 
-    def __init__(self, database_url: str, cwd: Path, *extra: str, env: dict[str, str] | None = None):
+    def __init__(
+        self, database_url: str, cwd: Path, *extra: str, env: dict[str, str] | None = None
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = cwd / f"serve-{self.port}.log"
         self.out_path = cwd / f"serve-{self.port}.out"
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "GATEHOUSE_"))}
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DATABASE_URL", "REDIS_URL", "GATEHOUSE_"))
+        }
         base.update(env or {})
         base["DATABASE_URL"] = database_url
         self._log = self.log_path.open("w")
@@ -84,7 +90,9 @@ class PrivatePostgres:
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
     def _pg(self, command: str) -> None:
-        subprocess.run(["su", "postgres", "-c", command], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            ["su", "postgres", "-c", command], check=True, capture_output=True, timeout=120
+        )
 
     def init(self) -> None:
         self._pg(f"initdb -D {self.data} -U postgres -A trust --no-sync >/dev/null")

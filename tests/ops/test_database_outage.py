@@ -53,7 +53,10 @@ def test_outage_gives_503_then_recovers_without_restart(tmp_path):
             # Then readiness turns 503 with the reason, and API calls get a clear 503
             unready = _poll(server.url + "/readyz", 503)
             assert unready.status_code == 503
-            assert unready.json() == {"status": "unavailable", "checks": {"database": "unreachable"}}
+            assert unready.json() == {
+                "status": "unavailable",
+                "checks": {"database": "unreachable"},
+            }
             assert unready.headers["retry-after"]
             during = _viewer(server, secret)
             assert during.status_code == 503

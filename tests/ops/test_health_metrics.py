@@ -53,7 +53,9 @@ async def test_metrics_count_routes_and_graphql_operations(client, operator_toke
     # Given a named query, an anonymous one, a forbidden call and a readiness probe
     headers = {"Authorization": f"Bearer {operator_token}"}
     before = _samples((await client.get("/metrics")).text)
-    await client.post("/graphql", json={"query": "query ViewerOp { viewer { kind } }"}, headers=headers)
+    await client.post(
+        "/graphql", json={"query": "query ViewerOp { viewer { kind } }"}, headers=headers
+    )
     await client.post("/graphql", json={"query": "{ viewer { kind } }"}, headers=headers)
     await client.post("/graphql", json={"query": "query Denied { viewer { kind } }"})
     await client.get("/readyz")
@@ -69,13 +71,35 @@ async def test_metrics_count_routes_and_graphql_operations(client, operator_toke
         return after.get(key, 0.0) - before.get(key, 0.0)
 
     # Then requests by route and operations by name are counted, errors by code
-    assert delta("gatehouse_http_requests_total", method="POST", route="/graphql", status="200") == 3
+    assert (
+        delta("gatehouse_http_requests_total", method="POST", route="/graphql", status="200") == 3
+    )
     assert delta("gatehouse_http_requests_total", method="GET", route="/readyz", status="200") == 1
-    assert delta("gatehouse_graphql_operations_total", operation="ViewerOp", type="query", outcome="ok") == 1
-    assert delta("gatehouse_graphql_operations_total", operation="anonymous", type="query", outcome="ok") == 1
-    assert delta("gatehouse_graphql_operations_total", operation="Denied", type="query", outcome="error") == 1
+    assert (
+        delta(
+            "gatehouse_graphql_operations_total", operation="ViewerOp", type="query", outcome="ok"
+        )
+        == 1
+    )
+    assert (
+        delta(
+            "gatehouse_graphql_operations_total", operation="anonymous", type="query", outcome="ok"
+        )
+        == 1
+    )
+    assert (
+        delta(
+            "gatehouse_graphql_operations_total", operation="Denied", type="query", outcome="error"
+        )
+        == 1
+    )
     assert delta("gatehouse_graphql_errors_total", code="UNAUTHENTICATED") == 1
-    assert delta("gatehouse_graphql_operation_duration_seconds_count", operation="ViewerOp", type="query") == 1
+    assert (
+        delta(
+            "gatehouse_graphql_operation_duration_seconds_count", operation="ViewerOp", type="query"
+        )
+        == 1
+    )
     # And the collectors other areas increment are exported already
     names = {family.name for family in text_string_to_metric_families(response.text)}
     assert {

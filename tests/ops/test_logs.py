@@ -30,7 +30,9 @@ async def _secret_traffic(post, org_id: str) -> list[str]:
     # Used as a credential, in a query string, and echoed back by a validation error.
     await post(ORG, {"id": org_id}, token=key)
     await post(ORG, {"id": org_id}, token=key, params={"token": key})
-    bad = await post("query Bad($n: Int) { organizations(first: $n) { totalCount } }", {"n": key}, token=key)
+    bad = await post(
+        "query Bad($n: Int) { organizations(first: $n) { totalCount } }", {"n": key}, token=key
+    )
     assert "REDACTED" not in str(bad)  # the caller may see its own input; the logs may not
     await post(ORG, {"id": org_id}, token=key + "x")  # a wrong key that shares the secret
     return secrets_seen
@@ -51,7 +53,9 @@ async def test_no_secret_in_any_log(client, operator_token, make_org, caplog, tm
 
     # Given secrets created and used in-process: an API key and a session token
     secrets = [operator_token, *await _secret_traffic(post_inprocess, org.id)]
-    member_id = (await post_inprocess(CREATE_MEMBER, {"org": org.id}))["data"]["createMember"]["member"]["id"]
+    member_id = (await post_inprocess(CREATE_MEMBER, {"org": org.id}))["data"]["createMember"][
+        "member"
+    ]["id"]
     _, session = await issue_session(await Member.get(id=member_id), 3600)
     secrets.append(session)
     await post_inprocess(ORG, {"id": org.id}, token=session, params={"token": session})
@@ -115,6 +119,9 @@ async def test_access_log_line_in_process(client, operator_token, caplog):
 
 def test_redaction_patterns():
     assert redact("Authorization: Bearer abc.def-ghi") == "Authorization: Bearer [REDACTED]"
-    assert redact("GET /cb?code=xyz&state=1&token=t0k") == "GET /cb?code=[REDACTED]&state=1&token=[REDACTED]"
+    assert (
+        redact("GET /cb?code=xyz&state=1&token=t0k")
+        == "GET /cb?code=[REDACTED]&state=1&token=[REDACTED]"
+    )
     assert "sk_" + "a" * 43 not in redact("key sk_" + "a" * 43)
     assert redact("status_code=200 org_01J") == "status_code=200 org_01J"

@@ -53,12 +53,16 @@ def _client(settings: Settings) -> httpx.AsyncClient:
 
 async def _org_key(make_org, name: str) -> str:
     org = await make_org(name)
-    _, secret = await api_keys.create_api_key(operator_principal(), name, org.id, ["organizations:read"])
+    _, secret = await api_keys.create_api_key(
+        operator_principal(), name, org.id, ["organizations:read"]
+    )
     return secret
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-async def test_tenant_over_its_limit_is_refused_while_another_keeps_succeeding(db, make_org, backend):
+async def test_tenant_over_its_limit_is_refused_while_another_keeps_succeeding(
+    db, make_org, backend
+):
     # Given two tenants' keys with a burst of 5 each
     settings = _settings(db, backend)
     key_a = await _org_key(make_org, "Tenant A")
@@ -104,12 +108,22 @@ async def test_http_route_bucket_per_directory_gives_429_with_retry_after(db, ba
 
 async def test_per_key_override_raises_one_keys_limit(db, make_org):
     org = await make_org("Big")
-    key, secret = await api_keys.create_api_key(operator_principal(), "big", org.id, ["organizations:read"])
-    settings = _settings(db, "memory", GATEHOUSE_RATE_LIMIT_OVERRIDES={key.id: {"rate": 0.001, "burst": 12}})
+    key, secret = await api_keys.create_api_key(
+        operator_principal(), "big", org.id, ["organizations:read"]
+    )
+    settings = _settings(
+        db, "memory", GATEHOUSE_RATE_LIMIT_OVERRIDES={key.id: {"rate": 0.001, "burst": 12}}
+    )
     assert ratelimit.limit_for(f"key:{key.id}", settings) == RateLimit(rate=0.001, burst=12)
     async with _client(settings) as client:
         statuses = [
-            (await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {secret}"})).status_code
+            (
+                await client.post(
+                    "/graphql",
+                    json={"query": VIEWER},
+                    headers={"Authorization": f"Bearer {secret}"},
+                )
+            ).status_code
             for _ in range(15)
         ]
     assert statuses == [200] * 12 + [429] * 3
@@ -138,7 +152,9 @@ async def test_bucket_refills_at_its_rate(monkeypatch):
 
 async def test_redis_down_lets_requests_through(db):
     # SECURITY 43: a Redis outage must not become an API outage.
-    settings = Settings(DATABASE_URL=db, REDIS_URL="redis://127.0.0.1:1/0", GATEHOUSE_RATE_LIMIT_BURST="1")
+    settings = Settings(
+        DATABASE_URL=db, REDIS_URL="redis://127.0.0.1:1/0", GATEHOUSE_RATE_LIMIT_BURST="1"
+    )
     async with _client(settings) as client:
         statuses = [(await client.get("/test/directories/dir_x")).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]

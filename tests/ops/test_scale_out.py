@@ -26,7 +26,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-async def _gql(http: httpx.AsyncClient, url: str, token: str, query: str, variables: dict) -> httpx.Response:
+async def _gql(
+    http: httpx.AsyncClient, url: str, token: str, query: str, variables: dict
+) -> httpx.Response:
     return await http.post(
         url + "/graphql",
         json={"query": query, "variables": variables},
@@ -34,7 +36,9 @@ async def _gql(http: httpx.AsyncClient, url: str, token: str, query: str, variab
     )
 
 
-async def test_two_processes_share_data_and_lose_no_committed_write(db, operator_token, make_org, tmp_path):
+async def test_two_processes_share_data_and_lose_no_committed_write(  # noqa: PLR0915 - one scenario, read top to bottom
+    db, operator_token, make_org, tmp_path
+):
     org = await make_org("Scale")
     a = Server(db, tmp_path, "--log-level", "info", env=NO_LIMITS)
     b = Server(db, tmp_path, "--log-level", "warning", env=NO_LIMITS)
@@ -43,13 +47,30 @@ async def test_two_processes_share_data_and_lose_no_committed_write(db, operator
         b.wait_ready("/readyz")
         async with httpx.AsyncClient(timeout=30) as http:
             # Given a write through A, then B reads it (and the other way round)
-            r = await _gql(http, a.url, operator_token, CREATE_MEMBER, {"org": org.id, "email": "via-a@example.com"})
+            r = await _gql(
+                http,
+                a.url,
+                operator_token,
+                CREATE_MEMBER,
+                {"org": org.id, "email": "via-a@example.com"},
+            )
             assert r.json()["data"]["createMember"]["userErrors"] == []
-            r = await _gql(http, b.url, operator_token, CREATE_MEMBER, {"org": org.id, "email": "via-b@example.com"})
+            r = await _gql(
+                http,
+                b.url,
+                operator_token,
+                CREATE_MEMBER,
+                {"org": org.id, "email": "via-b@example.com"},
+            )
             assert r.json()["data"]["createMember"]["userErrors"] == []
             for server in (a, b):
-                page = (await _gql(http, server.url, operator_token, MEMBERS, {"org": org.id})).json()
-                emails = {e["node"]["user"]["email"] for e in page["data"]["organization"]["members"]["edges"]}
+                page = (
+                    await _gql(http, server.url, operator_token, MEMBERS, {"org": org.id})
+                ).json()
+                emails = {
+                    e["node"]["user"]["email"]
+                    for e in page["data"]["organization"]["members"]["edges"]
+                }
                 assert emails == {"via-a@example.com", "via-b@example.com"}
 
             # When writers load both processes and A is terminated mid-load
@@ -62,11 +83,21 @@ async def test_two_processes_share_data_and_lose_no_committed_write(db, operator
                 for i in range(15):
                     server = a if (n + i) % 2 == 0 else b
                     try:
-                        r = await _gql(http, server.url, operator_token, CREATE_MEMBER, {"org": org.id, "email": f"w{n}-{i}@example.com"})
+                        r = await _gql(
+                            http,
+                            server.url,
+                            operator_token,
+                            CREATE_MEMBER,
+                            {"org": org.id, "email": f"w{n}-{i}@example.com"},
+                        )
                     except httpx.TransportError:
                         failed += 1
                         continue
-                    payload = (r.json().get("data") or {}).get("createMember") if r.status_code == 200 else None
+                    payload = (
+                        (r.json().get("data") or {}).get("createMember")
+                        if r.status_code == 200
+                        else None
+                    )
                     if payload and payload["member"]:
                         succeeded.append(payload["member"]["id"])
                         a_hits += server is a
@@ -87,7 +118,9 @@ async def test_two_processes_share_data_and_lose_no_committed_write(db, operator
             assert len(succeeded) >= 45  # B answered its half throughout
             stored = set(await Member.filter(id__in=succeeded).values_list("id", flat=True))
             assert stored == set(succeeded)
-            events = await Event.filter(type="organization_membership.created", organization_id=org.id)
+            events = await Event.filter(
+                type="organization_membership.created", organization_id=org.id
+            )
             assert set(succeeded) <= {e.data["id"] for e in events}
             # And B still serves everything that was written
             page = (await _gql(http, b.url, operator_token, MEMBERS, {"org": org.id})).json()
