@@ -7,7 +7,8 @@ Prints sustained requests/s, p50/p99 latency and the error count, overall and pe
 Add a scenario by writing `async def name(ctx) -> None` (raise on a wrong answer) and listing
 it in SCENARIOS with a weight: invitations, SCIM PATCHes and subscriptions plug in there.
 
-    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/bench_load.py
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/bench_load.py
 """
 
 from __future__ import annotations
