@@ -269,7 +269,11 @@ def _pct(values: list[float], q: float) -> float:
 
 async def main() -> None:
     name = f"gatehouse_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(_dsn(BASE_URL, "postgres"))
+    try:
+        admin = await asyncpg.connect(_dsn(BASE_URL, "postgres"), timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"load test skipped: no PostgreSQL at BENCH_DATABASE_URL ({type(exc).__name__})")
+        return
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = _dsn(BASE_URL, name).replace("postgresql://", "postgres://")
     redis = await _redis_available()
@@ -314,6 +318,8 @@ async def main() -> None:
         f"{_pct(all_latencies, 99):>8.1f} {total_errors:>7}"
     )
     print(f"  sustained: {len(all_latencies) / elapsed:.1f} requests/s, {total_errors} errors")
+    # The machine may be shared: the load average tells how much of it the test really had.
+    print(f"  machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":
