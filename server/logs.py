@@ -47,7 +47,7 @@ class RedactingLogRecord(logging.LogRecord):
     def getMessage(self) -> str:  # noqa: N802 - logging's API
         return redact(super().getMessage())
 
-    @property  # type: ignore[override]
+    @property
     def exc_text(self) -> str | None:
         return self._exc_text
 
