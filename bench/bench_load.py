@@ -40,7 +40,7 @@ from gatehouse.server.db import close_db, init_db, migrate
 DURATION = float(os.environ.get("BENCH_DURATION", "30"))
 WARMUP = 3.0
 MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", "60000"))
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "24"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 ORGS, MEMBERS_PER_ORG = 20, 50
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

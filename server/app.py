@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.server import ratelimit
 from gatehouse.server.background import BackgroundLoops
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.graphql import GatehouseGraphQL
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         finally:
             # Loops first (they may still use the database), then the pool.
             await background.stop()
+            await ratelimit.close()
             if manage_db:
                 await close_db()
 

@@ -130,6 +130,13 @@ def configure(settings: Settings, limiter: Limiter | None = None) -> Limiter:
     return limiter
 
 
+async def close() -> None:
+    """Release the backend's connections (lifespan shutdown)."""
+    closer = getattr(_limiter, "close", None)
+    if closer is not None:
+        await closer()
+
+
 def limit_for(key: str, settings: Settings) -> RateLimit:
     """The key's own override (by bucket key or by its id part), else the default."""
     overrides = settings.rate_limit_overrides
