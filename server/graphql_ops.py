@@ -27,10 +27,9 @@ def rate_limited_result(exc: RateLimited) -> ExecutionResult:
 
 
 def _unavailable(result: Any) -> bool:
-    return (
-        isinstance(result, ExecutionResult)
-        and result.data is None
-        and any((e.extensions or {}).get("code") == "UNAVAILABLE" for e in result.errors or [])
+    # Any field that lost the database makes the whole answer a 503: retrying is the fix.
+    return isinstance(result, ExecutionResult) and any(
+        (e.extensions or {}).get("code") == "UNAVAILABLE" for e in result.errors or []
     )
 
 
