@@ -6,6 +6,7 @@ from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.session import Session
+from gatehouse.models.sso import LinkedIdentity, SamlAssertionId, SsoCode, SsoRequest
 from gatehouse.models.user import Member, MemberSource, MemberStatus, User
 
 __all__ = [
@@ -17,11 +18,15 @@ __all__ = [
     "DomainState",
     "DomainStrategy",
     "Event",
+    "LinkedIdentity",
     "Member",
     "MemberSource",
     "MemberStatus",
     "Organization",
     "Role",
+    "SamlAssertionId",
     "Session",
+    "SsoCode",
+    "SsoRequest",
     "User",
 ]

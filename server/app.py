@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.server import ratelimit
 from gatehouse.server.background import BackgroundLoops
 from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.server.domain_rechecks import domain_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gatehouse.server.ops_routes import (
@@ -61,7 +63,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await migrate(settings.database_url)
             await init_db(settings.database_url)
         try:
-            yield
+            async with domain_rechecks(settings):
+                yield
         finally:
             # Loops first (they may still use the database), then the pool.
             await background.stop()
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             *ops_routes(),
+            *sso_routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
