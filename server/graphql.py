@@ -14,10 +14,11 @@ from gatehouse.auth.backend import InvalidCredentials, principal_from_authorizat
 from gatehouse.auth.principal import ANONYMOUS
 from gatehouse.schema import build_schema
 from gatehouse.schema.context import Context
+from gatehouse.server.graphql_ops import OperationsViewMixin
 from gatehouse.settings import Settings
 
 
-class GatehouseGraphQL(GraphQL[Context, None]):
+class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
@@ -26,6 +27,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.settings = settings
+        self.install_operations_extensions()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
