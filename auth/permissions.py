@@ -16,6 +16,8 @@ class Permission(StrEnum):
     ROLES_WRITE = "roles:write"
     API_KEYS_WRITE = "api_keys:write"
     EVENTS_READ = "events:read"
+    WEBHOOKS_WRITE = "webhooks:write"
+    LOG_STREAMS_WRITE = "log_streams:write"
 
 
 # What an organization may hold: everything except managing organizations themselves.

@@ -2,6 +2,13 @@
 
 from gatehouse.models.api_key import ApiKey
 from gatehouse.models.connection import Connection, ConnectionState, ConnectionType
+from gatehouse.models.delivery import (
+    Delivery,
+    LogStream,
+    LogStreamType,
+    TargetState,
+    WebhookEndpoint,
+)
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.organization import Organization, Role
@@ -13,15 +20,20 @@ __all__ = [
     "Connection",
     "ConnectionState",
     "ConnectionType",
+    "Delivery",
     "Domain",
     "DomainState",
     "DomainStrategy",
     "Event",
+    "LogStream",
+    "LogStreamType",
     "Member",
     "MemberSource",
     "MemberStatus",
     "Organization",
     "Role",
     "Session",
+    "TargetState",
     "User",
+    "WebhookEndpoint",
 ]

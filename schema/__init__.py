@@ -11,6 +11,7 @@ from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
+from gatehouse.schema.subscription import Subscription
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
@@ -29,6 +30,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions(settings or get_settings()),
     )

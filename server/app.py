@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.events.runtime import EventRuntime
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gatehouse.server.sequencing import SequenceAfterResponseMiddleware
 from gatehouse.settings import Settings, get_settings
 
 log = logging.getLogger("gatehouse.server")
@@ -43,15 +45,19 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """Build the app. `manage_db=False` when the caller (tests) owns the database lifecycle."""
     settings = settings or get_settings()
     graphql = GatehouseGraphQL(settings)
+    runtime = EventRuntime(settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await migrate(settings.database_url)
             await init_db(settings.database_url)
+        await runtime.start()
+        graphql.event_hub = runtime.hub
         try:
             yield
         finally:
+            await runtime.stop()
             if manage_db:
                 await close_db()
 
@@ -62,6 +68,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/healthz", healthz),
         ],
         middleware=[
+            Middleware(SequenceAfterResponseMiddleware, runtime=runtime),
             Middleware(RequestIdMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
@@ -69,4 +76,5 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.events = runtime
     return app

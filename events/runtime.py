@@ -1,0 +1,79 @@
+"""Everything events need at run time in one process: bus, sequencer loop, hub, worker.
+
+Started from the app's lifespan (`gatehouse serve`) and by `gatehouse worker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from gatehouse.events.bus import LocalBus, make_bus
+from gatehouse.events.hub import Hub
+from gatehouse.events.retention import prune_events
+from gatehouse.events.sequencer import sequence_pending
+from gatehouse.settings import Settings
+
+log = logging.getLogger("gatehouse.events")
+RETENTION_INTERVAL_SECONDS = 3600.0
+
+
+class EventRuntime:
+    def __init__(self, settings: Settings, *, run_worker: bool | None = None) -> None:
+        self.settings = settings
+        self.bus: LocalBus = make_bus(settings.redis_url)
+        self.hub = Hub(self.bus, settings.event_poll_seconds)
+        self.run_worker = settings.run_worker if run_worker is None else run_worker
+        self._kick = asyncio.Event()
+        self._published = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self.worker: object | None = None
+
+    def kick(self) -> None:
+        """Something may have committed events: sequence them now rather than at the poll."""
+        self._kick.set()
+
+    async def start(self) -> None:
+        await self.bus.start()
+        await self.hub.start()
+        self._tasks.append(asyncio.create_task(self._sequencer(), name="gatehouse-sequencer"))
+        self._tasks.append(asyncio.create_task(self._retention(), name="gatehouse-retention"))
+        if self.run_worker:
+            from gatehouse.events.worker import DeliveryWorker
+
+            worker = DeliveryWorker(self.settings, self.bus, on_event=self.kick)
+            self.worker = worker
+            self._tasks.append(asyncio.create_task(worker.run(), name="gatehouse-worker"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.hub.stop()
+        await self.bus.stop()
+
+    async def _sequencer(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), self.settings.event_poll_seconds)
+            self._kick.clear()
+            try:
+                head = await sequence_pending()
+            except Exception:
+                log.exception("sequencer failed; retrying at the next poll")
+                continue
+            if head > self._published:
+                self._published = head
+                await self.bus.publish(head)
+
+    async def _retention(self) -> None:
+        while True:
+            try:
+                await prune_events(self.settings.event_retention_days)
+            except Exception:
+                log.exception("event retention failed")
+            await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
