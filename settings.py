@@ -35,13 +35,15 @@ class Settings(BaseSettings):
     # Fallback poll when no bus message arrives (a lost Redis message costs at most this long).
     event_poll_seconds: float = Field(1.0, alias="GATEHOUSE_EVENT_POLL_SECONDS")
     # How often a live subscription re-checks its credential (revoked key, deactivated member).
-    subscription_recheck_seconds: float = Field(30.0, alias="GATEHOUSE_SUBSCRIPTION_RECHECK_SECONDS")
+    subscription_recheck_seconds: float = Field(
+        30.0, alias="GATEHOUSE_SUBSCRIPTION_RECHECK_SECONDS"
+    )
     # A live subscriber this many events behind is disconnected with its resume cursor.
     subscription_max_lag: int = Field(10_000, alias="GATEHOUSE_SUBSCRIPTION_MAX_LAG")
     # Origins allowed to open GraphQL websockets (clients sending no Origin always pass).
     allowed_origins: list[str] = Field(default_factory=list, alias="GATEHOUSE_ALLOWED_ORIGINS")
-    run_worker: bool = Field(True, alias="GATEHOUSE_RUN_WORKER")
-    allow_private_webhooks: bool = Field(False, alias="GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS")
+    run_worker: bool = Field(default=True, alias="GATEHOUSE_RUN_WORKER")
+    allow_private_webhooks: bool = Field(default=False, alias="GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS")
     # First retry delay; doubles per failed attempt (with jitter) up to an hour.
     webhook_retry_base_seconds: float = Field(5.0, alias="GATEHOUSE_WEBHOOK_RETRY_BASE_SECONDS")
     webhook_timeout_seconds: float = Field(10.0, alias="GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS")

@@ -56,9 +56,9 @@ async def send(
     except httpx.HTTPError as e:
         return Outcome(ok=False, error=type(e).__name__)
     status = response.status_code
-    if 200 <= status < 300:  # noqa: PLR2004
+    if 200 <= status < 300:
         return Outcome(ok=True, status=status)
-    error = "redirect not followed" if 300 <= status < 400 else None  # noqa: PLR2004
+    error = "redirect not followed" if 300 <= status < 400 else None
     return Outcome(
         ok=False,
         status=status,

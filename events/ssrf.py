@@ -49,4 +49,6 @@ async def check_url(url: str, *, allow_private: bool) -> None:
         raise UnsafeUrl("Host does not resolve.") from None
     for info in infos:
         if _forbidden(ipaddress.ip_address(info[4][0])):
-            raise UnsafeUrl("URL points to a private, loopback or link-local address.", private=True)
+            raise UnsafeUrl(
+                "URL points to a private, loopback or link-local address.", private=True
+            )

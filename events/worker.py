@@ -25,9 +25,9 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from gatehouse.events.bus import LocalBus
-from gatehouse.events.sequencer import head_position
-from gatehouse.events.sender import Outcome, send
 from gatehouse.events.outbox import record_event
+from gatehouse.events.sender import Outcome, send
+from gatehouse.events.sequencer import head_position
 from gatehouse.models import Delivery, Event, LogStream, TargetState, WebhookEndpoint
 from gatehouse.settings import Settings
 
@@ -206,7 +206,10 @@ class DeliveryWorker:
             target.failing_since = target.failing_since or moment
             delay = backoff(attempt, self.settings.webhook_retry_base_seconds, outcome.retry_after)
             target.next_attempt_at = moment + delay
-            if target.state is TargetState.ACTIVE and moment - target.failing_since >= GIVE_UP_AFTER:
+            if (
+                target.state is TargetState.ACTIVE
+                and moment - target.failing_since >= GIVE_UP_AFTER
+            ):
                 target.state = TargetState.FAILING
                 await record_event(f"{kind}.failing", target.organization_id, {"id": target.id})
                 self.on_event()

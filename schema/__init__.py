@@ -7,23 +7,25 @@ from strawberry.tools import merge_types
 
 from gatehouse.schema.limits import extensions
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
+from gatehouse.schema.mutations.deliveries import DeliveryMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.subscription import Subscription
 from gatehouse.schema.types.api_key import ApiKey
+from gatehouse.schema.types.delivery import Delivery, LogStream, WebhookEndpoint
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
 from gatehouse.settings import Settings, get_settings
 
 Mutation = merge_types(
     "Mutation",
-    (OrganizationMutations, MemberMutations, RoleMutations, ApiKeyMutations),
+    (OrganizationMutations, MemberMutations, RoleMutations, ApiKeyMutations, DeliveryMutations),
 )
 
 # Types reachable only through the Node interface must be listed to appear in the schema.
-NODE_TYPES = [Organization, Member, User, Role, ApiKey]
+NODE_TYPES = [Organization, Member, User, Role, ApiKey, WebhookEndpoint, LogStream, Delivery]
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

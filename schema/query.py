@@ -9,12 +9,21 @@ import strawberry
 
 from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
-from gatehouse.resolvers import api_keys, events, members, organizations, roles
+from gatehouse.resolvers import (
+    api_keys,
+    events,
+    log_streams,
+    members,
+    organizations,
+    roles,
+    webhooks,
+)
 from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.common import After, First, Node
+from gatehouse.schema.types.delivery import LogStream, WebhookEndpoint
 from gatehouse.schema.types.event import EventPage
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization, OrganizationPage
@@ -27,6 +36,8 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "user": (members.get_user, User),
     "role": (roles.get_role, Role),
     "key": (api_keys.get_api_key, ApiKey),
+    "whe": (webhooks.get_webhook_endpoint, WebhookEndpoint),
+    "ls": (log_streams.get_log_stream, LogStream),
 }
 
 

@@ -53,7 +53,9 @@ class LiveServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str = "") -> Any:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str = ""
+    ) -> Any:
         async with httpx.AsyncClient(base_url=self.http_url, timeout=30) as c:
             r = await c.post(
                 "/graphql",

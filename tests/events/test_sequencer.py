@@ -7,8 +7,7 @@ import pytest
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from gatehouse.events import record_event
-from gatehouse.events import retention
+from gatehouse.events import record_event, retention
 from gatehouse.events.hub import read_outbox
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.models import Event

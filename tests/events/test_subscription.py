@@ -7,13 +7,11 @@ from gql import GraphQLRequest
 
 from tests.events.conftest import eventually
 
-SUBSCRIBE = (
-    """subscription($org: ID, $after: String, $types: [String!]) {
+SUBSCRIBE = """subscription($org: ID, $after: String, $types: [String!]) {
       events(organizationId: $org, after: $after, types: $types) {
         id type organizationId cursor sequence } }"""
-)
-EVENTS = """query($after: String, $org: ID) { events(first: 100, after: $after, organizationId: $org) {
-  edges { cursor node { id type organizationId } } pageInfo { hasNextPage endCursor } } }"""
+EVENTS = """query($after: String, $org: ID) {
+  events(first: 100, after: $after, organizationId: $org) { edges { cursor node { id type organizationId } } pageInfo { hasNextPage endCursor } } }"""
 
 
 async def all_events(live, token, after=None, org=None) -> list[dict[str, Any]]:
@@ -31,7 +29,7 @@ async def collect(client, variables, into: list[dict[str, Any]]) -> None:
     async with client as session:
         request = GraphQLRequest(SUBSCRIBE, variable_values=variables)
         async for result in session.subscribe(request):
-            into.append(result["events"])
+            into.append(result["events"])  # noqa: PERF401 - the test reads it while it grows
 
 
 async def test_replay_then_live_with_concurrent_writers_misses_and_repeats_nothing(
@@ -46,7 +44,9 @@ async def test_replay_then_live_with_concurrent_writers_misses_and_repeats_nothi
 
     # when a subscription resumes from that cursor while mutations run concurrently
     received: list[dict[str, Any]] = []
-    task = asyncio.create_task(collect(live.ws_client(operator_token), {"after": old_cursor}, received))
+    task = asyncio.create_task(
+        collect(live.ws_client(operator_token), {"after": old_cursor}, received)
+    )
     try:
 
         async def writer(n: int) -> None:
