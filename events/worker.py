@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from tortoise import Tortoise
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from gatehouse.events.bus import LocalBus
@@ -102,9 +103,11 @@ class DeliveryWorker:
         moment = now()
         for model in (WebhookEndpoint, LogStream):
             ids = await (
-                model.filter(cursor__lt=head)
+                model.filter(
+                    Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment),
+                    cursor__lt=head,
+                )
                 .exclude(state=TargetState.DISABLED)
-                .exclude(next_attempt_at__gt=moment)
                 .order_by("next_attempt_at", "id")
                 .limit(100)
                 .values_list("id", flat=True)

@@ -115,32 +115,52 @@ async def live(db: str) -> AsyncIterator[LiveServer]:
 
 @dataclass
 class Receiver:
-    """A real HTTP server on 127.0.0.1 that records what it receives."""
+    """A real HTTP server on 127.0.0.1 that records what it accepts; it can go down and
+    come back on the same port."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    hits: int = 0
     live: LiveServer | None = None
+    port: int = 0
 
     @property
     def url(self) -> str:
-        assert self.live is not None
-        return f"{self.live.http_url}/hook"
+        return f"http://127.0.0.1:{self.port}/hook"
 
     async def handle(self, request: Request) -> Response:
         body = await request.body()
+        self.hits += 1
         if self.status < 300:
             self.received.append((dict(request.headers), body))
         return Response(status_code=self.status, headers=self.headers)
+
+    async def start(self) -> None:
+        app = Starlette(routes=[Route("/hook", self.handle, methods=["POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if task.done() or time.monotonic() > deadline:
+                raise RuntimeError("receiver did not start")
+            await asyncio.sleep(0.01)
+        self.live = LiveServer(server, task, Settings())
+        self.port = self.live.port
+
+    async def stop(self) -> None:
+        if self.live is not None:
+            await stop_server(self.live)
+            self.live = None
 
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     rec = Receiver()
-    app = Starlette(routes=[Route("/hook", rec.handle, methods=["POST"])])
-    rec.live = await start_server(app, Settings())
+    await rec.start()
     yield rec
-    await stop_server(rec.live)
+    await rec.stop()
 
 
 CREATE_ORG = """mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) {

@@ -11,7 +11,9 @@ SUBSCRIBE = """subscription($org: ID, $after: String, $types: [String!]) {
       events(organizationId: $org, after: $after, types: $types) {
         id type organizationId cursor sequence } }"""
 EVENTS = """query($after: String, $org: ID) {
-  events(first: 100, after: $after, organizationId: $org) { edges { cursor node { id type organizationId } } pageInfo { hasNextPage endCursor } } }"""
+  events(first: 100, after: $after, organizationId: $org) {
+    edges { cursor node { id type organizationId } }
+    pageInfo { hasNextPage endCursor } } }"""
 
 
 async def all_events(live, token, after=None, org=None) -> list[dict[str, Any]]:
