@@ -22,6 +22,19 @@ from gatehouse.events.sequencer import head_position
 from gatehouse.models import Event
 
 log = logging.getLogger("gatehouse.events.hub")
+STOP_GRACE_SECONDS = 10.0
+
+
+async def stop_task(task: asyncio.Task[None]) -> None:
+    """Wait for a loop that was asked to stop; cancel it only if it does not."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 LOAD_BATCH = 1000
 
 
@@ -33,6 +46,7 @@ class Hub:
         self._wake = asyncio.Event()
         self._tick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         bus.add_listener(self._on_bus)
 
     def _on_bus(self, position: int) -> None:
@@ -44,16 +58,19 @@ class Hub:
         self._task = asyncio.create_task(self._run(), name="gatehouse-event-hub")
 
     async def stop(self) -> None:
+        # Let the loop finish its query rather than cancel it inside a database call.
+        self._stopping = True
+        self._wake.set()
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self._load()
             except Exception:

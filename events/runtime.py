@@ -10,9 +10,10 @@ import contextlib
 import logging
 
 from gatehouse.events.bus import LocalBus, make_bus
-from gatehouse.events.hub import Hub
+from gatehouse.events.hub import Hub, stop_task
 from gatehouse.events.retention import prune_events
 from gatehouse.events.sequencer import sequence_pending
+from gatehouse.events.worker import DeliveryWorker
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.events")
@@ -28,7 +29,9 @@ class EventRuntime:
         self._kick = asyncio.Event()
         self._published = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self.worker: object | None = None
+        self.worker: DeliveryWorker | None = None
+        self._stopping = False
+        self._stop_event = asyncio.Event()
 
     def kick(self) -> None:
         """Something may have committed events: sequence them now rather than at the poll."""
@@ -40,27 +43,31 @@ class EventRuntime:
         self._tasks.append(asyncio.create_task(self._sequencer(), name="gatehouse-sequencer"))
         self._tasks.append(asyncio.create_task(self._retention(), name="gatehouse-retention"))
         if self.run_worker:
-            from gatehouse.events.worker import DeliveryWorker
-
             worker = DeliveryWorker(self.settings, self.bus, on_event=self.kick)
             self.worker = worker
             self._tasks.append(asyncio.create_task(worker.run(), name="gatehouse-worker"))
 
     async def stop(self) -> None:
+        # Ask each loop to finish what it is doing (a transaction, a delivery) and exit;
+        # cancelling inside a database call can leave a SQLite connection locked.
+        self._stopping = True
+        self._kick.set()
+        if self.worker is not None:
+            self.worker.stop()
+        self._stop_event.set()
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         self._tasks.clear()
         await self.hub.stop()
         await self.bus.stop()
 
     async def _sequencer(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self.settings.event_poll_seconds)
             self._kick.clear()
+            if self._stopping:
+                return
             try:
                 head = await sequence_pending()
             except Exception:
@@ -71,9 +78,10 @@ class EventRuntime:
                 await self.bus.publish(head)
 
     async def _retention(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await prune_events(self.settings.event_retention_days)
             except Exception:
                 log.exception("event retention failed")
-            await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), RETENTION_INTERVAL_SECONDS)

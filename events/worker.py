@@ -75,6 +75,7 @@ class DeliveryWorker:
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
         self._busy: set[str] = set()
+        self.stopping = False
         self.bus.add_listener(lambda _: self._wake.set())
         self.client = httpx.AsyncClient(
             timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
@@ -82,19 +83,23 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         try:
-            while True:
+            while not self.stopping:
                 try:
                     sent = await self.run_once()
                 except Exception:
                     log.exception("delivery pass failed")
                     sent = False
-                if sent:
+                if sent or self.stopping:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.event_poll_seconds)
                 self._wake.clear()
         finally:
             await self.client.aclose()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self._wake.set()
 
     async def run_once(self) -> bool:
         """One pass over the due targets; whether any request was made."""
