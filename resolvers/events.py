@@ -130,8 +130,10 @@ async def subscribe_events(
         if len(batch) == REPLAY_BATCH or cursor < hub.head:
             continue
         wait = min(hub.poll_seconds, max(0.0, next_check - time.monotonic()))
+        # asyncio.timeout, not wait_for: no extra task per waiting subscriber.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(tick.wait(), wait)
+            async with asyncio.timeout(wait):
+                await tick.wait()
 
 
 async def _recheck(reauthenticate: Reauthenticate, organization_id: str | None) -> None:
