@@ -152,8 +152,8 @@ async def bench(base: str, token: str, n: int) -> None:
             )
             r.raise_for_status()
 
-        async def all_have(count: int, timeout: float = 60) -> None:
-            deadline = time.monotonic() + timeout
+        async def all_have(count: int, limit_s: float = 60) -> None:
+            deadline = time.monotonic() + limit_s
             while min(s.count for s in subs) < count:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"only {min(s.count for s in subs)} of {count} arrived")

@@ -45,7 +45,7 @@ async def test_splunk_hec_stream_receives_the_organizations_events(
     await eventually(got_created)
 
     # then records arrive in HEC format with the token, only for this organization
-    headers, first = receiver.received[0]
+    headers, _ = receiver.received[0]
     assert headers["authorization"] == "Splunk hec-t0ken"
     records = [json.loads(line) for _, b in receiver.received for line in b.splitlines()]
     assert records[0]["event"]["type"] == "log_stream.test"
