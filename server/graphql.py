@@ -32,6 +32,9 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             # Browsers send Origin on websocket upgrades; only these may connect
             # (SECURITY.md 28). Clients without an Origin (servers, gql) always pass.
             allowed_origins=settings.allowed_origins,
+            # Legacy graphql-ws heartbeats ("ka"); graphql-transport-ws has ping/pong built in.
+            keep_alive=True,
+            keep_alive_interval=15,
         )
         self.settings = settings
         self.event_hub: Hub | None = None  # set by the lifespan once the runtime starts
