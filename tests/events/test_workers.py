@@ -68,3 +68,47 @@ def test_backoff_grows_with_jitter_and_honours_retry_after():
     assert backoff(1, 5.0, timedelta(days=9)) <= timedelta(days=1)
     assert parse_retry_after("120") == timedelta(seconds=120)
     assert parse_retry_after("soon") is None
+
+
+async def test_retry_after_is_honoured_and_three_days_of_failure_mark_the_endpoint_failing(
+    db, receiver, monkeypatch
+):
+    # given an endpoint whose receiver answers 503 with Retry-After: 3600
+    from gatehouse.events import worker as worker_module
+    from gatehouse.models import Event, TargetState, WebhookEndpoint
+
+    receiver.status = 503
+    receiver.headers = {"retry-after": "3600"}
+    endpoint, _ = await webhooks.create_webhook_endpoint(
+        operator_principal(), receiver.url, [], None, allow_private=True
+    )
+    await sequence_pending()
+    worker = DeliveryWorker(event_settings(db), LocalBus())
+    try:
+        # when it is tried once
+        assert await worker.run_once()
+        await endpoint.refresh_from_db()
+        # then the next attempt waits for the Retry-After, and nothing is tried before
+        assert endpoint.next_attempt_at is not None
+        assert endpoint.failing_since is not None
+        assert endpoint.next_attempt_at - endpoint.failing_since >= timedelta(seconds=3600)
+        assert not await worker.run_once()
+
+        # when three days pass and it still fails
+        later = endpoint.failing_since + timedelta(days=3, minutes=1)
+        monkeypatch.setattr(worker_module, "now", lambda: later)
+        assert await worker.run_once()
+        await endpoint.refresh_from_db()
+        # then it is marked FAILING and an event says so (and it is still retried)
+        assert endpoint.state is TargetState.FAILING
+        assert await Event.filter(type="webhook_endpoint.failing").exists()
+
+        # when the receiver recovers, the endpoint is ACTIVE again
+        receiver.status = 200
+        monkeypatch.setattr(worker_module, "now", lambda: later + timedelta(days=1))
+        assert await worker.run_once()
+        await endpoint.refresh_from_db()
+        assert endpoint.state is TargetState.ACTIVE
+        assert (await WebhookEndpoint.get(id=endpoint.id)).attempts == 0
+    finally:
+        await worker.client.aclose()
