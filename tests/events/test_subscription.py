@@ -56,8 +56,11 @@ async def test_replay_then_live_with_concurrent_writers_misses_and_repeats_nothi
                 await create_org(f"Live {n}-{i}")
 
         await asyncio.gather(*(writer(n) for n in range(4)))
+        # (events are sequenced just after each response, so poll until the last is in)
+        total = len(backlog) + 20
+        await eventually(lambda: _count_at_least(live, operator_token, total))
         expected = await all_events(live, operator_token, after=old_cursor)
-        assert len(expected) >= 4 + 20
+        assert len(expected) == total - 2
 
         async def caught_up() -> bool:
             return len(received) >= len(expected)
@@ -65,6 +68,7 @@ async def test_replay_then_live_with_concurrent_writers_misses_and_repeats_nothi
         await eventually(caught_up)
         # a little more traffic after the switch-over must also arrive exactly once
         await create_org("After")
+        await eventually(lambda: _count_at_least(live, operator_token, total + 1))
         expected = await all_events(live, operator_token, after=old_cursor)
         await eventually(caught_up)
     finally:

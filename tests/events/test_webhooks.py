@@ -6,6 +6,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from gatehouse.auth.principal import operator_principal
+from gatehouse.events.sequencer import sequence_pending
 from gatehouse.models import Delivery, Event, TargetState, WebhookEndpoint
 from gatehouse.resolvers import webhooks
 from gatehouse.resolvers.errors import DomainError, ErrorCode
@@ -53,6 +54,7 @@ async def test_receiver_down_then_up_gets_every_event_in_order_signed(
 
     # when it comes back
     await receiver.start()
+    await sequence_pending()  # every committed event has its position before we list them
     expected = [
         e.id
         async for e in Event.filter(position__isnull=False).order_by("position")
