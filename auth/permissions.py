@@ -18,6 +18,12 @@ class Permission(StrEnum):
     EVENTS_READ = "events:read"
     WEBHOOKS_WRITE = "webhooks:write"
     LOG_STREAMS_WRITE = "log_streams:write"
+    DOMAINS_READ = "domains:read"
+    DOMAINS_WRITE = "domains:write"
+    CONNECTIONS_READ = "connections:read"
+    CONNECTIONS_WRITE = "connections:write"
+    DIRECTORIES_READ = "directories:read"
+    DIRECTORIES_WRITE = "directories:write"
 
 
 # What an organization may hold: everything except managing organizations themselves.
@@ -31,4 +37,5 @@ MEMBER_ROLE_PERMISSIONS: tuple[str, ...] = (
     Permission.ORGANIZATIONS_READ.value,
     Permission.MEMBERS_READ.value,
     Permission.ROLES_READ.value,
+    Permission.DOMAINS_READ.value,
 )

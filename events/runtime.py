@@ -24,9 +24,7 @@ class EventRuntime:
     def __init__(self, settings: Settings, *, run_worker: bool | None = None) -> None:
         self.settings = settings
         self.bus: LocalBus = make_bus(settings.redis_url)
-        self.hub = Hub(
-            self.bus, settings.event_poll_seconds, window=settings.subscription_max_lag
-        )
+        self.hub = Hub(self.bus, settings.event_poll_seconds, window=settings.subscription_max_lag)
         self.run_worker = settings.run_worker if run_worker is None else run_worker
         self._kick = asyncio.Event()
         self._published = 0

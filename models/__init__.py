@@ -9,10 +9,21 @@ from gatehouse.models.delivery import (
     TargetState,
     WebhookEndpoint,
 )
+from gatehouse.models.directory import (
+    DeprovisioningAction,
+    Directory,
+    DirectoryGroup,
+    DirectoryGroupMember,
+    DirectoryState,
+    DirectoryType,
+    DirectoryUser,
+    GroupRoleMapping,
+)
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.session import Session
+from gatehouse.models.sso import LinkedIdentity, SamlAssertionId, SsoCode, SsoRequest
 from gatehouse.models.user import Member, MemberSource, MemberStatus, User
 
 __all__ = [
@@ -21,10 +32,19 @@ __all__ = [
     "ConnectionState",
     "ConnectionType",
     "Delivery",
+    "DeprovisioningAction",
+    "Directory",
+    "DirectoryGroup",
+    "DirectoryGroupMember",
+    "DirectoryState",
+    "DirectoryType",
+    "DirectoryUser",
     "Domain",
     "DomainState",
     "DomainStrategy",
     "Event",
+    "GroupRoleMapping",
+    "LinkedIdentity",
     "LogStream",
     "LogStreamType",
     "Member",
@@ -32,7 +52,10 @@ __all__ = [
     "MemberStatus",
     "Organization",
     "Role",
+    "SamlAssertionId",
     "Session",
+    "SsoCode",
+    "SsoRequest",
     "TargetState",
     "User",
     "WebhookEndpoint",

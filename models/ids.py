@@ -26,6 +26,14 @@ PREFIXES: dict[str, str] = {
     "whe": "WebhookEndpoint",
     "ls": "LogStream",
     "dlv": "Delivery",
+    "ssor": "SsoRequest",
+    "idn": "LinkedIdentity",
+    "ssoc": "SsoCode",
+    "said": "SamlAssertionId",
+    "dir": "Directory",
+    "diru": "DirectoryUser",
+    "dirg": "DirectoryGroup",
+    "grm": "GroupRoleMapping",
 }
 
 
@@ -103,6 +111,38 @@ def new_ls_id() -> str:
 
 def new_dlv_id() -> str:
     return new_id("dlv")
+
+
+def new_ssor_id() -> str:
+    return new_id("ssor")
+
+
+def new_idn_id() -> str:
+    return new_id("idn")
+
+
+def new_ssoc_id() -> str:
+    return new_id("ssoc")
+
+
+def new_said_id() -> str:
+    return new_id("said")
+
+
+def new_dir_id() -> str:
+    return new_id("dir")
+
+
+def new_diru_id() -> str:
+    return new_id("diru")
+
+
+def new_dirg_id() -> str:
+    return new_id("dirg")
+
+
+def new_grm_id() -> str:
+    return new_id("grm")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

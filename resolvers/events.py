@@ -81,6 +81,9 @@ async def list_events(
 ) -> EventPage:
     require(principal, Permission.EVENTS_READ)
     size = check_page_size(first)
+    if principal.organization_id not in (None, organization_id) and organization_id is not None:
+        # Another tenant's events read as none at all (the foundation's contract).
+        return EventPage([], False, after is not None, principal.organization_id, types)  # noqa: FBT003
     org = scope_organization(principal, organization_id)
     cursor = await decode_event_cursor(after)
     rows, _ = await read_outbox(cursor, org, types, size + 1, known_head=0)

@@ -18,7 +18,7 @@ from gatehouse.models import LogStream, LogStreamType
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.errors import ErrorCode, Validator, not_found
 from gatehouse.resolvers.validation import check_id
-from gatehouse.resolvers.webhooks import check_target_url, target_organization
+from gatehouse.resolvers.webhooks import check_scope, check_target_url, target_organization
 
 MAX_TOKEN = 512
 
@@ -37,6 +37,7 @@ async def create_log_stream(
     allow_private: bool,
 ) -> LogStream:
     require(principal, Permission.LOG_STREAMS_WRITE)
+    check_scope(principal, organization_id)
     v = Validator()
     url = await check_target_url(v, url, allow_private)
     if token is not None and len(token) > MAX_TOKEN:

@@ -15,7 +15,7 @@ from gatehouse.models import Member, MemberSource, MemberStatus, Role, User
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import organization_for_change
-from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.pagination import Page, empty, paginate
 from gatehouse.resolvers.validation import check_id, clean_email, clean_name
 
 ADMIN_SLUG = "admin"
@@ -43,7 +43,7 @@ async def list_members(
     require(principal, Permission.MEMBERS_READ)
     query = Member.filter(organization_id=organization_id)
     if not visible_organization(principal, organization_id):
-        query = query.none()
+        query = empty(query)
     if status is not None:
         query = query.filter(status=status)
     if search and search.strip():

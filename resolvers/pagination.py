@@ -29,6 +29,11 @@ class Page(Generic[M]):
         return await self.total_count_query.count()
 
 
+def empty(query: QuerySet[M]) -> QuerySet[M]:
+    """The same query matching no row (Tortoise has no `.none()`; primary keys are never null)."""
+    return query.filter(id__isnull=True)
+
+
 def encode_cursor(item_id: str) -> str:
     return base64.urlsafe_b64encode(item_id.encode()).decode().rstrip("=")
 

@@ -43,6 +43,12 @@ async def check_target_url(v: Validator, url: str, allow_private: bool) -> str:
     return url
 
 
+def check_scope(principal: Principal, organization_id: str | None) -> None:
+    """Another tenant's organization reads as absent, before any other validation."""
+    if organization_id is not None and not visible_organization(principal, organization_id):
+        raise not_found("Organization", "organizationId")
+
+
 async def target_organization(principal: Principal, organization_id: str | None) -> str | None:
     """Scoped callers always get their own organization; operators may choose or omit it."""
     if principal.organization_id is not None:
@@ -63,6 +69,7 @@ async def create_webhook_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """The endpoint and its signing secret, shown this once."""
     require(principal, Permission.WEBHOOKS_WRITE)
+    check_scope(principal, organization_id)
     v = Validator()
     url = await check_target_url(v, url, allow_private)
     types = sorted(set(event_types))

@@ -3,29 +3,61 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.tools import merge_types
 
 from gatehouse.schema.limits import extensions
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
+from gatehouse.schema.mutations.connections import ConnectionMutations
 from gatehouse.schema.mutations.deliveries import DeliveryMutations
+from gatehouse.schema.mutations.directories import DirectoryMutations
+from gatehouse.schema.mutations.domains import DomainMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.subscription import Subscription
 from gatehouse.schema.types.api_key import ApiKey
+from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.delivery import Delivery, LogStream, WebhookEndpoint
+from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
+from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
 from gatehouse.settings import Settings, get_settings
 
-Mutation = merge_types(
-    "Mutation",
-    (OrganizationMutations, MemberMutations, RoleMutations, ApiKeyMutations, DeliveryMutations),
+
+@strawberry.type(
+    description="Changes. Each takes one `input` and returns a payload with "
+    "`userErrors`; nothing changes when there are any."
 )
+class Mutation(
+    OrganizationMutations,
+    MemberMutations,
+    RoleMutations,
+    ApiKeyMutations,
+    DomainMutations,
+    ConnectionMutations,
+    DirectoryMutations,
+    DeliveryMutations,
+):
+    pass
+
 
 # Types reachable only through the Node interface must be listed to appear in the schema.
-NODE_TYPES = [Organization, Member, User, Role, ApiKey, WebhookEndpoint, LogStream, Delivery]
+NODE_TYPES = [
+    Organization,
+    Member,
+    User,
+    Role,
+    ApiKey,
+    Domain,
+    Connection,
+    Directory,
+    DirectoryUser,
+    DirectoryGroup,
+    WebhookEndpoint,
+    LogStream,
+    Delivery,
+]
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -12,8 +12,10 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from gatehouse.settings import Settings
@@ -56,6 +58,9 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
         MaskUnexpectedErrors,
+        # Dashboards repeat the same few documents: parse and validate each once.
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ]
     if not settings.introspection_enabled:
         rules.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

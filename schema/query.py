@@ -11,11 +11,15 @@ from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
 from gatehouse.resolvers import (
     api_keys,
+    connections,
+    directories,
+    domains,
     events,
     log_streams,
     members,
     organizations,
     roles,
+    sign_in,
     webhooks,
 )
 from gatehouse.resolvers.errors import AuthenticationRequired
@@ -23,10 +27,14 @@ from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.common import After, First, Node
+from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.delivery import LogStream, WebhookEndpoint
+from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
+from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.event import EventPage
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization, OrganizationPage
+from gatehouse.schema.types.sign_in import SignInRoute
 from gatehouse.schema.types.viewer import Viewer
 
 # How `node(id:)` finds each prefix: the resolver that checks access, and the type to return.
@@ -38,10 +46,17 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "key": (api_keys.get_api_key, ApiKey),
     "whe": (webhooks.get_webhook_endpoint, WebhookEndpoint),
     "ls": (log_streams.get_log_stream, LogStream),
+    "dom": (domains.get_domain, Domain),
+    "conn": (connections.get_connection, Connection),
+    "dir": (directories.get_directory, Directory),
+    "diru": (directories.get_directory_user, DirectoryUser),
+    "dirg": (directories.get_directory_group, DirectoryGroup),
 }
 
 
-@strawberry.type
+@strawberry.type(
+    description="Reads. Objects outside the caller's scope read as null or are left out of lists."
+)
 class Query:
     @strawberry.field(
         description="The caller: credential kind, scope and permissions. "
@@ -85,7 +100,10 @@ class Query:
         id: Annotated[strawberry.ID, strawberry.argument(description="An `org_…` ID.")],
     ) -> Organization | None:
         org = await query(organizations.get_organization(info.context.principal, str(id)))
-        return Organization.from_model(org) if org else None
+        if org is None:
+            return None
+        info.context.loaders.prime([org])
+        return Organization.from_model(org)
 
     @strawberry.field(
         description="Organizations the caller may see, oldest first. Requires `organizations:read`."
@@ -131,3 +149,20 @@ class Query:
             )
         )
         return EventPage.from_page(page)
+
+    @strawberry.field(
+        description="Where an email signs in: the organization that verified its domain (a "
+        "verified parent domain covers subdomains) and the method: SSO with the authorize URL "
+        "when an active connection exists, JOIN_BY_DOMAIN, INVITATION_REQUIRED, or NONE. It "
+        "reveals which organizations exist, so it needs an operator key, or a scoped caller "
+        "with `organizations:read`, who only ever sees its own organization."
+    )
+    async def resolve_sign_in(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="The email typed at sign-in.")],
+    ) -> SignInRoute:
+        route = await query(
+            sign_in.resolve_sign_in(info.context.principal, email, info.context.settings.base_url)
+        )
+        return SignInRoute.from_route(route)

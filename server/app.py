@@ -13,8 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.events.runtime import EventRuntime
+from gatehouse.scim.routes import routes as scim_routes
 from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.server.domain_rechecks import domain_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gatehouse.server.sequencing import SequenceAfterResponseMiddleware
@@ -55,7 +58,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         await runtime.start()
         graphql.event_hub = runtime.hub
         try:
-            yield
+            async with domain_rechecks(settings):
+                yield
         finally:
             await runtime.stop()
             if manage_db:
@@ -66,6 +70,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *sso_routes,
+            *scim_routes,
         ],
         middleware=[
             Middleware(SequenceAfterResponseMiddleware, runtime=runtime),

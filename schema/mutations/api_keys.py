@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gatehouse.resolvers import api_keys
@@ -47,7 +49,13 @@ class RevokeApiKeyPayload:
 @strawberry.type
 class ApiKeyMutations:
     @strawberry.mutation(description="Create an API key. Requires `api_keys:write`.")
-    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+    async def create_api_key(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateApiKeyInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> CreateApiKeyPayload:
         result, errors = await mutate(
             api_keys.create_api_key(
                 info.context.principal,
@@ -62,7 +70,13 @@ class ApiKeyMutations:
         return CreateApiKeyPayload(api_key=ApiKey.from_model(key), secret=secret, user_errors=[])
 
     @strawberry.mutation(description="Revoke an API key at once. Requires `api_keys:write`.")
-    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyPayload:
+    async def revoke_api_key(
+        self,
+        info: Info,
+        input: Annotated[
+            RevokeApiKeyInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> RevokeApiKeyPayload:
         key, errors = await mutate(
             api_keys.revoke_api_key(info.context.principal, str(input.api_key_id))
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 import strawberry
 
@@ -135,7 +136,13 @@ class DeliveryMutations:
     @strawberry.mutation(
         description="Stream an organization's events. Requires `log_streams:write`."
     )
-    async def create_log_stream(self, info: Info, input: CreateLogStreamInput) -> LogStreamPayload:
+    async def create_log_stream(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateLogStreamInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> LogStreamPayload:
         stream, errors = await mutate(
             log_streams.create_log_stream(
                 info.context.principal,
@@ -151,7 +158,13 @@ class DeliveryMutations:
         )
 
     @strawberry.mutation(description="Delete a log stream. Requires `log_streams:write`.")
-    async def delete_log_stream(self, info: Info, input: LogStreamIdInput) -> LogStreamPayload:
+    async def delete_log_stream(
+        self,
+        info: Info,
+        input: Annotated[
+            LogStreamIdInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> LogStreamPayload:
         stream, errors = await mutate(
             log_streams.delete_log_stream(info.context.principal, str(input.log_stream_id))
         )

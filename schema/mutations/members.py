@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gatehouse.models import MemberStatus as Status
@@ -54,7 +56,13 @@ def _payload(model: object, errors: list[UserError]) -> MemberPayload:
 @strawberry.type
 class MemberMutations:
     @strawberry.mutation(description="Add a member. Requires `members:write`.")
-    async def create_member(self, info: Info, input: CreateMemberInput) -> MemberPayload:
+    async def create_member(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateMemberInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> MemberPayload:
         return _payload(
             *await mutate(
                 members.create_member(
@@ -72,7 +80,13 @@ class MemberMutations:
         description="Change a member's role; the last active admin keeps "
         "theirs. Requires `members:write`."
     )
-    async def update_member_role(self, info: Info, input: UpdateMemberRoleInput) -> MemberPayload:
+    async def update_member_role(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateMemberRoleInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> MemberPayload:
         return _payload(
             *await mutate(
                 members.update_member_role(
@@ -84,7 +98,11 @@ class MemberMutations:
     @strawberry.mutation(
         description="Deactivate a member and revoke their sessions. Requires `members:write`."
     )
-    async def deactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
+    async def deactivate_member(
+        self,
+        info: Info,
+        input: Annotated[MemberInput, strawberry.argument(description="The mutation's input.")],
+    ) -> MemberPayload:
         return _payload(
             *await mutate(
                 members.set_member_status(
@@ -94,7 +112,11 @@ class MemberMutations:
         )
 
     @strawberry.mutation(description="Reactivate a member. Requires `members:write`.")
-    async def reactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
+    async def reactivate_member(
+        self,
+        info: Info,
+        input: Annotated[MemberInput, strawberry.argument(description="The mutation's input.")],
+    ) -> MemberPayload:
         return _payload(
             *await mutate(
                 members.set_member_status(
@@ -107,7 +129,11 @@ class MemberMutations:
         description="Remove a member from the organization (the user stays). "
         "Requires `members:write`."
     )
-    async def remove_member(self, info: Info, input: MemberInput) -> RemoveMemberPayload:
+    async def remove_member(
+        self,
+        info: Info,
+        input: Annotated[MemberInput, strawberry.argument(description="The mutation's input.")],
+    ) -> RemoveMemberPayload:
         deleted, errors = await mutate(
             members.remove_member(info.context.principal, str(input.member_id))
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -20,6 +22,11 @@ class CreateOrganizationInput:
         default=None, description="Your identifier for this customer, unique."
     )
     metadata: JSON | None = strawberry.field(default=None, description="A JSON object.")
+    domains: list[str] | None = strawberry.field(
+        default=None,
+        description="Domains to claim (PENDING) at creation. A domain another organization "
+        "verified refuses the whole creation (`DOMAIN_TAKEN`).",
+    )
 
 
 @strawberry.input(description="Changes to an organization; omitted fields stay as they are.")
@@ -84,12 +91,18 @@ class OrganizationMutations:
         "Requires `organizations:manage` (operator keys)."
     )
     async def create_organization(
-        self, info: Info, input: CreateOrganizationInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateOrganizationInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> CreateOrganizationPayload:
         org, errors = await mutate(
             orgs.create_organization(
                 info.context.principal,
-                orgs.NewOrganization(input.name, input.external_id, input.metadata),
+                orgs.NewOrganization(
+                    input.name, input.external_id, input.metadata, tuple(input.domains or ())
+                ),
             )
         )
         return CreateOrganizationPayload(organization=_org(org), user_errors=errors)
@@ -98,7 +111,11 @@ class OrganizationMutations:
         description="Rename or re-tag an organization. Requires `organizations:write`."
     )
     async def update_organization(
-        self, info: Info, input: UpdateOrganizationInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateOrganizationInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> UpdateOrganizationPayload:
         org, errors = await mutate(
             orgs.update_organization(
@@ -116,7 +133,11 @@ class OrganizationMutations:
         "keys. Requires `organizations:manage` (operator keys)."
     )
     async def delete_organization(
-        self, info: Info, input: DeleteOrganizationInput
+        self,
+        info: Info,
+        input: Annotated[
+            DeleteOrganizationInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> DeleteOrganizationPayload:
         deleted, errors = await mutate(
             orgs.delete_organization(info.context.principal, str(input.id))
@@ -127,7 +148,11 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Change how people get in. Requires `organizations:write`.")
     async def update_organization_policy(
-        self, info: Info, input: UpdateOrganizationPolicyInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateOrganizationPolicyInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> UpdateOrganizationPayload:
         change = orgs.PolicyChange(
             jit_provisioning=input.jit_provisioning,

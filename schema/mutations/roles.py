@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gatehouse.resolvers import roles
@@ -54,7 +56,11 @@ def _payload(model: object, errors: list[UserError]) -> RolePayload:
 @strawberry.type
 class RoleMutations:
     @strawberry.mutation(description="Create a custom role. Requires `roles:write`.")
-    async def create_role(self, info: Info, input: CreateRoleInput) -> RolePayload:
+    async def create_role(
+        self,
+        info: Info,
+        input: Annotated[CreateRoleInput, strawberry.argument(description="The mutation's input.")],
+    ) -> RolePayload:
         return _payload(
             *await mutate(
                 roles.create_role(
@@ -70,7 +76,11 @@ class RoleMutations:
     @strawberry.mutation(
         description="Rename a role or change its permissions. Requires `roles:write`."
     )
-    async def update_role(self, info: Info, input: UpdateRoleInput) -> RolePayload:
+    async def update_role(
+        self,
+        info: Info,
+        input: Annotated[UpdateRoleInput, strawberry.argument(description="The mutation's input.")],
+    ) -> RolePayload:
         return _payload(
             *await mutate(
                 roles.update_role(
@@ -83,7 +93,11 @@ class RoleMutations:
         )
 
     @strawberry.mutation(description="Delete an unused custom role. Requires `roles:write`.")
-    async def delete_role(self, info: Info, input: DeleteRoleInput) -> DeleteRolePayload:
+    async def delete_role(
+        self,
+        info: Info,
+        input: Annotated[DeleteRoleInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DeleteRolePayload:
         deleted, errors = await mutate(
             roles.delete_role(info.context.principal, str(input.role_id))
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,10 +13,12 @@ from gatehouse.models import MemberSource as MemberSourceModel
 from gatehouse.models import MemberStatus as MemberStatusModel
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
+from gatehouse.schema.loaders import now_or_later
 from gatehouse.schema.types.common import Node, PageInfo
 from gatehouse.schema.types.pagination import page_parts
 
 if TYPE_CHECKING:
+    from gatehouse.schema.types.directory import DirectoryUser
     from gatehouse.schema.types.organization import Organization
 
 MemberStatus = strawberry.enum(
@@ -29,6 +32,7 @@ MemberSource = strawberry.enum(
 )
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
+DirectoryUserRef = Annotated["DirectoryUser", strawberry.lazy("gatehouse.schema.types.directory")]
 
 
 @strawberry.type(description="A named set of permissions within one organization.")
@@ -104,14 +108,25 @@ class Member(Node):
         )
 
     @strawberry.field(description="The person.")
-    async def user(self, info: Info) -> User:
-        user = await info.context.loaders.user.load(self._model.user_id)
-        return User.from_model(user)
+    def user(self, info: Info) -> User:
+        return now_or_later(info.context.loaders.user, self._model.user_id, User.from_model)  # type: ignore[return-value]
 
     @strawberry.field(description="Their role in the organization.")
-    async def role(self, info: Info) -> Role:
-        role = await info.context.loaders.role.load(self._model.role_id)
-        return Role.from_model(role)
+    def role(self, info: Info) -> Role:
+        return now_or_later(info.context.loaders.role, self._model.role_id, Role.from_model)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The directory user that provisions this membership, if any. "
+        "Requires `directories:read`."
+    )
+    async def directory_user(self, info: Info) -> DirectoryUserRef | None:
+        from gatehouse.auth.permissions import Permission
+        from gatehouse.schema.errors import ensure
+        from gatehouse.schema.types.directory import DirectoryUser
+
+        ensure(info.context.principal, Permission.DIRECTORIES_READ)
+        rows = await info.context.loaders.directory_users_by_member.load(self._model.id)
+        return DirectoryUser.from_model(rows[0]) if rows else None
 
     @strawberry.field(description="The organization.")
     async def organization(self, info: Info) -> OrganizationRef:
@@ -143,3 +158,27 @@ class MemberPage:
     @strawberry.field(description="Members matching the filters, across all pages.")
     async def total_count(self) -> int:
         return await self._page.total_count()
+
+
+def _selected_under(info: Info, *path: str) -> set[str]:
+    """Names selected below `path` in the current field (fragments are not followed)."""
+    selections = info.selected_fields[0].selections if info.selected_fields else []
+    for name in path:
+        nxt = next((s for s in selections if getattr(s, "name", None) == name), None)
+        if nxt is None:
+            return set()
+        selections = nxt.selections
+    return {s.name for s in selections if hasattr(s, "name")}
+
+
+async def preload_member_relations(info: Info, members: list[models.Member]) -> None:
+    """Batch-load the users and roles a members page will ask for, before the per-row fields
+    resolve, so each row answers from the loader cache."""
+    wanted = _selected_under(info, "edges", "node")
+    loaders = info.context.loaders
+    loads = []
+    if "user" in wanted:
+        loads.append(loaders.user.load_many([m.user_id for m in members]))
+    if "role" in wanted:
+        loads.append(loaders.role.load_many([m.role_id for m in members]))
+    await asyncio.gather(*loads)

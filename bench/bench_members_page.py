@@ -1,0 +1,124 @@
+"""Members page of 100 (with user and role): GraphQL vs. a plain Starlette JSON endpoint.
+
+Both run in the same process over the same data and issue the same ORM queries (page of
+members, then users and roles by `id__in`); the figure is the cost GraphQL adds on top.
+Requests go through httpx's ASGI transport, so no socket noise is measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gatehouse.auth.backend import principal_from_authorization
+from gatehouse.auth.principal import operator_principal
+from gatehouse.models import Member, MemberSource, Role, User
+from gatehouse.resolvers import api_keys, organizations
+from gatehouse.server.app import create_app
+from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.settings import Settings
+
+DURATION = 5.0
+QUERY = """query($id: ID!) { organization(id: $id) { members(first: 100) { edges { node {
+  id status user { email firstName lastName } role { slug name } } } } } }"""
+
+
+async def plain_members(request: Request) -> JSONResponse:
+    # The same work GraphQL does: authenticate, load the organization, then the page.
+    principal = await principal_from_authorization(request.headers.get("authorization"))
+    assert principal.is_authenticated
+    org_id = request.path_params["org_id"]
+    await organizations.get_organization(principal, org_id)
+    page = await Member.filter(organization_id=org_id).order_by("id").limit(100)
+    users = {u.id: u for u in await User.filter(id__in=[m.user_id for m in page])}
+    roles = {r.id: r for r in await Role.filter(id__in=[m.role_id for m in page])}
+    return JSONResponse(
+        {
+            "members": [
+                {
+                    "id": m.id,
+                    "status": m.status.value,
+                    "user": {
+                        "email": users[m.user_id].email,
+                        "firstName": users[m.user_id].first_name,
+                        "lastName": users[m.user_id].last_name,
+                    },
+                    "role": {"slug": roles[m.role_id].slug, "name": roles[m.role_id].name},
+                }
+                for m in page
+            ]
+        }
+    )
+
+
+async def measure(client: httpx.AsyncClient, send) -> float:
+    for _ in range(20):  # warm up
+        await send(client)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < DURATION:
+        await send(client)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite://{Path(tmp) / 'bench.db'}"
+        await migrate(url)
+        await init_db(url)
+        op = operator_principal()
+        org = await organizations.create_organization(op, organizations.NewOrganization("Bench"))
+        _, secret = await api_keys.create_api_key(op, "bench")
+        role = await Role.get(organization_id=org.id, slug="member")
+        await User.bulk_create(
+            [
+                User(email=f"u{i}@bench.example", first_name="U", last_name=str(i))
+                for i in range(100)
+            ]
+        )
+        await Member.bulk_create(
+            [
+                Member(
+                    organization_id=org.id,
+                    user_id=u.id,
+                    role_id=role.id,
+                    source=MemberSource.MANUAL,
+                )
+                for u in await User.all()
+            ]
+        )
+        app = create_app(Settings(DATABASE_URL=url), manage_db=False)
+        app.router.routes.append(Route("/plain/{org_id}/members", plain_members))
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", headers=headers
+        ) as client:
+
+            async def graphql(c: httpx.AsyncClient) -> None:
+                r = await c.post("/graphql", json={"query": QUERY, "variables": {"id": org.id}})
+                assert len(r.json()["data"]["organization"]["members"]["edges"]) == 100
+
+            async def plain(c: httpx.AsyncClient) -> None:
+                r = await c.get(f"/plain/{org.id}/members")
+                assert len(r.json()["members"]) == 100
+
+            plain_rps = await measure(client, plain)
+            graphql_rps = await measure(client, graphql)
+        await close_db()
+    print(f"members page of 100 (SQLite, in-process ASGI, {DURATION:.0f}s each)")
+    print(f"  plain Starlette JSON : {plain_rps:8.1f} req/s")
+    print(f"  GraphQL (Strawberry) : {graphql_rps:8.1f} req/s")
+    print(
+        f"  GraphQL cost         : {plain_rps / graphql_rps:8.2f}x the plain endpoint (target: 2x)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,49 @@
+"""No N+1: the statements for a members page do not grow with the number of members."""
+
+from __future__ import annotations
+
+from gatehouse.models import Member, MemberSource, Role, User
+
+MEMBERS_PAGE = """query($id: ID!) { organization(id: $id) { name
+  members(first: 100) { totalCount edges { node { id status
+    user { email firstName } role { slug permissions } organization { name } } } } } }"""
+
+
+async def _org_with_members(make_org, n: int):
+    org = await make_org(f"Org {n}")
+    roles = {r.slug: r for r in await Role.filter(organization_id=org.id)}
+    users = [User(email=f"user{i}@n{n}.example") for i in range(n)]
+    await User.bulk_create(users)
+    created = await User.filter(email__endswith=f"@n{n}.example")
+    await Member.bulk_create(
+        [
+            Member(
+                organization_id=org.id,
+                user_id=u.id,
+                role_id=roles["admin" if i % 2 else "member"].id,
+                source=MemberSource.MANUAL,
+            )
+            for i, u in enumerate(created)
+        ]
+    )
+    return org
+
+
+async def test_members_page_statement_count_is_constant(
+    gql, operator_token, make_org, count_queries
+):
+    small = await _org_with_members(make_org, 10)
+    large = await _org_with_members(make_org, 100)
+    await gql("{ viewer { kind } }", token=operator_token)  # settles the key's last_used_at
+    counts = {}
+    for org, expected in ((small, 10), (large, 100)):
+        with count_queries() as counter:
+            body = await gql(MEMBERS_PAGE, {"id": org.id}, token=operator_token)
+        members = body["data"]["organization"]["members"]
+        assert members["totalCount"] == expected
+        assert len(members["edges"]) == expected
+        assert {e["node"]["role"]["slug"] for e in members["edges"]} == {"admin", "member"}
+        counts[expected] = counter.count
+    assert counts[10] == counts[100]
+    # Credential lookup, organization, page, total, users, roles: a handful, not hundreds.
+    assert counts[100] < 10
