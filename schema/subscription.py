@@ -17,7 +17,7 @@ from gatehouse.schema.errors import PublicError, access_error
 from gatehouse.schema.types.event import Event
 
 
-@strawberry.type
+@strawberry.type(description="Live streams over graphql-transport-ws or graphql-ws.")
 class Subscription:
     @strawberry.subscription(
         description="Events in commit order: those after `after` first (omit it to start "

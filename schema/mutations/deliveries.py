@@ -83,7 +83,11 @@ class SendTestLogEventPayload:
 class DeliveryMutations:
     @strawberry.mutation(description="Register a webhook endpoint. Requires `webhooks:write`.")
     async def create_webhook_endpoint(
-        self, info: Info, input: CreateWebhookEndpointInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateWebhookEndpointInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> WebhookSecretPayload:
         result, errors = await mutate(
             webhooks.create_webhook_endpoint(
@@ -106,7 +110,11 @@ class DeliveryMutations:
         "(GATEHOUSE_WEBHOOK_SECRET_OVERLAP_HOURS). Requires `webhooks:write`."
     )
     async def rotate_webhook_secret(
-        self, info: Info, input: WebhookEndpointIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointIdInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> WebhookSecretPayload:
         overlap = timedelta(hours=info.context.settings.webhook_secret_overlap_hours)
         result, errors = await mutate(
@@ -123,7 +131,11 @@ class DeliveryMutations:
 
     @strawberry.mutation(description="Delete a webhook endpoint. Requires `webhooks:write`.")
     async def delete_webhook_endpoint(
-        self, info: Info, input: WebhookEndpointIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointIdInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> DeleteWebhookEndpointPayload:
         endpoint, errors = await mutate(
             webhooks.delete_webhook_endpoint(info.context.principal, str(input.webhook_endpoint_id))
@@ -176,7 +188,11 @@ class DeliveryMutations:
         description="Send one `log_stream.test` record now. Requires `log_streams:write`."
     )
     async def send_test_log_event(
-        self, info: Info, input: LogStreamIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            LogStreamIdInput, strawberry.argument(description="The mutation's input.")
+        ],
     ) -> SendTestLogEventPayload:
         settings = info.context.settings
         result, errors = await mutate(
