@@ -60,6 +60,25 @@ class Settings(BaseSettings):
     def rate_limit(self) -> RateLimit:
         return RateLimit(rate=self.rate_limit_per_second, burst=self.rate_limit_burst)
 
+    # Events and deliveries (events/).
+    event_retention_days: int = Field(30, alias="GATEHOUSE_EVENT_RETENTION_DAYS")
+    # Fallback poll when no bus message arrives (a lost Redis message costs at most this long).
+    event_poll_seconds: float = Field(1.0, alias="GATEHOUSE_EVENT_POLL_SECONDS")
+    # How often a live subscription re-checks its credential (revoked key, deactivated member).
+    subscription_recheck_seconds: float = Field(
+        30.0, alias="GATEHOUSE_SUBSCRIPTION_RECHECK_SECONDS"
+    )
+    # A live subscriber this many events behind is disconnected with its resume cursor.
+    subscription_max_lag: int = Field(10_000, alias="GATEHOUSE_SUBSCRIPTION_MAX_LAG")
+    # Origins allowed to open GraphQL websockets (clients sending no Origin always pass).
+    allowed_origins: list[str] = Field(default_factory=list, alias="GATEHOUSE_ALLOWED_ORIGINS")
+    run_worker: bool = Field(default=True, alias="GATEHOUSE_RUN_WORKER")
+    allow_private_webhooks: bool = Field(default=False, alias="GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS")
+    # First retry delay; doubles per failed attempt (with jitter) up to an hour.
+    webhook_retry_base_seconds: float = Field(5.0, alias="GATEHOUSE_WEBHOOK_RETRY_BASE_SECONDS")
+    webhook_timeout_seconds: float = Field(10.0, alias="GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS")
+    # Standard Webhooks: both secrets sign during this overlap after a rotation.
+    webhook_secret_overlap_hours: int = Field(24, alias="GATEHOUSE_WEBHOOK_SECRET_OVERLAP_HOURS")
     # Domain verification. Unset nameservers = the system resolver (/etc/resolv.conf).
     dns_nameservers: str | None = Field(None, alias="GATEHOUSE_DNS_NAMESERVERS")
     dns_timeout_seconds: float = Field(3.0, alias="GATEHOUSE_DNS_TIMEOUT_SECONDS")

@@ -18,6 +18,8 @@ class Permission(StrEnum):
     INVITATIONS_READ = "invitations:read"
     INVITATIONS_WRITE = "invitations:write"
     EVENTS_READ = "events:read"
+    WEBHOOKS_WRITE = "webhooks:write"
+    LOG_STREAMS_WRITE = "log_streams:write"
     DOMAINS_READ = "domains:read"
     DOMAINS_WRITE = "domains:write"
     CONNECTIONS_READ = "connections:read"

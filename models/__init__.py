@@ -2,6 +2,13 @@
 
 from gatehouse.models.api_key import ApiKey
 from gatehouse.models.connection import Connection, ConnectionState, ConnectionType
+from gatehouse.models.delivery import (
+    Delivery,
+    LogStream,
+    LogStreamType,
+    TargetState,
+    WebhookEndpoint,
+)
 from gatehouse.models.directory import (
     DeprovisioningAction,
     Directory,
@@ -25,6 +32,7 @@ __all__ = [
     "Connection",
     "ConnectionState",
     "ConnectionType",
+    "Delivery",
     "DeprovisioningAction",
     "Directory",
     "DirectoryGroup",
@@ -40,6 +48,8 @@ __all__ = [
     "Invitation",
     "InvitationState",
     "LinkedIdentity",
+    "LogStream",
+    "LogStreamType",
     "Member",
     "MemberSource",
     "MemberStatus",
@@ -49,5 +59,7 @@ __all__ = [
     "Session",
     "SsoCode",
     "SsoRequest",
+    "TargetState",
     "User",
+    "WebhookEndpoint",
 ]

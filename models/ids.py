@@ -23,6 +23,9 @@ PREFIXES: dict[str, str] = {
     "sess": "Session",
     "dom": "Domain",
     "conn": "Connection",
+    "whe": "WebhookEndpoint",
+    "ls": "LogStream",
+    "dlv": "Delivery",
     "ssor": "SsoRequest",
     "idn": "LinkedIdentity",
     "ssoc": "SsoCode",
@@ -97,6 +100,18 @@ def new_dom_id() -> str:
 
 def new_conn_id() -> str:
     return new_id("conn")
+
+
+def new_whe_id() -> str:
+    return new_id("whe")
+
+
+def new_ls_id() -> str:
+    return new_id("ls")
+
+
+def new_dlv_id() -> str:
+    return new_id("dlv")
 
 
 def new_ssor_id() -> str:

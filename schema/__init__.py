@@ -7,6 +7,7 @@ import strawberry
 from gatehouse.schema.limits import extensions
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.connections import ConnectionMutations
+from gatehouse.schema.mutations.deliveries import DeliveryMutations
 from gatehouse.schema.mutations.directories import DirectoryMutations
 from gatehouse.schema.mutations.domains import DomainMutations
 from gatehouse.schema.mutations.invitations import InvitationMutations
@@ -14,8 +15,10 @@ from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
+from gatehouse.schema.subscription import Subscription
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.delivery import Delivery, LogStream, WebhookEndpoint
 from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.invitation import Invitation
@@ -37,6 +40,7 @@ class Mutation(
     ConnectionMutations,
     DirectoryMutations,
     InvitationMutations,
+    DeliveryMutations,
 ):
     pass
 
@@ -54,6 +58,9 @@ NODE_TYPES = [
     DirectoryUser,
     DirectoryGroup,
     Invitation,
+    WebhookEndpoint,
+    LogStream,
+    Delivery,
 ]
 
 
@@ -61,6 +68,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions(settings or get_settings()),
     )

@@ -16,10 +16,12 @@ from gatehouse.resolvers import (
     domains,
     events,
     invitations,
+    log_streams,
     members,
     organizations,
     roles,
     sign_in,
+    webhooks,
 )
 from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.schema.context import Info
@@ -27,6 +29,7 @@ from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.common import After, First, Node
 from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.delivery import LogStream, WebhookEndpoint
 from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.event import EventPage
@@ -43,6 +46,8 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "user": (members.get_user, User),
     "role": (roles.get_role, Role),
     "key": (api_keys.get_api_key, ApiKey),
+    "whe": (webhooks.get_webhook_endpoint, WebhookEndpoint),
+    "ls": (log_streams.get_log_stream, LogStream),
     "dom": (domains.get_domain, Domain),
     "conn": (connections.get_connection, Connection),
     "dir": (directories.get_directory, Directory),

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from gatehouse.auth.sso_routes import routes as sso_routes
+from gatehouse.events.runtime import EventRuntime
 from gatehouse.resolvers.invitation_delivery import InvitationConfig, retry_forever
 from gatehouse.scim.routes import routes as scim_routes
 from gatehouse.server import invitation_page, ratelimit
@@ -30,6 +31,7 @@ from gatehouse.server.ops_routes import (
     ops_routes,
     setup_ops,
 )
+from gatehouse.server.sequencing import SequenceAfterResponseMiddleware
 from gatehouse.settings import Settings, get_settings
 
 log = logging.getLogger("gatehouse.server")
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     setup_ops(settings)
 
     background = BackgroundLoops()
+    runtime = EventRuntime(settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -77,6 +80,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                     stop,
                 )
             )
+        await runtime.start()
+        graphql.event_hub = runtime.hub
         try:
             async with domain_rechecks(settings):
                 yield
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             # Loops first (they may still use the database), then the pool.
             await background.stop()
             await ratelimit.close()
+            await runtime.stop()
             if manage_db:
                 await close_db()
 
@@ -103,6 +109,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             *invitation_page.routes,
         ],
         middleware=[
+            Middleware(SequenceAfterResponseMiddleware, runtime=runtime),
             Middleware(RequestIdMiddleware),
             *ops_middleware(),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
@@ -116,4 +123,5 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     )
     app.state.settings = settings
     app.state.background = background
+    app.state.events = runtime
     return app

@@ -69,6 +69,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    """Deliver webhooks and log streams (and sequence events) without serving HTTP."""
+    import signal
+
+    from gatehouse.events.runtime import EventRuntime
+
+    async def work() -> int:
+        runtime = EventRuntime(get_settings(), run_worker=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runtime.start()
+        print("Delivery worker running.", flush=True)
+        await stop.wait()
+        await runtime.stop()
+        return 0
+
+    return asyncio.run(_with_db(work))
+
+
 def cmd_migrate(_: argparse.Namespace) -> int:
     async def done() -> int:
         print("Migrations applied.")
@@ -138,6 +159,9 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
+    sub.add_parser("worker", help="run the webhook and log stream delivery worker").set_defaults(
+        func=cmd_worker
+    )
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
 
     keys = sub.add_parser("api-keys", help="manage API keys").add_subparsers(

@@ -1,14 +1,16 @@
-"""The Strawberry ASGI app, with the Principal resolved once per request."""
+"""The Strawberry ASGI app, with the Principal resolved once per request or websocket."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
 from gatehouse.auth.principal import ANONYMOUS
@@ -16,6 +18,9 @@ from gatehouse.schema import build_schema
 from gatehouse.schema.context import Context
 from gatehouse.server.graphql_ops import OperationsViewMixin
 from gatehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from gatehouse.events.hub import Hub
 
 
 class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
@@ -25,25 +30,56 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.ide_enabled else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            # Browsers send Origin on websocket upgrades; only these may connect
+            # (SECURITY.md 28). Clients without an Origin (servers, gql) always pass.
+            allowed_origins=settings.allowed_origins,
+            # Legacy graphql-ws heartbeats ("ka"); graphql-transport-ws has ping/pong built in.
+            keep_alive=True,
+            keep_alive_interval=15,
         )
         self.settings = settings
         self.install_operations_extensions()
+        self.event_hub: Hub | None = None  # set by the lifespan once the runtime starts
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        try:
-            principal = await principal_from_authorization(request.headers.get("authorization"))
-        except InvalidCredentials:
-            # An unknown, revoked or expired credential reads as none at all: every field
-            # that needs one answers UNAUTHENTICATED.
-            principal = ANONYMOUS
+        principal = ANONYMOUS
+        authorization: str | None = None
+        # A websocket authenticates in `connection_init` (on_ws_connect), not by header.
+        if not isinstance(request, WebSocket):
+            authorization = request.headers.get("authorization")
+            try:
+                principal = await principal_from_authorization(authorization)
+            except InvalidCredentials:
+                # An unknown, revoked or expired credential reads as none at all: every field
+                # that needs one answers UNAUTHENTICATED.
+                principal = ANONYMOUS
         return Context(
             request=request,
             principal=principal,
             settings=self.settings,
             request_id=request.scope.get("state", {}).get("request_id", "-"),
+            authorization=authorization,
+            event_hub=self.event_hub,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """`connection_init` payload `{"authorization": "Bearer …"}`: no valid credential,
+        no connection (closed 4403); subscriptions re-check it (resolvers/events.py)."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        if not isinstance(authorization, str):
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        try:
+            principal = await principal_from_authorization(authorization)
+        except InvalidCredentials:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
+        if not principal.is_authenticated:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.principal = principal
+        context.authorization = authorization
+        return UNSET
 
     async def get_root_value(self, request: Any) -> None:
         return None

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from gatehouse import models
-from gatehouse.resolvers.pagination import Page
+from gatehouse.resolvers.events import EventPage as EventPageResult
+from gatehouse.resolvers.events import encode_event_cursor
 from gatehouse.schema.types.common import PageInfo
-from gatehouse.schema.types.pagination import page_parts
 
 
 @strawberry.type(description="Something that happened, as recorded with the change itself.")
 class Event:
-    id: strawberry.ID = strawberry.field(description="`evt_…`; also the resume cursor.")
+    id: strawberry.ID = strawberry.field(description="`evt_…`; unique, use it to deduplicate.")
     type: str = strawberry.field(description="Dotted name, e.g. `organization.created`.")
     organization_id: strawberry.ID | None = strawberry.field(
         description="The organization it concerns, if any."
     )
-    occurred_at: datetime = strawberry.field(description="Commit time (UTC).")
+    occurred_at: datetime = strawberry.field(description="When the change was made (UTC).")
     data: JSON = strawberry.field(description="The event's payload (never a secret).")
+    cursor: str = strawberry.field(
+        description="Commit-ordered resume point: pass as `after` to the `events` query or "
+        "subscription to continue after this event."
+    )
+    sequence: int | None = strawberry.field(
+        description="1, 2, 3… within the organization, in commit order; null for events "
+        "that concern no organization."
+    )
 
     @classmethod
     def from_model(cls, event: models.Event) -> Event:
@@ -32,6 +39,8 @@ class Event:
             organization_id=strawberry.ID(event.organization_id) if event.organization_id else None,
             occurred_at=event.occurred_at,
             data=event.data,
+            cursor=encode_event_cursor(event.position or 0),
+            sequence=event.organization_sequence,
         )
 
 
@@ -41,18 +50,23 @@ class EventEdge:
     node: Event = strawberry.field(description="The event.")
 
 
-@strawberry.type(description="A page of events, oldest first.")
+@strawberry.type(description="A page of events in commit order, oldest first.")
 class EventPage:
     edges: list[EventEdge] = strawberry.field(description="Events on this page.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
-    _page: strawberry.Private[Page[Any]]
+    _page: strawberry.Private[EventPageResult]
 
     @classmethod
-    def from_page(cls, page: Page[Any]) -> EventPage:
-        edges, info = page_parts(page, Event.from_model)
-        return cls(
-            edges=[EventEdge(cursor=c, node=n) for c, n in edges], page_info=info, _page=page
+    def from_page(cls, page: EventPageResult) -> EventPage:
+        nodes = [Event.from_model(e) for e in page.items]
+        edges = [EventEdge(cursor=n.cursor, node=n) for n in nodes]
+        info = PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
         )
+        return cls(edges=edges, page_info=info, _page=page)
 
     @strawberry.field(description="Events matching the filters, across all pages.")
     async def total_count(self) -> int:

@@ -235,6 +235,13 @@ EXTRA_COVERED: set[str] = {
     "resendInvitation",
     "revokeInvitation",
     "acceptInvitation",
+    # tests/events/test_isolation.py
+    "createWebhookEndpoint",
+    "rotateWebhookSecret",
+    "deleteWebhookEndpoint",
+    "createLogStream",
+    "deleteLogStream",
+    "sendTestLogEvent",
 }
 
 

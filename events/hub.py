@@ -1,0 +1,153 @@
+"""Per-process fan-out of sequenced events to live readers.
+
+One task per process follows the outbox head (woken by the bus, or by its poll) and keeps the
+most recent events in memory, contiguous by position; every subscription on the process reads
+from that window instead of querying the database, and falls back to the database for older
+cursors (a replay). Readers pull at their own pace, so a slow subscriber never grows a buffer:
+once it falls out of the window it is told its resume cursor (see resolvers/events.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Sequence
+
+from tortoise.expressions import Q
+
+from gatehouse.events.bus import LocalBus
+from gatehouse.events.sequencer import head_position
+from gatehouse.models import Event
+
+log = logging.getLogger("gatehouse.events.hub")
+STOP_GRACE_SECONDS = 10.0
+
+
+async def stop_task(task: asyncio.Task[None]) -> None:
+    """Wait for a loop that was asked to stop; cancel it only if it does not."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+LOAD_BATCH = 1000
+
+
+class Hub:
+    def __init__(self, bus: LocalBus, poll_seconds: float, window: int = 10_000) -> None:
+        self.head = 0
+        self.recent: deque[Event] = deque(maxlen=window)
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._tick = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        bus.add_listener(self._on_bus)
+
+    def _on_bus(self, position: int) -> None:
+        if position == 0 or position > self.head:
+            self._wake.set()
+
+    async def start(self) -> None:
+        self.head = await head_position()
+        self._task = asyncio.create_task(self._run(), name="gatehouse-event-hub")
+
+    async def stop(self) -> None:
+        # Let the loop finish its query rather than cancel it inside a database call.
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            await stop_task(self._task)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._wake.clear()
+            if self._stopping:
+                return
+            try:
+                await self._load()
+            except Exception:
+                # The database is away: keep serving what we have, try again on the next poll.
+                log.exception("event hub could not read the outbox")
+
+    async def _load(self) -> None:
+        grew = False
+        while True:
+            rows = await Event.filter(position__gt=self.head).order_by("position").limit(LOAD_BATCH)
+            for row in rows:
+                assert row.position is not None
+                if self.recent and row.position != self.head + 1:
+                    self.recent.clear()  # retention or a reset: keep the window contiguous
+                self.recent.append(row)
+                self.head = row.position
+            grew = grew or bool(rows)
+            if len(rows) < LOAD_BATCH:
+                break
+        if grew:
+            tick, self._tick = self._tick, asyncio.Event()
+            tick.set()
+
+    @property
+    def tick(self) -> asyncio.Event:
+        """Set when the head moves; take it *before* reading, then wait on it."""
+        return self._tick
+
+    def window_start(self) -> int | None:
+        return self.recent[0].position if self.recent else None
+
+    def in_window(self, cursor: int) -> bool:
+        start = self.window_start()
+        return start is not None and cursor >= start - 1
+
+    async def read_after(
+        self, cursor: int, organization_id: str | None, types: Sequence[str] | None, limit: int
+    ) -> tuple[list[Event], int]:
+        """Matching events after `cursor`, and the cursor to continue from."""
+        start = self.window_start()
+        if start is not None and cursor >= start - 1:
+            matched: list[Event] = []
+            new_cursor = cursor
+            for i in range(cursor - start + 1, len(self.recent)):
+                event = self.recent[i]
+                new_cursor = event.position or new_cursor
+                if _matches(event, organization_id, types):
+                    matched.append(event)
+                    if len(matched) == limit:
+                        break
+            return matched, new_cursor
+        return await read_outbox(cursor, organization_id, types, limit, self.head)
+
+
+def _matches(event: Event, organization_id: str | None, types: Sequence[str] | None) -> bool:
+    if organization_id is not None and event.organization_id != organization_id:
+        return False
+    return not types or event.type in types
+
+
+async def read_outbox(
+    cursor: int,
+    organization_id: str | None,
+    types: Sequence[str] | None,
+    limit: int,
+    known_head: int,
+) -> tuple[list[Event], int]:
+    """From the database. `known_head` was read before the query, so when fewer than `limit`
+    rows match, every event up to it has been seen and the cursor may move there."""
+    query = Event.filter(Q(position__gt=cursor))
+    if organization_id is not None:
+        query = query.filter(organization_id=organization_id)
+    if types:
+        query = query.filter(type__in=list(types))
+    rows = list(await query.order_by("position").limit(limit))
+    last = rows[-1].position if rows else cursor
+    assert last is not None
+    if len(rows) < limit:
+        last = max(last, known_head)
+    return rows, last

@@ -1,0 +1,70 @@
+"""One HTTP request to one target, and what came of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+
+from gatehouse.events import formats, signing
+from gatehouse.events.ssrf import UnsafeUrl, check_url
+from gatehouse.models import Event, LogStream, WebhookEndpoint
+from gatehouse.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    retry_after: timedelta | None = None
+
+
+def signing_secrets(endpoint: WebhookEndpoint, at_timestamp: int) -> list[str]:
+    keys = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires and expires.timestamp() > at_timestamp:
+        keys.append(endpoint.previous_secret)
+    return keys
+
+
+async def send(
+    target: WebhookEndpoint | LogStream,
+    events: list[Event],
+    client: httpx.AsyncClient,
+    settings: Settings,
+) -> Outcome:
+    from gatehouse.events.worker import now, parse_retry_after
+
+    try:
+        await check_url(target.url, allow_private=settings.allow_private_webhooks)
+    except UnsafeUrl as e:
+        return Outcome(ok=False, error=f"refused: {e}")
+    if isinstance(target, WebhookEndpoint):
+        body = formats.webhook_body(events[0])
+        timestamp = int(now().timestamp())
+        headers = signing.signed_headers(
+            signing_secrets(target, timestamp), events[0].id, timestamp, body
+        )
+    else:
+        body, headers = formats.log_stream_request(
+            target.type, target.token, [formats.payload(e) for e in events]
+        )
+    try:
+        response = await client.post(target.url, content=body, headers=headers)
+    except httpx.HTTPError as e:
+        return Outcome(ok=False, error=type(e).__name__)
+    status = response.status_code
+    if 200 <= status < 300:
+        return Outcome(ok=True, status=status)
+    error = "redirect not followed" if 300 <= status < 400 else None
+    return Outcome(
+        ok=False,
+        status=status,
+        error=error,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+    )
+
+
+__all__ = ["Outcome", "send"]

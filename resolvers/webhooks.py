@@ -1,0 +1,163 @@
+"""Webhook endpoints: created with a secret shown once, rotated, deleted; their deliveries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from gatehouse.auth.permissions import Permission
+from gatehouse.auth.principal import Principal
+from gatehouse.events import record_event
+from gatehouse.events.sequencer import head_position
+from gatehouse.events.signing import new_secret
+from gatehouse.events.ssrf import UnsafeUrl, check_url
+from gatehouse.models import Delivery, LogStream, WebhookEndpoint
+from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.errors import ErrorCode, Validator, not_found
+from gatehouse.resolvers.organizations import organization_for_change
+from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.validation import check_id
+
+MAX_URL = 2048
+MAX_EVENT_TYPES = 100
+_EVENT_TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._*")
+
+
+def endpoint_data(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    # Never the secret: events are readable by the organization.
+    return {"id": endpoint.id, "url": endpoint.url, "event_types": endpoint.event_types}
+
+
+async def check_target_url(v: Validator, url: str, allow_private: bool) -> str:
+    url = (url or "").strip()
+    if not url or len(url) > MAX_URL:
+        v.add(ErrorCode.INVALID_URL, "Enter an https URL of at most 2048 characters.", "url")
+        return url
+    try:
+        await check_url(url, allow_private=allow_private)
+    except UnsafeUrl as e:
+        code = ErrorCode.PRIVATE_URL if e.private else ErrorCode.INVALID_URL
+        v.add(code, str(e), "url")
+    return url
+
+
+def check_scope(principal: Principal, organization_id: str | None) -> None:
+    """Another tenant's organization reads as absent, before any other validation."""
+    if organization_id is not None and not visible_organization(principal, organization_id):
+        raise not_found("Organization", "organizationId")
+
+
+async def target_organization(principal: Principal, organization_id: str | None) -> str | None:
+    """Scoped callers always get their own organization; operators may choose or omit it."""
+    if principal.organization_id is not None:
+        organization_id = organization_id or principal.organization_id
+    if organization_id is None:
+        return None
+    org = await organization_for_change(principal, organization_id)
+    return org.id
+
+
+async def create_webhook_endpoint(
+    principal: Principal,
+    url: str,
+    event_types: list[str],
+    organization_id: str | None,
+    *,
+    allow_private: bool,
+) -> tuple[WebhookEndpoint, str]:
+    """The endpoint and its signing secret, shown this once."""
+    require(principal, Permission.WEBHOOKS_WRITE)
+    check_scope(principal, organization_id)
+    v = Validator()
+    url = await check_target_url(v, url, allow_private)
+    types = sorted(set(event_types))
+    if len(types) > MAX_EVENT_TYPES or any(
+        not t or len(t) > 64 or not set(t) <= _EVENT_TYPE_CHARS for t in types
+    ):
+        v.add(
+            ErrorCode.INVALID_EVENT_TYPE, "Event types are dotted lower-case names.", "eventTypes"
+        )
+    v.check()
+    async with in_transaction():
+        org_id = await target_organization(principal, organization_id)
+        secret = new_secret()
+        # A new endpoint receives events from now on, not the whole history.
+        endpoint = await WebhookEndpoint.create(
+            organization_id=org_id,
+            url=url,
+            event_types=types,
+            secret=secret,
+            cursor=await head_position(),
+        )
+        await record_event("webhook_endpoint.created", org_id, endpoint_data(endpoint))
+    return endpoint, secret
+
+
+async def endpoint_for_change(principal: Principal, endpoint_id: str) -> WebhookEndpoint:
+    check_id(endpoint_id, "whe", "webhook endpoint", "webhookEndpointId")
+    endpoint = await WebhookEndpoint.filter(id=endpoint_id).select_for_update().first()
+    if endpoint is None or not _visible(principal, endpoint.organization_id):
+        raise not_found("Webhook endpoint", "webhookEndpointId")
+    return endpoint
+
+
+def _visible(principal: Principal, organization_id: str | None) -> bool:
+    if organization_id is None:
+        return principal.organization_id is None
+    return visible_organization(principal, organization_id)
+
+
+async def rotate_webhook_secret(
+    principal: Principal, endpoint_id: str, *, overlap: timedelta
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret; the previous one keeps signing too until the overlap ends."""
+    require(principal, Permission.WEBHOOKS_WRITE)
+    async with in_transaction():
+        endpoint = await endpoint_for_change(principal, endpoint_id)
+        secret = new_secret()
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = datetime.now(UTC) + overlap
+        endpoint.secret = secret
+        await endpoint.save()
+        await record_event(
+            "webhook_endpoint.secret_rotated", endpoint.organization_id, endpoint_data(endpoint)
+        )
+    return endpoint, secret
+
+
+async def delete_webhook_endpoint(principal: Principal, endpoint_id: str) -> WebhookEndpoint:
+    require(principal, Permission.WEBHOOKS_WRITE)
+    async with in_transaction():
+        endpoint = await endpoint_for_change(principal, endpoint_id)
+        await endpoint.delete()
+        await Delivery.filter(target_id=endpoint_id).delete()
+        await record_event(
+            "webhook_endpoint.deleted", endpoint.organization_id, endpoint_data(endpoint)
+        )
+    return endpoint
+
+
+async def get_webhook_endpoint(principal: Principal, endpoint_id: str) -> WebhookEndpoint | None:
+    require(principal, Permission.WEBHOOKS_WRITE)
+    endpoint = await WebhookEndpoint.get_or_none(id=endpoint_id)
+    if endpoint is None or not _visible(principal, endpoint.organization_id):
+        return None
+    return endpoint
+
+
+async def list_deliveries(
+    principal: Principal, target_id: str, first: int | None, after: str | None
+) -> Page[Delivery]:
+    """Attempts for one endpoint or log stream, oldest first."""
+    from gatehouse.resolvers.log_streams import get_log_stream
+
+    target: WebhookEndpoint | LogStream | None
+    if target_id.startswith("ls_"):
+        target = await get_log_stream(principal, target_id)
+    else:
+        target = await get_webhook_endpoint(principal, target_id)
+    if target is None:
+        raise not_found("Delivery target", "id")
+    return await paginate(Delivery.filter(target_id=target_id), first, after)

@@ -1,0 +1,74 @@
+"""The Subscription root: provisioning events, replayed from a cursor then live."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+
+from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
+from gatehouse.auth.principal import Principal
+from gatehouse.resolvers import events
+from gatehouse.resolvers.errors import AccessError, DomainError
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import PublicError, access_error
+from gatehouse.schema.types.event import Event
+
+
+@strawberry.type(description="Live streams over graphql-transport-ws or graphql-ws.")
+class Subscription:
+    @strawberry.subscription(
+        description="Events in commit order: those after `after` first (omit it to start "
+        "now), then live ones, with no gap and no duplicate. Scoped callers follow only their "
+        "organization. Authenticate in `connection_init` with "
+        '`{"authorization": "Bearer …"}`. Requires `events:read`.'
+    )
+    async def events(
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this organization (operators may omit it)."),
+        ] = None,
+        types: Annotated[
+            list[str] | None, strawberry.argument(description="Only these event types.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="An event's `cursor` to resume after.")
+        ] = None,
+    ) -> AsyncGenerator[Event, None]:
+        context = info.context
+        header = context.authorization
+        hub = context.event_hub
+        if hub is None:
+            raise PublicError("Subscriptions are not available on this server.", "UNAVAILABLE")
+
+        async def reauthenticate() -> Principal | None:
+            try:
+                principal = await principal_from_authorization(header)
+            except InvalidCredentials:
+                return None
+            return principal if principal.is_authenticated else None
+
+        stream = events.subscribe_events(
+            context.principal,
+            hub,
+            str(organization_id) if organization_id else None,
+            types,
+            after,
+            reauthenticate=reauthenticate,
+            recheck_seconds=context.settings.subscription_recheck_seconds,
+        )
+        try:
+            async for event in stream:
+                yield Event.from_model(event)
+        except AccessError as e:
+            raise access_error(e) from None
+        except DomainError as e:
+            raise PublicError(e.errors[0].message, e.errors[0].code.value) from None
+        except events.SubscriberTooSlow as e:
+            raise GraphQLError(
+                str(e), extensions={"code": "SUBSCRIBER_TOO_SLOW", "resumeCursor": e.cursor}
+            ) from None
