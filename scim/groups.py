@@ -12,11 +12,13 @@ from starlette.responses import Response
 
 from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser
 from gatehouse.resolvers import directory_sync
-from gatehouse.scim.errors import invalid_value, not_found, scim_response, uniqueness
+from gatehouse.scim.errors import invalid_value, not_found, scim_response
 from gatehouse.scim.filters import GROUPS, parse_filter, sort_order
 from gatehouse.scim.http import (
     ScimRequest,
+    ensure_unique,
     list_response,
+    locked_resource,
     page_params,
     project,
     wants,
@@ -82,32 +84,10 @@ async def _check_members(scim: ScimRequest, ids: set[str]) -> None:
         raise invalid_value("Some members are not users of this directory.")
 
 
-async def _check_unique(scim: ScimRequest, name: str, exclude: str | None = None) -> None:
-    clash = DirectoryGroup.filter(
-        directory_id=scim.directory.id, display_name_lower=name.strip().lower()
-    )
-    if exclude:
-        clash = clash.exclude(id=exclude)
-    if await clash.exists():
-        raise uniqueness("displayName is already taken in this directory.")
-
-
-async def _locked(scim: ScimRequest) -> DirectoryGroup:
-    group = (
-        await DirectoryGroup.filter(id=scim.path_id, directory_id=scim.directory.id)
-        .select_for_update()
-        .first()
-    )
-    if group is None:
-        raise not_found("Group")
-    scim.if_match(etag(group.version))
-    return group
-
-
 async def create_group(scim: ScimRequest) -> Response:
     resource = clean_group(await scim.json())
     ids = _member_ids(resource)
-    await _check_unique(scim, resource["displayName"])
+    await ensure_unique(scim, DirectoryGroup, "displayName", resource["displayName"])
     await _check_members(scim, set(ids))
     group = DirectoryGroup(directory_id=scim.directory.id)
     store_group_fields(group, resource)
@@ -146,7 +126,9 @@ async def search_groups(scim: ScimRequest) -> Response:
 async def _save(scim: ScimRequest, group: DirectoryGroup, resource: dict[str, Any]) -> Response:
     displays = _member_ids(resource)
     wanted = set(displays)
-    await _check_unique(scim, resource["displayName"], exclude=group.id)
+    await ensure_unique(
+        scim, DirectoryGroup, "displayName", resource["displayName"], exclude=group.id
+    )
     current = {
         str(u)
         for u in await DirectoryGroupMember.filter(group_id=group.id).values_list(
@@ -171,13 +153,13 @@ async def _save(scim: ScimRequest, group: DirectoryGroup, resource: dict[str, An
 
 async def replace_group(scim: ScimRequest) -> Response:
     body = await scim.json()
-    group = await _locked(scim)
+    group = await locked_resource(scim, DirectoryGroup, "Group")
     return await _save(scim, group, clean_group(body))
 
 
 async def patch_group(scim: ScimRequest) -> Response:
     operations = parse_operations(await scim.json())
-    group = await _locked(scim)
+    group = await locked_resource(scim, DirectoryGroup, "Group")
     rows = await DirectoryGroupMember.filter(group_id=group.id).values_list(
         "directory_user_id", "display"
     )
@@ -188,6 +170,6 @@ async def patch_group(scim: ScimRequest) -> Response:
 
 
 async def delete_group(scim: ScimRequest) -> Response:
-    group = await _locked(scim)
+    group = await locked_resource(scim, DirectoryGroup, "Group")
     await directory_sync.delete_group(scim.directory, group)
     return Response(status_code=204)

@@ -6,22 +6,24 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
-from gatehouse.models import Directory, DirectoryState
+from gatehouse.models import Directory, DirectoryGroup, DirectoryState, DirectoryUser
 from gatehouse.resolvers.directories import authenticate_directory, scim_base_url, touch_activity
 from gatehouse.scim.errors import (
     ScimError,
     error_response,
     invalid_syntax,
     invalid_value,
+    not_found,
     uniqueness,
 )
+from gatehouse.scim.resources import etag
 
 log = logging.getLogger("gatehouse.scim")
 DEFAULT_COUNT = 100
@@ -193,3 +195,32 @@ def list_response(resources: list[dict[str, Any]], total: int, start: int) -> di
         "itemsPerPage": len(resources),
         "Resources": resources,
     }
+
+
+R = TypeVar("R", DirectoryUser, DirectoryGroup)
+
+
+async def locked_resource(scim: ScimRequest, model: type[R], what: str) -> R:
+    """The resource named by the path, row-locked for this request's transaction, with the
+    client's If-Match checked against its version (RFC 7644 §3.14)."""
+    row = (
+        await model.filter(id=scim.path_id, directory_id=scim.directory.id)
+        .select_for_update()
+        .first()
+    )
+    if row is None:
+        raise not_found(what)
+    scim.if_match(etag(row.version))
+    return row
+
+
+async def ensure_unique(
+    scim: ScimRequest, model: type[R], attribute: str, value: str, exclude: str | None = None
+) -> None:
+    """userName and Group displayName are unique per directory, case-insensitively (409)."""
+    column = "user_name_lower" if model is DirectoryUser else "display_name_lower"
+    clash = model.filter(directory_id=scim.directory.id, **{column: value.strip().lower()})
+    if exclude:
+        clash = clash.exclude(id=exclude)
+    if await clash.exists():
+        raise uniqueness(f"{attribute} is already taken in this directory.")

@@ -8,11 +8,13 @@ from starlette.responses import Response
 
 from gatehouse.models import DirectoryUser
 from gatehouse.resolvers import directory_sync
-from gatehouse.scim.errors import not_found, scim_response, uniqueness
+from gatehouse.scim.errors import not_found, scim_response
 from gatehouse.scim.filters import USERS, parse_filter, sort_order
 from gatehouse.scim.http import (
     ScimRequest,
+    ensure_unique,
     list_response,
+    locked_resource,
     page_params,
     project,
     with_search_body,
@@ -34,28 +36,6 @@ def _respond(scim: ScimRequest, diru: DirectoryUser, status: int = 200) -> Respo
     if status == 201:
         headers["Location"] = body["meta"]["location"]
     return scim_response(body, status, headers)
-
-
-async def _check_unique(scim: ScimRequest, user_name: str, exclude: str | None = None) -> None:
-    clash = DirectoryUser.filter(
-        directory_id=scim.directory.id, user_name_lower=user_name.strip().lower()
-    )
-    if exclude:
-        clash = clash.exclude(id=exclude)
-    if await clash.exists():
-        raise uniqueness("userName is already taken in this directory.")
-
-
-async def _locked(scim: ScimRequest) -> DirectoryUser:
-    diru = (
-        await DirectoryUser.filter(id=scim.path_id, directory_id=scim.directory.id)
-        .select_for_update()
-        .first()
-    )
-    if diru is None:
-        raise not_found("User")
-    scim.if_match(etag(diru.version))
-    return diru
 
 
 async def create_user(scim: ScimRequest) -> Response:
@@ -92,7 +72,7 @@ async def search_users(scim: ScimRequest) -> Response:
 
 
 async def _save(scim: ScimRequest, diru: DirectoryUser, resource: dict[str, Any]) -> Response:
-    await _check_unique(scim, resource["userName"], exclude=diru.id)
+    await ensure_unique(scim, DirectoryUser, "userName", resource["userName"], exclude=diru.id)
     store_user_fields(diru, resource)
     diru.version += 1
     await directory_sync.apply_user(scim.directory, diru, created=False)
@@ -101,19 +81,19 @@ async def _save(scim: ScimRequest, diru: DirectoryUser, resource: dict[str, Any]
 
 async def replace_user(scim: ScimRequest) -> Response:
     body = await scim.json()
-    diru = await _locked(scim)
+    diru = await locked_resource(scim, DirectoryUser, "User")
     return await _save(scim, diru, clean_user(body))
 
 
 async def patch_user(scim: ScimRequest) -> Response:
     operations = parse_operations(await scim.json())
-    diru = await _locked(scim)
+    diru = await locked_resource(scim, DirectoryUser, "User")
     current = {**diru.resource, "active": diru.active}
     patched = Patcher(current, USER_SCHEMA, (ENTERPRISE_SCHEMA,)).apply(operations)
     return await _save(scim, diru, clean_user(patched, patch=True))
 
 
 async def delete_user(scim: ScimRequest) -> Response:
-    diru = await _locked(scim)
+    diru = await locked_resource(scim, DirectoryUser, "User")
     await directory_sync.delete_user(scim.directory, diru)
     return Response(status_code=204)
