@@ -16,6 +16,8 @@ class Permission(StrEnum):
     ROLES_WRITE = "roles:write"
     API_KEYS_WRITE = "api_keys:write"
     EVENTS_READ = "events:read"
+    # Generating Admin Portal setup links for an organization.
+    PORTAL_WRITE = "portal:write"
 
 
 # What an organization may hold: everything except managing organizations themselves.

@@ -5,6 +5,7 @@ from gatehouse.models.connection import Connection, ConnectionState, ConnectionT
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.organization import Organization, Role
+from gatehouse.models.portal import PortalIntent, PortalLink, PortalSession
 from gatehouse.models.session import Session
 from gatehouse.models.user import Member, MemberSource, MemberStatus, User
 
@@ -21,6 +22,9 @@ __all__ = [
     "MemberSource",
     "MemberStatus",
     "Organization",
+    "PortalIntent",
+    "PortalLink",
+    "PortalSession",
     "Role",
     "Session",
     "User",

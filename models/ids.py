@@ -23,6 +23,8 @@ PREFIXES: dict[str, str] = {
     "sess": "Session",
     "dom": "Domain",
     "conn": "Connection",
+    "plink": "PortalLink",
+    "psess": "PortalSession",
 }
 
 
@@ -88,6 +90,14 @@ def new_dom_id() -> str:
 
 def new_conn_id() -> str:
     return new_id("conn")
+
+
+def new_plink_id() -> str:
+    return new_id("plink")
+
+
+def new_psess_id() -> str:
+    return new_id("psess")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

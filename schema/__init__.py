@@ -8,6 +8,7 @@ from gatehouse.schema.limits import extensions
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
+from gatehouse.schema.mutations.portal import PortalMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.types.api_key import ApiKey
@@ -20,7 +21,9 @@ from gatehouse.settings import Settings, get_settings
     description="Changes. Each takes one `input` and returns a payload with "
     "`userErrors`; nothing changes when there are any."
 )
-class Mutation(OrganizationMutations, MemberMutations, RoleMutations, ApiKeyMutations):
+class Mutation(
+    OrganizationMutations, MemberMutations, RoleMutations, ApiKeyMutations, PortalMutations
+):
     pass
 
 

@@ -1,0 +1,6 @@
+// Entry point: starts the page's module by its data-page attribute. No build step.
+const page = document.querySelector("[data-page]")?.dataset.page;
+if (page === "domains") {
+  const { start } = await import("./domains.js");
+  start();
+}
