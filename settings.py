@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -36,6 +36,36 @@ class Settings(BaseSettings):
     brand_name: str = Field("Gatehouse", alias="GATEHOUSE_BRAND_NAME")
     brand_logo_url: str | None = Field(None, alias="GATEHOUSE_BRAND_LOGO_URL")
     brand_color: str = Field("#3b5bdb", alias="GATEHOUSE_BRAND_COLOR")
+    # Domain verification. Unset nameservers = the system resolver (/etc/resolv.conf).
+    dns_nameservers: str | None = Field(None, alias="GATEHOUSE_DNS_NAMESERVERS")
+    dns_timeout_seconds: float = Field(3.0, alias="GATEHOUSE_DNS_TIMEOUT_SECONDS")
+    # The background re-check of PENDING domains; tests switch it off and drive it by hand.
+    domain_rechecks_enabled: bool = Field(default=True, alias="GATEHOUSE_DOMAIN_RECHECKS")
+    domain_recheck_interval_seconds: float = Field(
+        30.0, alias="GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS"
+    )
+
+    @property
+    def dns_nameserver_list(self) -> list[str]:
+        """`host:port,host` → ["host:port", "host"], as pycares takes them."""
+        return [n.strip() for n in (self.dns_nameservers or "").split(",") if n.strip()]
+
+    # Where SSO may send people back: exact matches only (comma-separated in the environment).
+    redirect_uris: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="GATEHOUSE_REDIRECT_URIS"
+    )
+    # Tolerance for IdP clocks on SAML NotBefore/NotOnOrAfter and OIDC iat/exp.
+    sso_clock_skew_seconds: int = Field(120, alias="GATEHOUSE_SSO_CLOCK_SKEW_SECONDS")
+    sso_max_response_bytes: int = Field(256_000, alias="GATEHOUSE_SSO_MAX_RESPONSE_BYTES")
+    # OIDC discovery, JWKS and token calls refuse private and loopback addresses unless allowed.
+    sso_allow_private_urls: bool = Field(default=False, alias="GATEHOUSE_SSO_ALLOW_PRIVATE_URLS")
+
+    @field_validator("redirect_uris", mode="before")
+    @classmethod
+    def _split_uris(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
 
     @property
     def is_production(self) -> bool:

@@ -16,6 +16,10 @@ class Permission(StrEnum):
     ROLES_WRITE = "roles:write"
     API_KEYS_WRITE = "api_keys:write"
     EVENTS_READ = "events:read"
+    DOMAINS_READ = "domains:read"
+    DOMAINS_WRITE = "domains:write"
+    CONNECTIONS_READ = "connections:read"
+    CONNECTIONS_WRITE = "connections:write"
     # Generating Admin Portal setup links for an organization.
     PORTAL_WRITE = "portal:write"
 
@@ -31,4 +35,5 @@ MEMBER_ROLE_PERMISSIONS: tuple[str, ...] = (
     Permission.ORGANIZATIONS_READ.value,
     Permission.MEMBERS_READ.value,
     Permission.ROLES_READ.value,
+    Permission.DOMAINS_READ.value,
 )

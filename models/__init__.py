@@ -7,6 +7,7 @@ from gatehouse.models.event import Event
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.portal import PortalIntent, PortalLink, PortalSession
 from gatehouse.models.session import Session
+from gatehouse.models.sso import LinkedIdentity, SamlAssertionId, SsoCode, SsoRequest
 from gatehouse.models.user import Member, MemberSource, MemberStatus, User
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "DomainState",
     "DomainStrategy",
     "Event",
+    "LinkedIdentity",
     "Member",
     "MemberSource",
     "MemberStatus",
@@ -26,6 +28,9 @@ __all__ = [
     "PortalLink",
     "PortalSession",
     "Role",
+    "SamlAssertionId",
     "Session",
+    "SsoCode",
+    "SsoRequest",
     "User",
 ]

@@ -40,6 +40,8 @@ class Domain(TimestampedModel):
     next_check_at = fields.DatetimeField(null=True, db_index=True)
     failure_reason = fields.CharField(max_length=300, null=True)
     attempts = fields.IntField(default=0)
+    # Start of the current checking window: background re-checks give up 72 hours after it.
+    pending_since = fields.DatetimeField(null=True)
 
     class Meta:
         table = "domains"

@@ -23,6 +23,10 @@ PREFIXES: dict[str, str] = {
     "sess": "Session",
     "dom": "Domain",
     "conn": "Connection",
+    "ssor": "SsoRequest",
+    "idn": "LinkedIdentity",
+    "ssoc": "SsoCode",
+    "said": "SamlAssertionId",
     "plink": "PortalLink",
     "psess": "PortalSession",
 }
@@ -90,6 +94,22 @@ def new_dom_id() -> str:
 
 def new_conn_id() -> str:
     return new_id("conn")
+
+
+def new_ssor_id() -> str:
+    return new_id("ssor")
+
+
+def new_idn_id() -> str:
+    return new_id("idn")
+
+
+def new_ssoc_id() -> str:
+    return new_id("ssoc")
+
+
+def new_said_id() -> str:
+    return new_id("said")
 
 
 def new_plink_id() -> str:

@@ -1,21 +1,74 @@
-"""Domains: claims, DNS verification, and which organization owns an email's domain."""
+"""Domains: claims, removal, and which organization owns an email's domain.
+
+Verification (DNS and manual, the background re-check) is in resolvers/domain_verification.py.
+"""
 
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
+from gatehouse.auth.permissions import Permission
+from gatehouse.auth.principal import Principal
+from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainState
+from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.domain_claims import check_claims, create_claim, domain_data
+from gatehouse.resolvers.domain_names import email_domain, parent_domains
+from gatehouse.resolvers.errors import not_found
+from gatehouse.resolvers.organizations import organization_for_change
+from gatehouse.resolvers.validation import check_id
+
+__all__ = [
+    "add_domain",
+    "domain_for_change",
+    "get_domain",
+    "parent_domains",
+    "remove_domain",
+    "verified_domain_for_email",
+]
 
 
-def parent_domains(domain: str) -> list[str]:
-    """`eu.acme.com` → [`eu.acme.com`, `acme.com`, `com`]: a verified parent covers children."""
-    labels = domain.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels))]
+async def get_domain(principal: Principal, domain_id: str) -> Domain | None:
+    require(principal, Permission.DOMAINS_READ)
+    domain = await Domain.get_or_none(id=domain_id)
+    if domain is None or not visible_organization(principal, domain.organization_id):
+        return None
+    return domain
+
+
+async def domain_for_change(principal: Principal, domain_id: str) -> Domain:
+    """The domain a mutation targets, locked; another tenant's reads as not found."""
+    check_id(domain_id, "dom", "domain", "domainId")
+    domain = await Domain.filter(id=domain_id).select_for_update().first()
+    if domain is None or not visible_organization(principal, domain.organization_id):
+        raise not_found("Domain", "domainId")
+    return domain
+
+
+async def add_domain(principal: Principal, organization_id: str, value: str) -> Domain:
+    """Claim a domain (PENDING) for the organization; it routes nobody until verified."""
+    require(principal, Permission.DOMAINS_WRITE)
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        [name] = await check_claims([value], org.id, "domain", indexed=False)
+        return await create_claim(org.id, name, "domain")
+
+
+async def remove_domain(principal: Principal, domain_id: str) -> str:
+    """Delete the claim; a verified domain stops routing sign-ins at once."""
+    require(principal, Permission.DOMAINS_WRITE)
+    async with in_transaction():
+        domain = await domain_for_change(principal, domain_id)
+        data = domain_data(domain)
+        await domain.delete()
+        await record_event("organization_domain.deleted", domain.organization_id, data)
+    return domain_id
 
 
 async def verified_domain_for_email(email: str) -> Domain | None:
     """The verified domain (of any organization) that covers this email, most specific first."""
-    _, _, host = email.strip().lower().rpartition("@")
-    if not host:
+    host = email_domain(email)
+    if host is None:
         return None
-    candidates = parent_domains(host.rstrip("."))
-    rows = await Domain.filter(verified_domain__in=candidates, state=DomainState.VERIFIED)
+    rows = await Domain.filter(verified_domain__in=parent_domains(host), state=DomainState.VERIFIED)
     return max(rows, key=lambda d: len(d.domain), default=None)

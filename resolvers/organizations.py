@@ -16,6 +16,8 @@ from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Organization, Role
 from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.domain_claims import check_claims, create_claim
+from gatehouse.resolvers.domain_names import DomainName
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.pagination import Page, paginate
 from gatehouse.resolvers.validation import check_id, clean_metadata, clean_name
@@ -83,6 +85,7 @@ class NewOrganization:
     name: str
     external_id: str | None = None
     metadata: dict[str, Any] | None = None
+    domains: tuple[str, ...] = ()  # claimed (PENDING) at creation; verified ones elsewhere refused
 
 
 async def create_organization(principal: Principal, data: NewOrganization) -> Organization:
@@ -92,6 +95,11 @@ async def create_organization(principal: Principal, data: NewOrganization) -> Or
     metadata = clean_metadata(v, data.metadata, "metadata")
     async with in_transaction():
         external_id = await _check_external_id(v, data.external_id)
+        names: list[DomainName] = []
+        try:
+            names = await check_claims(list(data.domains), None, "domains", indexed=True)
+        except DomainError as e:
+            v.errors.extend(e.errors)
         v.check()
         org = await Organization.create(
             name=name, name_search=name.lower(), external_id=external_id, metadata=metadata
@@ -111,6 +119,8 @@ async def create_organization(principal: Principal, data: NewOrganization) -> Or
             system=True,
         )
         await record_event("organization.created", org.id, organization_data(org))
+        for index, name in enumerate(names):
+            await create_claim(org.id, name, "domains", str(index))
     return org
 
 

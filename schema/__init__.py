@@ -6,12 +6,16 @@ import strawberry
 
 from gatehouse.schema.limits import extensions
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
+from gatehouse.schema.mutations.connections import ConnectionMutations
+from gatehouse.schema.mutations.domains import DomainMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.portal import PortalMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.types.api_key import ApiKey
+from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
 from gatehouse.settings import Settings, get_settings
@@ -22,13 +26,19 @@ from gatehouse.settings import Settings, get_settings
     "`userErrors`; nothing changes when there are any."
 )
 class Mutation(
-    OrganizationMutations, MemberMutations, RoleMutations, ApiKeyMutations, PortalMutations
+    OrganizationMutations,
+    MemberMutations,
+    RoleMutations,
+    ApiKeyMutations,
+    DomainMutations,
+    ConnectionMutations,
+    PortalMutations,
 ):
     pass
 
 
 # Types reachable only through the Node interface must be listed to appear in the schema.
-NODE_TYPES = [Organization, Member, User, Role, ApiKey]
+NODE_TYPES = [Organization, Member, User, Role, ApiKey, Domain, Connection]
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

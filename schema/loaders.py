@@ -13,7 +13,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from gatehouse.models import Member, Organization, Role, User
+from gatehouse.models import Connection, Domain, Member, Organization, Role, User
 
 M = TypeVar("M", bound=Model)
 
@@ -67,6 +67,10 @@ class Loaders:
         self.member = DataLoader(_by_id(Member))
         self.roles_by_organization = DataLoader(_grouped(Role, "organization_id"))
         self.memberships_by_user = DataLoader(_grouped(Member, "user_id"))
+        self.domains_by_organization = DataLoader(
+            _grouped(Domain, "organization_id", order="domain")
+        )
+        self.connections_by_organization = DataLoader(_grouped(Connection, "organization_id"))
 
     def prime(self, rows: Iterable[Model]) -> None:
         """Seed the by-id loaders with rows a resolver already holds."""

@@ -9,15 +9,27 @@ import strawberry
 
 from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
-from gatehouse.resolvers import api_keys, events, members, organizations, roles
+from gatehouse.resolvers import (
+    api_keys,
+    connections,
+    domains,
+    events,
+    members,
+    organizations,
+    roles,
+    sign_in,
+)
 from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.common import After, First, Node
+from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.event import EventPage
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization, OrganizationPage
+from gatehouse.schema.types.sign_in import SignInRoute
 from gatehouse.schema.types.viewer import Viewer
 
 # How `node(id:)` finds each prefix: the resolver that checks access, and the type to return.
@@ -27,6 +39,8 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "user": (members.get_user, User),
     "role": (roles.get_role, Role),
     "key": (api_keys.get_api_key, ApiKey),
+    "dom": (domains.get_domain, Domain),
+    "conn": (connections.get_connection, Connection),
 }
 
 
@@ -125,3 +139,20 @@ class Query:
             )
         )
         return EventPage.from_page(page)
+
+    @strawberry.field(
+        description="Where an email signs in: the organization that verified its domain (a "
+        "verified parent domain covers subdomains) and the method: SSO with the authorize URL "
+        "when an active connection exists, JOIN_BY_DOMAIN, INVITATION_REQUIRED, or NONE. It "
+        "reveals which organizations exist, so it needs an operator key, or a scoped caller "
+        "with `organizations:read`, who only ever sees its own organization."
+    )
+    async def resolve_sign_in(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="The email typed at sign-in.")],
+    ) -> SignInRoute:
+        route = await query(
+            sign_in.resolve_sign_in(info.context.principal, email, info.context.settings.base_url)
+        )
+        return SignInRoute.from_route(route)

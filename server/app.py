@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.portal import routes as portal_routes
 from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.server.domain_rechecks import domain_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gatehouse.settings import Settings, get_settings
@@ -51,7 +53,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await migrate(settings.database_url)
             await init_db(settings.database_url)
         try:
-            yield
+            async with domain_rechecks(settings):
+                yield
         finally:
             if manage_db:
                 await close_db()
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *sso_routes,
             *portal_routes,
         ],
         middleware=[

@@ -22,6 +22,11 @@ class CreateOrganizationInput:
         default=None, description="Your identifier for this customer, unique."
     )
     metadata: JSON | None = strawberry.field(default=None, description="A JSON object.")
+    domains: list[str] | None = strawberry.field(
+        default=None,
+        description="Domains to claim (PENDING) at creation. A domain another organization "
+        "verified refuses the whole creation (`DOMAIN_TAKEN`).",
+    )
 
 
 @strawberry.input(description="Changes to an organization; omitted fields stay as they are.")
@@ -95,7 +100,9 @@ class OrganizationMutations:
         org, errors = await mutate(
             orgs.create_organization(
                 info.context.principal,
-                orgs.NewOrganization(input.name, input.external_id, input.metadata),
+                orgs.NewOrganization(
+                    input.name, input.external_id, input.metadata, tuple(input.domains or ())
+                ),
             )
         )
         return CreateOrganizationPayload(organization=_org(org), user_errors=errors)

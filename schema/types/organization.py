@@ -15,6 +15,8 @@ from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
+from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
 from gatehouse.schema.types.pagination import page_parts
 
@@ -74,11 +76,26 @@ class Organization(Node):
             _organization=m,
         )
 
+    @strawberry.field(
+        description="Domains the organization claims, by name, in every state. "
+        "Requires `domains:read`."
+    )
+    async def domains(self, info: Info) -> list[Domain]:
+        ensure(info.context.principal, Permission.DOMAINS_READ)
+        rows = await info.context.loaders.domains_by_organization.load(self._model.id)
+        return [Domain.from_model(d) for d in rows]
+
     @strawberry.field(description="Roles defined in the organization. Requires `roles:read`.")
     async def roles(self, info: Info) -> list[Role]:
         ensure(info.context.principal, Permission.ROLES_READ)
         rows = await info.context.loaders.roles_by_organization.load(self._model.id)
         return [Role.from_model(r) for r in rows]
+
+    @strawberry.field(description="SSO connections, oldest first. Requires `connections:read`.")
+    async def connections(self, info: Info) -> list[Connection]:
+        ensure(info.context.principal, Permission.CONNECTIONS_READ)
+        rows = await info.context.loaders.connections_by_organization.load(self._model.id)
+        return [Connection.from_model(c) for c in rows]
 
     @strawberry.field(description="Members, oldest first. Requires `members:read`.")
     async def members(

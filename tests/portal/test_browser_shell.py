@@ -18,7 +18,9 @@ async def test_home_shows_the_organization_checklist_and_return_button(
     )
     await page.goto(link)
     assert page.url == f"{live_server}/portal"
-    assert await page.get_by_test_id("organization-name").inner_text() == "Setup for Acme Industries"
+    assert (
+        await page.get_by_test_id("organization-name").inner_text() == "Setup for Acme Industries"
+    )
     items = page.locator(".check-item")
     assert await items.count() == 2
     assert "0 of 2 steps done" in await page.locator(".progress-text").inner_text()

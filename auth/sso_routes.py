@@ -1,0 +1,272 @@
+"""SSO HTTP routes: authorize, SAML ACS and metadata, OIDC callback, code → token.
+
+Every refusal records `authentication.sso_failed` with a reason and answers a JSON 4xx; the
+browser is only ever redirected to an allow-listed `redirect_uri` (exact match, SECURITY 20).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from gatehouse.auth import oidc, saml
+from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
+from gatehouse.auth.saml_xml import UnsafeXml
+from gatehouse.models import (
+    Connection,
+    ConnectionState,
+    ConnectionType,
+    Organization,
+    SamlAssertionId,
+    SsoRequest,
+)
+from gatehouse.resolvers import sso
+from gatehouse.resolvers.domains import verified_domain_for_email
+from gatehouse.resolvers.sso import SignInRefused, record_failure
+from gatehouse.settings import Settings
+
+log = logging.getLogger("gatehouse.sso")
+Endpoint = Callable[[Request], Awaitable[Response]]
+REQUEST_TTL = timedelta(minutes=10)
+SIGNABLE = (ConnectionState.ACTIVE, ConnectionState.VALIDATING)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """application/x-www-form-urlencoded only (SAML bindings 3.5.4, RFC 6749 §4.1.3); the
+    body limit middleware has already bounded its size."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != (
+        "application/x-www-form-urlencoded"
+    ):
+        return {}
+    body = (await request.body()).decode("utf-8", "replace")
+    try:
+        return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
+    except ValueError:  # more fields than any binding sends
+        return {}
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def error(reason: str, message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": reason, "message": message}, status_code=status)
+
+
+def allowed_redirect(settings: Settings, uri: str | None) -> bool:
+    """Exact string match only: no prefix, no normalization an attacker could steer."""
+    return bool(uri) and uri in settings.redirect_uris
+
+
+def _redirect_with_code(redirect_uri: str, code: str, client_state: str | None) -> Response:
+    params = {"code": code}
+    if client_state:
+        params["state"] = client_state
+    sep = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(redirect_uri + sep + urlencode(params), status_code=302)
+
+
+async def _pick_connection(request: Request) -> Connection | None:
+    q = request.query_params
+    if q.get("connection"):
+        return await Connection.get_or_none(id=q["connection"])
+    organization_id = q.get("organization")
+    if not organization_id:
+        hint = q.get("domain") or (q.get("login_hint") or "").rpartition("@")[2]
+        domain = await verified_domain_for_email(f"x@{hint}") if hint else None
+        organization_id = domain.organization_id if domain else None
+    if not organization_id or not await Organization.exists(id=organization_id):
+        return None
+    candidates = await Connection.filter(
+        organization_id=organization_id, state__in=SIGNABLE
+    ).order_by("id")
+    # An ACTIVE connection wins over one still being validated; then the oldest.
+    return min(candidates, key=lambda c: c.state is not ConnectionState.ACTIVE, default=None)
+
+
+async def authorize(request: Request) -> Response:
+    settings = _settings(request)
+    q = request.query_params
+    redirect_uri = q.get("redirect_uri")
+    if not allowed_redirect(settings, redirect_uri):
+        return error("invalid_redirect_uri", "redirect_uri is not on the allow-list.")
+    assert redirect_uri is not None
+    conn = await _pick_connection(request)
+    if conn is None:
+        return error("unknown_connection", "No SSO connection matches.", 404)
+    if conn.state not in SIGNABLE:
+        await record_failure(conn, "connection_inactive")
+        return error("connection_inactive", "This connection is not active.", 403)
+    login_hint = q.get("login_hint")
+    if conn.type is ConnectionType.SAML:
+        url, request_id = saml.authn_request(conn, settings, login_hint)
+        lookup, nonce, verifier = request_id, None, None
+    else:
+        start = oidc.authorization_url(conn, settings, login_hint)
+        url, lookup = start.url, oidc.state_lookup(start.state)
+        nonce, verifier = start.nonce, start.code_verifier
+    await SsoRequest.create(
+        connection=conn,
+        lookup=lookup,
+        redirect_uri=redirect_uri,
+        client_state=(q.get("state") or None) and q["state"][:1024],
+        nonce=nonce,
+        code_verifier=verifier,
+        expires_at=sso.now() + REQUEST_TTL,
+    )
+    return RedirectResponse(url, status_code=302)
+
+
+async def _consume_request(conn: Connection, lookup: str) -> SsoRequest:
+    """Single use, this connection's, unexpired (SECURITY 7, 14)."""
+    async with in_transaction():
+        row = await SsoRequest.filter(lookup=lookup).select_for_update().first()
+        if row is None or row.connection_id != conn.id:
+            raise SignInRefused("unknown_request", "This sign-in was not started here.")
+        if row.consumed_at is not None:
+            raise SignInRefused("request_reused", "This sign-in was already used.")
+        if row.expires_at <= sso.now():
+            raise SignInRefused("request_expired", "This sign-in has expired.")
+        row.consumed_at = sso.now()
+        await row.save(update_fields=["consumed_at"])
+    return row
+
+
+async def _finish(
+    conn: Connection, profile: sso.SsoProfile, redirect_uri: str, state: str | None
+) -> Response:
+    _, code = await sso.complete_sign_in(conn.id, profile)
+    return _redirect_with_code(redirect_uri, code, state)
+
+
+async def _refused(conn: Connection | None, e: SignInRefused) -> Response:
+    await record_failure(conn, e.reason, e.message)
+    return error(e.reason, e.message, e.status)
+
+
+class _Seen:
+    """The connection a failing request was for, so the failure event names it."""
+
+    connection: Connection | None = None
+
+
+def refusing(handler: Callable[[Request, _Seen], Awaitable[Response]]) -> Endpoint:
+    """Turn every refusal of a sign-in step into the sso_failed event and a JSON 4xx."""
+
+    async def endpoint(request: Request) -> Response:
+        seen = _Seen()
+        try:
+            return await handler(request, seen)
+        except UnsafeXml as e:
+            refusal = SignInRefused(e.reason, "The SAML response was refused.")
+            return await _refused(seen.connection, refusal)
+        except SignInRefused as e:
+            return await _refused(seen.connection, e)
+
+    return endpoint
+
+
+async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Connection:
+    # The connection comes from the URL path, never from the response's Issuer (13a).
+    seen.connection = await sso.usable_connection(request.path_params["connection_id"])
+    if seen.connection.type is not type_:
+        raise SignInRefused("wrong_connection_type", f"Not a {type_.value} connection.", 404)
+    return seen.connection
+
+
+@refusing
+async def saml_acs(request: Request, seen: _Seen) -> Response:
+    settings = _settings(request)
+    conn = await _signable(request, seen, ConnectionType.SAML)
+    raw = (await form_fields(request)).get("SAMLResponse")
+    if not raw:
+        raise SignInRefused("missing_response", "SAMLResponse is required.")
+    in_response_to = saml.unverified_in_response_to(raw, settings)
+    if in_response_to is None:
+        # 13b: no InResponseTo is an IdP-initiated sign-in, allowed only where enabled.
+        if not conn.saml_allow_idp_initiated:
+            raise SignInRefused("idp_initiated_not_allowed", "IdP-initiated sign-in is off.")
+        if not settings.redirect_uris:
+            raise SignInRefused("no_redirect_uri", "No redirect URI is configured.")
+        redirect_uri, client_state = settings.redirect_uris[0], None
+    else:
+        pending = await _consume_request(conn, in_response_to)
+        redirect_uri, client_state = pending.redirect_uri, pending.client_state
+    assertion = saml.validate(conn, raw, settings, in_response_to, sso.now())
+    try:
+        await SamlAssertionId.create(
+            connection_id=conn.id,
+            assertion_id=assertion.assertion_id,
+            expires_at=assertion.expires_at,
+        )
+    except IntegrityError:
+        raise SignInRefused("replayed_assertion", "This assertion was already used.") from None
+    return await _finish(conn, assertion.profile, redirect_uri, client_state)
+
+
+async def saml_metadata(request: Request) -> Response:
+    conn = await Connection.get_or_none(id=request.path_params["connection_id"])
+    if conn is None or conn.type is not ConnectionType.SAML:
+        return error("unknown_connection", "Unknown connection.", 404)
+    return Response(saml.metadata_xml(conn, _settings(request)), media_type="application/xml")
+
+
+@refusing
+async def oidc_callback(request: Request, seen: _Seen) -> Response:
+    settings = _settings(request)
+    q = request.query_params
+    conn = await _signable(request, seen, ConnectionType.OIDC)
+    state = q.get("state")
+    if not state:
+        raise SignInRefused("missing_state", "state is required.")
+    pending = await _consume_request(conn, oidc.state_lookup(state))
+    oidc.check_iss_parameter(conn, q.get("iss"))
+    if q.get("error"):
+        raise SignInRefused("idp_error", f"The IdP answered {q['error'][:100]}.")
+    code = q.get("code")
+    if not code:
+        raise SignInRefused("missing_code", "code is required.")
+    profile = await oidc.finish(
+        conn, settings, code, pending.nonce or "", pending.code_verifier or "", sso.now()
+    )
+    return await _finish(conn, profile, pending.redirect_uri, pending.client_state)
+
+
+async def token(request: Request) -> Response:
+    """The operator's backend trades the one-time code for the profile and a session."""
+    try:
+        principal = await principal_from_authorization(request.headers.get("authorization"))
+    except InvalidCredentials:
+        principal = None
+    if principal is None or principal.api_key_id is None:
+        return error("unauthorized", "An API key is required.", 401)
+    try:
+        code = (await form_fields(request)).get("code")
+    except ValueError:
+        code = None
+    if not isinstance(code, str) or not code:
+        return error("invalid_request", "code is required.")
+    try:
+        result = await sso.exchange_code(principal, code, _settings(request).session_ttl_seconds)
+    except sso.CodeRefused:
+        log.info("sso code refused (%s)", hashlib.sha256(code.encode()).hexdigest()[:12])
+        return error("invalid_grant", "The code is invalid, used or expired.")
+    return JSONResponse(result, headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    Route("/sso/authorize", authorize, methods=["GET"]),
+    Route("/sso/saml/{connection_id}/acs", saml_acs, methods=["POST"]),
+    Route("/sso/saml/{connection_id}/metadata", saml_metadata, methods=["GET"]),
+    Route("/sso/oidc/{connection_id}/callback", oidc_callback, methods=["GET"]),
+    Route("/sso/token", token, methods=["POST"]),
+]

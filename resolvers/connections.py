@@ -1,0 +1,301 @@
+"""SSO connections: create (SAML from metadata or fields, OIDC by discovery), update, lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from gatehouse.auth import crypto
+from gatehouse.auth.permissions import Permission
+from gatehouse.auth.principal import Principal
+from gatehouse.events import record_event
+from gatehouse.models import Connection, ConnectionState, ConnectionType
+from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.connection_config import (
+    SamlIdp,
+    certificate_info,
+    discover_oidc,
+    fetch_saml_metadata,
+    parse_saml_metadata,
+)
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
+from gatehouse.resolvers.organizations import UNSET, organization_for_change
+from gatehouse.resolvers.validation import check_id, clean_name
+
+DEFAULT_SCOPES = ["openid", "email", "profile"]
+
+
+def connection_data(conn: Connection) -> dict[str, Any]:
+    return {
+        "id": conn.id,
+        "organization_id": conn.organization_id,
+        "name": conn.name,
+        "type": conn.type.value,
+        "state": conn.state.value,
+    }
+
+
+async def get_connection(principal: Principal, connection_id: str) -> Connection | None:
+    require(principal, Permission.CONNECTIONS_READ)
+    conn = await Connection.get_or_none(id=connection_id)
+    if conn is None or not visible_organization(principal, conn.organization_id):
+        return None
+    return conn
+
+
+async def connection_for_change(principal: Principal, connection_id: str) -> Connection:
+    check_id(connection_id, "conn", "connection", "connectionId")
+    conn = await Connection.filter(id=connection_id).select_for_update().first()
+    if conn is None or not visible_organization(principal, conn.organization_id):
+        raise not_found("Connection", "connectionId")
+    return conn
+
+
+def _check_url(v: Validator, value: str | None, *field: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.startswith(("https://", "http://")) or len(value) > 2048:
+        v.add(ErrorCode.INVALID_URL, "Enter an absolute http(s) URL.", *field)
+    return value
+
+
+def _certificates(v: Validator, certs: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for i, pem in enumerate(certs):
+        try:
+            out.append(certificate_info(pem, "certificates", str(i)))
+        except DomainError as e:
+            v.errors.extend(e.errors)
+    return out
+
+
+async def create_saml_connection(
+    principal: Principal,
+    organization_id: str,
+    name: str,
+    *,
+    metadata_xml: str | None = None,
+    metadata_url: str | None = None,
+    allow_private_urls: bool = False,
+    idp: SamlIdp | None = None,
+    attribute_mapping: dict[str, str] | None = None,
+    allow_idp_initiated: bool = False,
+    allow_sha1: bool = False,
+) -> Connection:
+    """From IdP metadata XML, or from the fields an admin copies out of the IdP's console."""
+    require(principal, Permission.CONNECTIONS_WRITE)
+    v = Validator()
+    name = clean_name(v, name, "name")
+    if metadata_xml:
+        idp = parse_saml_metadata(metadata_xml)
+    elif metadata_url and _check_url(v, metadata_url, "metadataUrl") and not v.errors:
+        idp = await fetch_saml_metadata(metadata_url, allow_private=allow_private_urls)
+    idp = idp or SamlIdp()
+    sso_url = _check_url(v, idp.sso_url, "ssoUrl")
+    certs = _certificates(v, idp.certificates)
+    v.check()
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        return await Connection.create(
+            organization=org,
+            name=name,
+            type=ConnectionType.SAML,
+            saml_idp_entity_id=(idp.entity_id or "").strip() or None,
+            saml_idp_sso_url=sso_url,
+            saml_idp_certificates=certs,
+            saml_metadata_url=metadata_url if not metadata_xml else None,
+            saml_name_id_format=idp.name_id_format,
+            saml_attribute_mapping=attribute_mapping or {},
+            saml_allow_idp_initiated=allow_idp_initiated,
+            saml_allow_sha1=allow_sha1,
+        )
+
+
+async def create_oidc_connection(
+    principal: Principal,
+    organization_id: str,
+    name: str,
+    *,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    secret_key: str,
+    scopes: list[str] | None = None,
+    allow_private_urls: bool = False,
+) -> Connection:
+    require(principal, Permission.CONNECTIONS_WRITE)
+    v = Validator()
+    name = clean_name(v, name, "name")
+    issuer = _check_url(v, issuer, "issuer") or ""
+    if not client_id.strip():
+        v.add(ErrorCode.REQUIRED, "Client ID is required.", "clientId")
+    if not client_secret:
+        v.add(ErrorCode.REQUIRED, "Client secret is required.", "clientSecret")
+    v.check()
+    if not visible_organization(principal, organization_id):
+        raise not_found("Organization", "organizationId")
+    # Outside the transaction: a slow IdP must not hold a row lock.
+    discovery = await discover_oidc(issuer, allow_private=allow_private_urls)
+    scopes = scopes or DEFAULT_SCOPES
+    if "openid" not in scopes:
+        scopes = ["openid", *scopes]
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        conn = Connection(
+            organization=org,
+            name=name,
+            type=ConnectionType.OIDC,
+            oidc_issuer=issuer,
+            oidc_client_id=client_id.strip(),
+            oidc_scopes=scopes,
+            oidc_discovery=discovery,
+        )
+        conn.oidc_client_secret_encrypted = crypto.encrypt(secret_key, client_secret, conn.id)
+        await conn.save()
+    return conn
+
+
+async def update_connection(
+    principal: Principal,
+    connection_id: str,
+    *,
+    name: Any = UNSET,
+    idp_entity_id: Any = UNSET,
+    idp_sso_url: Any = UNSET,
+    certificates: Any = UNSET,
+    attribute_mapping: Any = UNSET,
+    allow_idp_initiated: Any = UNSET,
+    client_secret: Any = UNSET,
+    secret_key: str = "",
+) -> Connection:
+    require(principal, Permission.CONNECTIONS_WRITE)
+    v = Validator()
+    cleaners = {
+        "name": (name, lambda x: clean_name(v, x, "name")),
+        "saml_idp_entity_id": (idp_entity_id, lambda x: (x or "").strip()[:1024] or None),
+        "saml_idp_sso_url": (idp_sso_url, lambda x: _check_url(v, x, "idpSsoUrl")),
+        "saml_idp_certificates": (certificates, lambda x: _certificates(v, x or [])),
+        "saml_attribute_mapping": (attribute_mapping, lambda x: dict(x or {})),
+        "saml_allow_idp_initiated": (allow_idp_initiated, bool),
+    }
+    changes = {key: clean(value) for key, (value, clean) in cleaners.items() if value is not UNSET}
+    v.check()
+    async with in_transaction():
+        conn = await connection_for_change(principal, connection_id)
+        if conn.type is ConnectionType.OIDC and any(k.startswith("saml_") for k in changes):
+            raise DomainError.of(
+                ErrorCode.WRONG_CONNECTION_TYPE, "Those settings are for SAML connections."
+            )
+        if client_secret is not UNSET:
+            if conn.type is not ConnectionType.OIDC or not client_secret:
+                raise DomainError.of(
+                    ErrorCode.WRONG_CONNECTION_TYPE, "Only OIDC connections have a client secret."
+                )
+            conn.oidc_client_secret_encrypted = crypto.encrypt(secret_key, client_secret, conn.id)
+        for key, value in changes.items():
+            setattr(conn, key, value)
+        await conn.save()
+    return conn
+
+
+async def refresh_saml_metadata(
+    principal: Principal, connection_id: str, *, allow_private_urls: bool = False
+) -> Connection:
+    """Re-read a connection's metadata URL: new certificates and endpoints take effect at once
+    (the IdP rotated), without anyone pasting anything. Run by an admin or a periodic job."""
+    require(principal, Permission.CONNECTIONS_WRITE)
+    conn = await Connection.get_or_none(id=connection_id)
+    if conn is None or not visible_organization(principal, conn.organization_id):
+        raise not_found("Connection", "connectionId")
+    if not conn.saml_metadata_url:
+        raise DomainError.of(
+            ErrorCode.CONNECTION_INCOMPLETE, "This connection has no metadata URL.", "connectionId"
+        )
+    # Fetched outside the transaction: a slow IdP must not hold the row lock.
+    idp = await fetch_saml_metadata(conn.saml_metadata_url, allow_private=allow_private_urls)
+    v = Validator()
+    certs = _certificates(v, idp.certificates)
+    v.check()
+    async with in_transaction():
+        conn = await connection_for_change(principal, connection_id)
+        conn.saml_idp_entity_id = idp.entity_id or conn.saml_idp_entity_id
+        conn.saml_idp_sso_url = idp.sso_url or conn.saml_idp_sso_url
+        conn.saml_idp_certificates = certs or conn.saml_idp_certificates
+        await conn.save()
+    return conn
+
+
+def _missing_settings(conn: Connection) -> str | None:
+    if conn.type is ConnectionType.SAML:
+        if not (conn.saml_idp_entity_id and conn.saml_idp_sso_url and conn.saml_idp_certificates):
+            return "A SAML connection needs the IdP entity ID, SSO URL and a certificate."
+    elif not (conn.oidc_issuer and conn.oidc_client_id and conn.oidc_discovery):
+        return "An OIDC connection needs an issuer and a client."
+    return None
+
+
+async def activate_connection(principal: Principal, connection_id: str) -> Connection:
+    """Operators activate at once; an organization's admin moves it to VALIDATING, and the
+    first successful test sign-in through it makes it ACTIVE (`complete_validation`)."""
+    require(principal, Permission.CONNECTIONS_WRITE)
+    async with in_transaction():
+        conn = await connection_for_change(principal, connection_id)
+        if conn.state is ConnectionState.ACTIVE:
+            raise DomainError.of(ErrorCode.ALREADY_ACTIVE, "Connection is already active.")
+        missing = _missing_settings(conn)
+        if missing:
+            raise DomainError.of(ErrorCode.CONNECTION_INCOMPLETE, missing, "connectionId")
+        if principal.is_operator:
+            conn.state = ConnectionState.ACTIVE
+            await conn.save()
+            await record_event(
+                "connection.activated",
+                conn.organization_id,
+                {**connection_data(conn), "actor": principal.actor},
+            )
+        else:
+            conn.state = ConnectionState.VALIDATING
+            await conn.save()
+    return conn
+
+
+async def complete_validation(conn: Connection) -> None:
+    """A test sign-in succeeded through a VALIDATING connection: it becomes ACTIVE.
+
+    Called inside the sign-in's transaction, on a row it locked.
+    """
+    conn.state = ConnectionState.ACTIVE
+    await conn.save()
+    await record_event(
+        "connection.activated",
+        conn.organization_id,
+        {**connection_data(conn), "actor": {"kind": "TEST_SIGN_IN"}},
+    )
+
+
+async def deactivate_connection(principal: Principal, connection_id: str) -> Connection:
+    require(principal, Permission.CONNECTIONS_WRITE)
+    async with in_transaction():
+        conn = await connection_for_change(principal, connection_id)
+        if conn.state is ConnectionState.INACTIVE:
+            raise DomainError.of(ErrorCode.ALREADY_INACTIVE, "Connection is already inactive.")
+        conn.state = ConnectionState.INACTIVE
+        await conn.save()
+        await record_event(
+            "connection.deactivated",
+            conn.organization_id,
+            {**connection_data(conn), "actor": principal.actor},
+        )
+    return conn
+
+
+async def delete_connection(principal: Principal, connection_id: str) -> str:
+    require(principal, Permission.CONNECTIONS_WRITE)
+    async with in_transaction():
+        conn = await connection_for_change(principal, connection_id)
+        data = {**connection_data(conn), "actor": principal.actor}
+        await conn.delete()
+        await record_event("connection.deleted", data["organization_id"], data)
+    return connection_id

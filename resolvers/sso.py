@@ -1,0 +1,281 @@
+"""Finishing an SSO sign-in: the profile → linked identity → user and member (JIT) → a code.
+
+SAML and OIDC (auth/saml.py, auth/oidc.py) each turn the IdP's answer into an `SsoProfile`;
+from there one path decides who signs in, records the event and issues the one-time code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from gatehouse.auth.principal import Principal
+from gatehouse.auth.secrets import generate_secret, hash_secret
+from gatehouse.auth.sessions import issue_session
+from gatehouse.events import record_event
+from gatehouse.models import (
+    Connection,
+    ConnectionState,
+    LinkedIdentity,
+    Member,
+    MemberSource,
+    MemberStatus,
+    Organization,
+    Role,
+    SsoCode,
+    User,
+)
+from gatehouse.resolvers.connections import complete_validation
+from gatehouse.resolvers.domains import verified_domain_for_email
+from gatehouse.resolvers.members import membership_data
+from gatehouse.resolvers.validation import normalize_email
+
+CODE_PREFIX = "ssoc"
+CODE_TTL = timedelta(minutes=5)  # SECURITY 21: at most 10 minutes
+
+
+def now() -> datetime:
+    """The clock every SSO expiry reads; tests move it instead of sleeping."""
+    return datetime.now(UTC)
+
+
+class SignInRefused(Exception):
+    """The sign-in cannot complete; `reason` goes into the sso_failed event (no secrets)."""
+
+    def __init__(self, reason: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class SsoProfile:
+    """One IdP's answer, normalized. `subject` is the IdP's stable ID (SAML NameID, OIDC sub)."""
+
+    subject: str
+    email: str
+    email_verified: bool
+    first_name: str | None = None
+    last_name: str | None = None
+    groups: list[str] = field(default_factory=list)
+    raw_attributes: dict[str, Any] = field(default_factory=dict)
+
+    def data(self, connection: Connection) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "connection_id": connection.id,
+            "connection_type": connection.type.value,
+            "organization_id": connection.organization_id,
+        }
+
+
+async def record_failure(
+    connection: Connection | None, reason: str, detail: str | None = None
+) -> None:
+    async with in_transaction():
+        await record_event(
+            "authentication.sso_failed",
+            connection.organization_id if connection else None,
+            {
+                "connection_id": connection.id if connection else None,
+                "reason": reason,
+                "detail": (detail or "")[:300],
+            },
+        )
+
+
+async def usable_connection(connection_id: str) -> Connection:
+    conn = await Connection.get_or_none(id=connection_id)
+    if conn is None:
+        raise SignInRefused("unknown_connection", "Unknown connection.", 404)
+    if conn.state not in (ConnectionState.ACTIVE, ConnectionState.VALIDATING):
+        # SECURITY 13: DRAFT and INACTIVE connections refuse everything.
+        raise SignInRefused("connection_inactive", "This connection is not active.", 403)
+    return conn
+
+
+async def _find_user(conn: Connection, profile: SsoProfile) -> tuple[User | None, bool]:
+    """The user this identity belongs to, and whether the identity link is new.
+
+    Subject first (never a mutable email alone: the nOAuth takeover, SECURITY 19); then email,
+    only when the IdP vouches for it and the connection's organization verified its domain.
+    """
+    identity = await LinkedIdentity.get_or_none(connection_id=conn.id, subject=profile.subject)
+    if identity is not None:
+        return await User.get(id=identity.user_id), False
+    user = await User.get_or_none(email=profile.email)
+    if user is None:
+        return None, True
+    domain = await verified_domain_for_email(profile.email)
+    if (
+        not profile.email_verified
+        or domain is None
+        or domain.organization_id != conn.organization_id
+    ):
+        # SECURITY 19, 22: an unverified or foreign-domain email never links to an account.
+        raise SignInRefused(
+            "email_not_linkable",
+            "This email belongs to an existing account that this connection cannot sign in.",
+            403,
+        )
+    return user, True
+
+
+async def _apply_profile(conn: Connection, user: User, profile: SsoProfile) -> None:
+    """Names and email follow the IdP; an email change never creates a second account."""
+    changed = False
+    for key in ("first_name", "last_name"):
+        value = getattr(profile, key)
+        if value and getattr(user, key) != value[:100]:
+            setattr(user, key, value[:100])
+            changed = True
+    if profile.email != user.email and profile.email_verified:
+        domain = await verified_domain_for_email(profile.email)
+        taken = await User.filter(email=profile.email).exclude(id=user.id).exists()
+        # Only to an address at a domain this connection's organization proved it owns.
+        if domain is not None and domain.organization_id == conn.organization_id and not taken:
+            user.email = profile.email
+            user.email_verified = True
+            changed = True
+    if changed:
+        await user.save()
+
+
+async def _jit_create_user(org: Organization, profile: SsoProfile) -> User:
+    domain = await verified_domain_for_email(profile.email)
+    if domain is None or domain.organization_id != org.id:
+        # A global account for an address the organization does not own would squat it.
+        raise SignInRefused(
+            "email_domain_not_verified",
+            "The email's domain is not verified by this organization.",
+            403,
+        )
+    return await User.create(
+        email=profile.email,
+        email_verified=profile.email_verified,
+        first_name=(profile.first_name or None) and profile.first_name[:100],
+        last_name=(profile.last_name or None) and profile.last_name[:100],
+    )
+
+
+async def _member_for(
+    org: Organization, user: User | None, profile: SsoProfile
+) -> tuple[Member, User, bool]:
+    """The active member signing in; JIT-created (with its user) when the policy allows."""
+    member = None
+    if user is not None:
+        member = await Member.filter(organization_id=org.id, user_id=user.id).first()
+    if member is not None:
+        if member.status is not MemberStatus.ACTIVE:
+            raise SignInRefused("member_inactive", "This membership is not active.", 403)
+        assert user is not None
+        return member, user, False
+    if not org.jit_provisioning:
+        raise SignInRefused(
+            "invitation_required",
+            "This organization requires an invitation before the first sign-in.",
+            403,
+        )
+    if user is None:
+        user = await _jit_create_user(org, profile)
+    role = await Role.get_or_none(organization_id=org.id, slug=org.default_role_slug)
+    if role is None:
+        raise SignInRefused("default_role_missing", "No default role is set.", 409)
+    member = await Member.create(organization=org, user=user, role=role, source=MemberSource.JIT)
+    await record_event(
+        "organization_membership.created", org.id, membership_data(member, role.slug)
+    )
+    return member, user, True
+
+
+async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Member, str]:
+    """Resolve the member (JIT when allowed), record success, return the member and a code."""
+    profile = SsoProfile(**{**asdict(profile), "email": normalize_email(profile.email)})
+    async with in_transaction():
+        conn = await Connection.filter(id=connection_id).select_for_update().first()
+        if conn is None or conn.state not in (ConnectionState.ACTIVE, ConnectionState.VALIDATING):
+            raise SignInRefused("connection_inactive", "This connection is not active.", 403)
+        org = await Organization.get(id=conn.organization_id)
+        user, new_link = await _find_user(conn, profile)
+        member, user, created = await _member_for(org, user, profile)
+        await _apply_profile(conn, user, profile)
+        if new_link:
+            await LinkedIdentity.create(
+                connection=conn, subject=profile.subject, user=user, last_sign_in_at=now()
+            )
+        else:
+            await LinkedIdentity.filter(connection_id=conn.id, subject=profile.subject).update(
+                last_sign_in_at=now()
+            )
+        if conn.state is ConnectionState.VALIDATING:
+            await complete_validation(conn)
+        code = generate_secret(CODE_PREFIX)
+        await SsoCode.create(
+            code_hash=hash_secret(code),
+            connection=conn,
+            member=member,
+            profile=profile.data(conn),
+            expires_at=now() + CODE_TTL,
+        )
+        await record_event(
+            "authentication.sso_succeeded",
+            org.id,
+            {
+                "connection_id": conn.id,
+                "connection_type": conn.type.value,
+                "user_id": user.id,
+                "member_id": member.id,
+                "jit": created,
+            },
+        )
+    return member, code
+
+
+async def purge_expired() -> int:
+    """Drop sign-in state nobody can use any more (run periodically by the worker)."""
+    from gatehouse.models import SamlAssertionId, SsoRequest
+
+    cutoff = now()
+    removed = await SsoRequest.filter(expires_at__lte=cutoff).delete()
+    removed += await SsoCode.filter(expires_at__lte=cutoff).delete()
+    removed += await SamlAssertionId.filter(expires_at__lte=cutoff).delete()
+    return removed
+
+
+class CodeRefused(Exception):
+    """Unknown, used, expired or foreign code (the caller gets one answer for all)."""
+
+
+async def exchange_code(principal: Principal, code: str, session_ttl: int) -> dict[str, Any]:
+    """POST /sso/token: the code (single use, SECURITY 21) → profile, user, member, session."""
+    async with in_transaction():
+        row = await SsoCode.filter(code_hash=hash_secret(code)).select_for_update().first()
+        if row is None or row.used_at is not None or row.expires_at <= now():
+            raise CodeRefused
+        if not principal.can_access_organization(row.profile.get("organization_id", "")):
+            raise CodeRefused
+        updated = await SsoCode.filter(id=row.id, used_at=None).update(used_at=now())
+        if updated != 1:
+            raise CodeRefused
+        member = await Member.get(id=row.member_id)
+        if member.status is not MemberStatus.ACTIVE:
+            raise CodeRefused
+        user = await User.get(id=member.user_id)
+        role = await Role.get(id=member.role_id)
+        session, token = await issue_session(member, session_ttl)
+    return {
+        "profile": row.profile,
+        "user": {
+            "id": user.id,
+            "email": user.email,
+            "email_verified": user.email_verified,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+        },
+        "member": membership_data(member, role.slug),
+        "session": {"token": token, "expires_at": session.expires_at.isoformat()},
+    }

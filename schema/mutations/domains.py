@@ -1,0 +1,116 @@
+"""Domain claim and verification mutations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from gatehouse.models import DomainStrategy
+from gatehouse.resolvers import domain_verification, domains
+from gatehouse.resolvers.dns_challenge import DnsConfig
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import mutate
+from gatehouse.schema.types.common import UserError
+from gatehouse.schema.types.domain import Domain, DomainVerificationStrategy
+
+
+@strawberry.input(description="A domain to claim for an organization.")
+class AddDomainInput:
+    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    domain: str = strawberry.field(
+        description="The domain, e.g. `acme.com` or `résumé.example`. Not an email, URL, IP, "
+        "wildcard, public suffix or public email provider."
+    )
+
+
+@strawberry.input(description="The domain to check now.")
+class VerifyDomainInput:
+    domain_id: strawberry.ID = strawberry.field(description="The domain.")
+    strategy: DomainVerificationStrategy = strawberry.field(  # type: ignore[valid-type]
+        default=DomainStrategy.DNS,
+        description="DNS (default): look up the TXT record now. MANUAL: mark verified without "
+        "DNS; operator keys only.",
+    )
+
+
+@strawberry.input(description="The domain to remove.")
+class RemoveDomainInput:
+    domain_id: strawberry.ID = strawberry.field(description="The domain.")
+
+
+@strawberry.type(description="Result of `addDomain` and `verifyDomain`.")
+class DomainPayload:
+    domain: Domain | None = strawberry.field(description="The domain after the change.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `removeDomain`.")
+class RemoveDomainPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(description="ID of the removed domain.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+def _payload(model: object, errors: list[UserError]) -> DomainPayload:
+    domain = Domain.from_model(model) if model is not None else None  # type: ignore[arg-type]
+    return DomainPayload(domain=domain, user_errors=errors)
+
+
+@strawberry.type
+class DomainMutations:
+    @strawberry.mutation(
+        description="Claim a domain (PENDING). Publish its `record`, then `verifyDomain`. "
+        "Requires `domains:write`."
+    )
+    async def add_domain(
+        self,
+        info: Info,
+        input: Annotated[AddDomainInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DomainPayload:
+        return _payload(
+            *await mutate(
+                domains.add_domain(info.context.principal, str(input.organization_id), input.domain)
+            )
+        )
+
+    @strawberry.mutation(
+        description="Check the domain's TXT record now (returns within the DNS timeout): "
+        "VERIFIED on the exact value; FAILED on a wrong value; PENDING with the reason on "
+        "NXDOMAIN, no record, SERVFAIL or timeout. Requires `domains:write`; MANUAL needs an "
+        "operator key."
+    )
+    async def verify_domain(
+        self,
+        info: Info,
+        input: Annotated[
+            VerifyDomainInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> DomainPayload:
+        return _payload(
+            *await mutate(
+                domain_verification.verify_domain(
+                    info.context.principal,
+                    str(input.domain_id),
+                    DnsConfig.from_settings(info.context.settings),
+                    DomainStrategy(input.strategy),
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Remove a domain; if verified, it stops routing sign-ins. "
+        "Requires `domains:write`."
+    )
+    async def remove_domain(
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveDomainInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> RemoveDomainPayload:
+        deleted, errors = await mutate(
+            domains.remove_domain(info.context.principal, str(input.domain_id))
+        )
+        return RemoveDomainPayload(
+            deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=errors
+        )

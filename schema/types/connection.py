@@ -1,0 +1,134 @@
+"""SSO connections and the values an admin pastes into their identity provider."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from gatehouse import models
+from gatehouse.auth.oidc import callback_url
+from gatehouse.auth.saml import sp_urls
+from gatehouse.models import ConnectionState as ConnectionStateModel
+from gatehouse.models import ConnectionType as ConnectionTypeModel
+from gatehouse.resolvers.connection_config import certificate_expired
+from gatehouse.schema.context import Info
+from gatehouse.schema.types.common import Node
+
+if TYPE_CHECKING:
+    from gatehouse.schema.types.organization import Organization
+
+OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
+
+ConnectionType = strawberry.enum(
+    ConnectionTypeModel, name="ConnectionType", description="The SSO protocol."
+)
+ConnectionState = strawberry.enum(
+    ConnectionStateModel,
+    name="ConnectionState",
+    description="DRAFT: being configured; VALIDATING: waiting for a successful test sign-in; "
+    "ACTIVE: people sign in through it; INACTIVE: switched off. Only VALIDATING and ACTIVE "
+    "connections accept sign-ins.",
+)
+
+
+@strawberry.type(description="An IdP signing certificate. Requires `connections:read`.")
+class IdpCertificate:
+    subject: str = strawberry.field(description="The certificate's subject DN.")
+    not_before: datetime = strawberry.field(description="Start of validity (UTC).")
+    not_after: datetime = strawberry.field(description="Expiry (UTC); rotate before this.")
+    expired: bool = strawberry.field(description="Whether it has expired already.")
+
+
+@strawberry.type(
+    description="SAML settings: the SP values to paste into the IdP, and the IdP's values. "
+    "Requires `connections:read`."
+)
+class SamlSettings:
+    sp_entity_id: str = strawberry.field(description="Audience / SP entity ID for the IdP.")
+    acs_url: str = strawberry.field(description="Assertion Consumer Service (reply) URL.")
+    sp_metadata_url: str = strawberry.field(description="SP metadata, for IdPs that import it.")
+    idp_entity_id: str | None = strawberry.field(description="The IdP's entity ID (Issuer).")
+    idp_sso_url: str | None = strawberry.field(description="The IdP's sign-in URL.")
+    idp_certificates: list[IdpCertificate] = strawberry.field(
+        description="Signing certificates; a response signed by any of them is accepted."
+    )
+    allow_idp_initiated: bool = strawberry.field(
+        description="Whether sign-ins started at the IdP (no AuthnRequest) are accepted."
+    )
+    allow_sha1: bool = strawberry.field(description="Whether legacy SHA-1 signatures pass.")
+
+
+@strawberry.type(description="OIDC settings. Requires `connections:read`.")
+class OidcSettings:
+    issuer: str | None = strawberry.field(description="The provider's issuer URL.")
+    client_id: str | None = strawberry.field(description="Client ID registered at the IdP.")
+    redirect_uri: str = strawberry.field(description="Redirect URI to register at the IdP.")
+    scopes: list[str] = strawberry.field(description="Scopes requested.")
+
+
+@strawberry.type(
+    description="An organization's SSO identity provider. Requires `connections:read`."
+)
+class Connection(Node):
+    name: str = strawberry.field(description="Display name.")
+    type: ConnectionType = strawberry.field(description="SAML or OIDC.")  # type: ignore[valid-type]
+    state: ConnectionState = strawberry.field(description="Lifecycle state.")  # type: ignore[valid-type]
+    created_at: datetime = strawberry.field(description="Creation time (UTC).")
+    _model: strawberry.Private[models.Connection]
+
+    @classmethod
+    def from_model(cls, conn: models.Connection) -> Connection:
+        return cls(
+            id=strawberry.ID(conn.id),
+            name=conn.name,
+            type=conn.type,
+            state=conn.state,
+            created_at=conn.created_at,
+            _model=conn,
+        )
+
+    @strawberry.field(description="The organization it belongs to.")
+    async def organization(self, info: Info) -> OrganizationRef | None:
+        from gatehouse.schema.types.organization import Organization
+
+        org = await info.context.loaders.organization.load(self._model.organization_id)
+        return Organization.from_model(org) if org else None
+
+    @strawberry.field(description="SAML settings; null for OIDC connections.")
+    def saml(self, info: Info) -> SamlSettings | None:
+        m = self._model
+        if m.type is not ConnectionTypeModel.SAML:
+            return None
+        urls = sp_urls(info.context.settings, m.id)
+        return SamlSettings(
+            sp_entity_id=urls.entity_id,
+            acs_url=urls.acs_url,
+            sp_metadata_url=urls.metadata_url,
+            idp_entity_id=m.saml_idp_entity_id,
+            idp_sso_url=m.saml_idp_sso_url,
+            idp_certificates=[
+                IdpCertificate(
+                    subject=c["subject"],
+                    not_before=datetime.fromisoformat(c["not_before"]),
+                    not_after=datetime.fromisoformat(c["not_after"]),
+                    expired=certificate_expired(c),
+                )
+                for c in m.saml_idp_certificates
+            ],
+            allow_idp_initiated=m.saml_allow_idp_initiated,
+            allow_sha1=m.saml_allow_sha1,
+        )
+
+    @strawberry.field(description="OIDC settings (never the client secret); null for SAML.")
+    def oidc(self, info: Info) -> OidcSettings | None:
+        m = self._model
+        if m.type is not ConnectionTypeModel.OIDC:
+            return None
+        return OidcSettings(
+            issuer=m.oidc_issuer,
+            client_id=m.oidc_client_id,
+            redirect_uri=callback_url(info.context.settings, m.id),
+            scopes=list(m.oidc_scopes),
+        )

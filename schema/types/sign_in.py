@@ -1,0 +1,43 @@
+"""Sign-in routing: the answer to "how does this email get in?"."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gatehouse.resolvers import sign_in
+from gatehouse.resolvers.sign_in import SignInMethod as SignInMethodModel
+from gatehouse.schema.types.domain import Domain
+from gatehouse.schema.types.organization import Organization
+
+SignInMethod = strawberry.enum(
+    SignInMethodModel,
+    name="SignInMethod",
+    description="SSO: redirect to `authorizeUrl`. JOIN_BY_DOMAIN: the organization admits "
+    "verified-domain emails. INVITATION_REQUIRED: the domain is verified, but only invited "
+    "people get in. NONE: no organization owns the email's domain.",
+)
+
+
+@strawberry.type(description="Where an email signs in, and why.")
+class SignInRoute:
+    method: SignInMethod = strawberry.field(description="How this person gets in.")  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="Why this method, in words.")
+    organization: Organization | None = strawberry.field(
+        description="The organization that verified the email's domain."
+    )
+    domain: Domain | None = strawberry.field(description="The verified domain that matched.")
+    authorize_url: str | None = strawberry.field(
+        description="For SSO: `/sso/authorize?organization=…` to redirect the browser to."
+    )
+
+    @classmethod
+    def from_route(cls, route: sign_in.SignInRoute) -> SignInRoute:
+        return cls(
+            method=route.method,
+            reason=route.reason,
+            organization=Organization.from_model(route.organization)
+            if route.organization
+            else None,
+            domain=Domain.from_model(route.domain) if route.domain else None,
+            authorize_url=route.authorize_url,
+        )

@@ -1,0 +1,50 @@
+"""The background re-check of PENDING domains, run by every app process.
+
+Processes do not step on each other: each batch is claimed by leasing its rows
+(`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL) before any DNS lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from gatehouse.resolvers.dns_challenge import DnsConfig
+from gatehouse.resolvers.domain_claims import now
+from gatehouse.resolvers.domain_verification import BATCH_SIZE, recheck_due_domains
+from gatehouse.settings import Settings
+
+log = logging.getLogger("gatehouse.domains")
+
+
+async def run_rechecks(settings: Settings, stop: asyncio.Event) -> None:
+    dns = DnsConfig.from_settings(settings)
+    while not stop.is_set():
+        try:
+            checked = await recheck_due_domains(now(), dns)
+        except Exception:
+            # A database hiccup must not end the loop; the next round retries.
+            log.exception("domain re-check round failed")
+            checked = 0
+        if checked >= BATCH_SIZE:
+            continue  # more are due: no pause
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.domain_recheck_interval_seconds)
+
+
+@contextlib.asynccontextmanager
+async def domain_rechecks(settings: Settings) -> AsyncIterator[None]:
+    """Run the loop for the app's lifetime when enabled (tests disable it and call
+    `recheck_due_domains` with their own clock)."""
+    if not settings.domain_rechecks_enabled:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_rechecks(settings, stop), name="domain-rechecks")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

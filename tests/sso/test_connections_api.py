@@ -1,0 +1,250 @@
+"""Connection CRUD over GraphQL: SAML from metadata or fields, lifecycle events, scoping."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import BASE
+from saml_idp import make_keypair
+
+from gatehouse.auth.outbound import OutboundError, check_url
+from gatehouse.auth.principal import operator_principal
+from gatehouse.models import Connection, ConnectionState, Event
+from gatehouse.resolvers import api_keys, connections
+from gatehouse.resolvers.errors import DomainError
+
+FIELDS = """connection { id name type state organization { id }
+  saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl allowIdpInitiated
+         idpCertificates { subject notAfter expired } } }
+  userErrors { field code message }"""
+
+
+def metadata(cert_b64: str) -> str:
+    return f"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+  entityID="http://www.okta.com/exk1"><md:IDPSSODescriptor
+  protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+  <ds:X509Data><ds:X509Certificate>{cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
+  </md:KeyDescriptor>
+  <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
+  <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+   Location="https://acme.okta.com/app/sso/saml"/></md:IDPSSODescriptor></md:EntityDescriptor>"""
+
+
+async def _create(gql, token, i):
+    body = await gql(
+        "mutation($i: CreateSamlConnectionInput!) "
+        f"{{ createSamlConnection(input: $i) {{ {FIELDS} }} }}",
+        {"i": i},
+        token=token,
+    )
+    return body["data"]["createSamlConnection"]
+
+
+async def _act(gql, token, name, conn_id):
+    body = await gql(
+        f"mutation($i: ConnectionInput!) {{ {name}(input: $i) "
+        "{ connection { id state } userErrors { code } } }",
+        {"i": {"connectionId": conn_id}},
+        token=token,
+    )
+    return body["data"][name]
+
+
+async def test_create_saml_from_metadata_shows_sp_values(gql, operator_token, make_org, idp_keys):
+    org = await make_org("Acme")
+    payload = await _create(
+        gql,
+        operator_token,
+        {"organizationId": org.id, "name": "Okta", "metadataXml": metadata(idp_keys.cert_b64)},
+    )
+    assert payload["userErrors"] == []
+    c = payload["connection"]
+    assert (c["type"], c["state"]) == ("SAML", "DRAFT")
+    assert c["saml"]["spEntityId"] == f"{BASE}/sso/saml/{c['id']}"
+    assert c["saml"]["acsUrl"] == f"{BASE}/sso/saml/{c['id']}/acs"
+    assert c["saml"]["spMetadataUrl"] == f"{BASE}/sso/saml/{c['id']}/metadata"
+    assert c["saml"]["idpEntityId"] == "http://www.okta.com/exk1"
+    assert c["saml"]["idpSsoUrl"] == "https://acme.okta.com/app/sso/saml"
+    assert c["saml"]["idpCertificates"][0]["expired"] is False
+    assert c["saml"]["idpCertificates"][0]["notAfter"]
+
+
+async def test_metadata_with_doctype_or_bad_certificate_refused(gql, operator_token, make_org):
+    org = await make_org("Acme")
+    bad_meta = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + metadata("AAAA")
+    payload = await _create(
+        gql, operator_token, {"organizationId": org.id, "name": "x", "metadataXml": bad_meta}
+    )
+    assert [e["code"] for e in payload["userErrors"]] == ["INVALID_SAML_METADATA"]
+    payload = await _create(
+        gql,
+        operator_token,
+        {"organizationId": org.id, "name": "x", "idpCertificates": ["not a cert"]},
+    )
+    assert [e["code"] for e in payload["userErrors"]] == ["INVALID_CERTIFICATE"]
+    assert payload["userErrors"][0]["field"] == ["certificates", "0"]
+    assert await Connection.all().count() == 0
+
+
+async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
+    org = await make_org("Acme")
+    c = (await _create(gql, operator_token, {"organizationId": org.id, "name": "x"}))["connection"]
+    # incomplete: cannot activate
+    assert [
+        e["code"]
+        for e in (await _act(gql, operator_token, "activateConnection", c["id"]))["userErrors"]
+    ] == ["CONNECTION_INCOMPLETE"]
+    body = await gql(
+        """mutation($i: UpdateConnectionInput!) { updateConnection(input: $i) {
+             connection { name saml { idpCertificates { subject } } } userErrors { code } } }""",
+        {
+            "i": {
+                "connectionId": c["id"],
+                "name": "Okta",
+                "idpEntityId": "https://idp.test",
+                "idpSsoUrl": "https://idp.test/sso",
+                "idpCertificates": [idp_keys.cert_b64, make_keypair("New").cert_b64],
+            }
+        },
+        token=operator_token,
+    )
+    assert body["data"]["updateConnection"]["connection"]["name"] == "Okta"
+    assert len(body["data"]["updateConnection"]["connection"]["saml"]["idpCertificates"]) == 2
+
+    assert (await _act(gql, operator_token, "activateConnection", c["id"]))["connection"][
+        "state"
+    ] == "ACTIVE"
+    assert [
+        e["code"]
+        for e in (await _act(gql, operator_token, "activateConnection", c["id"]))["userErrors"]
+    ] == ["ALREADY_ACTIVE"]
+    assert (await _act(gql, operator_token, "deactivateConnection", c["id"]))["connection"][
+        "state"
+    ] == "INACTIVE"
+    body = await gql(
+        "mutation($i: ConnectionInput!) "
+        "{ deleteConnection(input: $i) { deletedId userErrors { code } } }",
+        {"i": {"connectionId": c["id"]}},
+        token=operator_token,
+    )
+    assert body["data"]["deleteConnection"]["deletedId"] == c["id"]
+    types = [e.type for e in await Event.filter(type__startswith="connection.").order_by("id")]
+    assert types == ["connection.activated", "connection.deactivated", "connection.deleted"]
+    assert await Connection.all().count() == 0
+
+
+async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):
+    acme, other = await make_org("Acme"), await make_org("Other")
+    from helpers import saml_connection
+
+    conn = await saml_connection(acme, [idp_keys])
+    _, key = await api_keys.create_api_key(
+        operator_principal(),
+        "o",
+        organization_id=other.id,
+        scopes=["connections:read", "connections:write", "organizations:read"],
+    )
+    body = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": conn.id}, token=key)
+    assert body["data"]["node"] is None
+    for name in ("deactivateConnection", "deleteConnection"):
+        body = await gql(
+            f"mutation($i: ConnectionInput!) {{ {name}(input: $i) {{ userErrors {{ code }} }} }}",
+            {"i": {"connectionId": conn.id}},
+            token=key,
+        )
+        assert body["data"][name]["userErrors"] == [{"code": "NOT_FOUND"}]
+    await conn.refresh_from_db()
+    assert conn.state is ConnectionState.ACTIVE
+    assert await Event.filter(type__startswith="connection.").count() == 1  # the activation
+
+
+async def test_organization_connections_batch(
+    gql, operator_token, make_org, idp_keys, count_queries
+):
+    from helpers import saml_connection
+
+    for i in range(2):
+        await saml_connection(await make_org(f"Org {i}"), [idp_keys])
+    query = (
+        "{ organizations(first: 50) { edges { node {"
+        " connections { id state saml { acsUrl } } } } } }"
+    )
+    await gql("{ viewer { kind } }", token=operator_token)  # the key's last-used write, once
+    with count_queries() as few:
+        body = await gql(query, token=operator_token)
+    for i in range(2, 6):
+        await saml_connection(await make_org(f"Org {i}"), [idp_keys])
+    with count_queries() as many:
+        body = await gql(query, token=operator_token)
+    edges = body["data"]["organizations"]["edges"]
+    assert all(len(e["node"]["connections"]) == 1 for e in edges)
+    assert many.count == few.count
+
+
+async def test_saml_from_metadata_url_and_refresh(
+    gql, operator_token, make_org, provider, idp_keys
+):
+    # given the IdP publishes its metadata at a URL
+    org = await make_org("Acme")
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    url = f"{provider.issuer}/saml/metadata"
+    payload = await _create(
+        gql, operator_token, {"organizationId": org.id, "name": "Okta", "metadataUrl": url}
+    )
+    assert payload["userErrors"] == []
+    conn_id = payload["connection"]["id"]
+    assert payload["connection"]["saml"]["idpEntityId"] == "http://www.okta.com/exk1"
+    assert len(payload["connection"]["saml"]["idpCertificates"]) == 1
+
+    # when the IdP rotates its certificate and the connection is refreshed
+    new = make_keypair("Rotated")
+    provider.saml_metadata = metadata(new.cert_b64)
+    body = await gql(
+        "mutation($i: ConnectionInput!) { refreshConnectionMetadata(input: $i) {"
+        " connection { saml { idpCertificates { subject } } } userErrors { code } } }",
+        {"i": {"connectionId": conn_id}},
+        token=operator_token,
+    )
+    certs = body["data"]["refreshConnectionMetadata"]["connection"]["saml"]["idpCertificates"]
+    assert certs == [{"subject": "CN=Rotated"}]
+
+
+async def test_customer_urls_refuse_private_addresses(make_org, provider, idp_keys):
+    # SECURITY 13d: without the deployment's explicit allowance, loopback is refused
+    org = await make_org("Acme")
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    with pytest.raises(DomainError) as saml_refused:
+        await connections.create_saml_connection(
+            operator_principal(), org.id, "x", metadata_url=f"{provider.issuer}/saml/metadata"
+        )
+    with pytest.raises(DomainError) as oidc_refused:
+        await connections.create_oidc_connection(
+            operator_principal(),
+            org.id,
+            "x",
+            issuer=provider.issuer,
+            client_id="c",
+            client_secret="s",
+            secret_key="k",
+        )
+    assert saml_refused.value.errors[0].code.value == "METADATA_FETCH_FAILED"
+    assert oidc_refused.value.errors[0].code.value == "DISCOVERY_FAILED"
+    assert await Connection.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/x",
+        "https://10.0.0.5/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/x",
+        "https://localhost/x",
+        "https://user:pw@example.com/x",
+        "http://example.com/x",
+        "file:///etc/passwd",
+    ],
+)
+async def test_outbound_guard(url):
+    with pytest.raises(OutboundError):
+        await check_url(url, allow_private=False)
