@@ -22,19 +22,29 @@ const STATE_TEXT = {
 let domains = [];
 let pollTimer = null;
 
+// The API's reasons name DNS facts; these say what to do about them.
+const PLAIN_REASONS = [
+  [/^NXDOMAIN|^No TXT record/, (d) => `We looked up ${d.record.name} and found no TXT record there yet. Add the record below at your DNS provider (it can take a few minutes to appear), then verify again.`],
+  [/^Wrong value/, (d) => `There is a TXT record at ${d.record.name}, but its value is not the one below. Copy the value exactly, without extra quotes or spaces.`],
+  [/^SERVFAIL/, () => "Your domain's DNS servers did not answer properly. This is usually temporary; we will keep trying. If it lasts, ask your DNS provider."],
+  [/^Timeout/, () => "Your domain's DNS servers took too long to answer. We will try again automatically."],
+  [/^Verified by another organization/, () => "Another organization verified this domain first. Contact us if you believe this is a mistake."],
+  [/^Not verified within/, () => "We could not find the record in time, so we stopped checking. Check the record below, then choose \u201cVerify now\u201d to try again."],
+];
+
+function plainReason(domain) {
+  const reason = domain.failureReason ?? "";
+  for (const [pattern, say] of PLAIN_REASONS) if (pattern.test(reason)) return say(domain);
+  return reason;
+}
+
 function explain(domain) {
   if (domain.state === "VERIFIED") {
     return `Verified. People with @${domain.domain} email addresses now belong to your organization.`;
   }
-  if (domain.state === "FAILED") {
-    return domain.failureReason
-      ? `We could not verify this domain: ${domain.failureReason}`
-      : "We could not verify this domain. Check the record below and try again.";
-  }
-  if (domain.failureReason) {
-    return `Not verified yet: ${domain.failureReason} DNS changes can take a few minutes to appear; we keep checking.`;
-  }
-  return "Publish the TXT record below at your DNS provider, then choose \u201cVerify now\u201d.";
+  if (domain.failureReason) return plainReason(domain);
+  if (domain.state === "FAILED") return "We could not verify this domain. Check the record below and try again.";
+  return "Publish this TXT record at your DNS provider, then choose \u201cVerify now\u201d. We also check automatically every few minutes.";
 }
 
 function recordRow(label, value, testid) {

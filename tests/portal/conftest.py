@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -163,3 +164,15 @@ async def screenshot(tab: Any, name: str) -> Path:
     path = ARTIFACTS / f"portal-{name}.png"
     await tab.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def settings(db: str, dns_server: Any) -> Settings:
+    """The portal's pages drive the real domain verification against the test DNS server."""
+    return Settings(
+        DATABASE_URL=db,
+        GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(32),
+        GATEHOUSE_DNS_NAMESERVERS=f"127.0.0.1:{dns_server.port}",
+        GATEHOUSE_DNS_TIMEOUT_SECONDS=1.0,
+        GATEHOUSE_DOMAIN_RECHECKS=False,
+    )
