@@ -24,6 +24,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 # The pages each intent opens; intents without a page yet show as "not in this portal".
 INTENT_PAGES: dict[PortalIntent, tuple[str, str]] = {
     PortalIntent.DOMAIN_VERIFICATION: ("/portal/domains", "Verify your domains"),
+    PortalIntent.SSO: ("/portal/sso", "Set up single sign-on"),
 }
 INTENT_TITLES: dict[PortalIntent, str] = {
     PortalIntent.DOMAIN_VERIFICATION: "Verify your domains",
@@ -122,14 +123,22 @@ async def home(request: Request) -> Response:
     return _render(request, "home.html", checklist=checklist, **context)
 
 
-async def domains(request: Request) -> Response:
+async def _intent_page(request: Request, intent: PortalIntent, template: str) -> Response:
     found = await _page_context(request)
     if found is None:
         return _to_expired("session")
     session, context = found
-    if PortalIntent.DOMAIN_VERIFICATION.value not in session.intents:
+    if intent.value not in session.intents:
         return RedirectResponse("/portal", status_code=303)
-    return _render(request, "domains.html", **context)
+    return _render(request, template, **context)
+
+
+async def domains(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.DOMAIN_VERIFICATION, "domains.html")
+
+
+async def sso(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.SSO, "sso.html")
 
 
 async def expired(request: Request) -> Response:
@@ -148,6 +157,7 @@ routes: list[BaseRoute] = [
     Route("/portal/start", start, methods=["GET"]),
     Route("/portal", home, methods=["GET"]),
     Route("/portal/domains", domains, methods=["GET"]),
+    Route("/portal/sso", sso, methods=["GET"]),
     Route("/portal/expired", expired, methods=["GET"]),
     Route("/portal/brand.css", brand_css, methods=["GET"]),
     Mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static"),
