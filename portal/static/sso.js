@@ -170,9 +170,13 @@ function setup(conn) {
       certificates(conn),
       el("h3", {}, "3. Activate"),
       conn.state === "ACTIVE"
-        ? el("p", { class: "ok" }, "Single sign-on is active. People can now sign in with their work accounts.")
+        ? el("div", {},
+          el("p", { class: "ok" }, "Single sign-on is active. People can now sign in with their work accounts."),
+          el("a", { class: "button secondary", href: `/portal/sso/test?connection=${encodeURIComponent(conn.id)}` }, "Test sign-in"))
         : conn.state === "VALIDATING"
-          ? el("p", {}, `Sign in once through ${conn.name} to confirm everything works: the connection turns Active after the first successful sign-in.`)
+          ? el("div", {},
+            el("p", {}, `Sign in once through ${conn.name} to confirm everything works: the connection turns Active after the first successful sign-in.`),
+            el("a", { class: "button", href: `/portal/sso/test?connection=${encodeURIComponent(conn.id)}` }, "Test sign-in"))
           : el("button", { type: "button", class: "button", disabled: !ready, onclick: activate },
             ready ? "Activate" : "Activate (upload the metadata first)")));
 }
