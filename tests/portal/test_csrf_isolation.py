@@ -104,6 +104,9 @@ async def test_portal_session_cannot_change_organizations_or_mint_links(
         "intents: [DOMAIN_VERIFICATION]}) { link userErrors { code } } }",
         'mutation($id: ID!) { createApiKey(input: {name: "k", organizationId: $id}) '
         "{ secret userErrors { code } } }",
+        # Outside the link's intents (DOMAIN_VERIFICATION only): SSO is not reachable.
+        'mutation($id: ID!) { createSamlConnection(input: {organizationId: $id, name: "x"}) '
+        "{ userErrors { code } } }",
     ):
         body = (await browser_session.gql(mutation, {"id": org.id})).json()
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
@@ -141,3 +144,28 @@ async def test_cross_site_post_with_only_the_cookie_changes_nothing(two_orgs, br
         await browser_session.gql(ADD_DOMAIN, {"org": a.id, "domain": "acme-corp.example"})
     ).json()
     assert ok["data"]["addDomain"]["userErrors"] == []
+
+
+@needs_domains
+async def test_portal_session_for_a_cannot_reach_bs_domain_by_id(two_orgs, browser_session):
+    from gatehouse.auth.principal import operator_principal
+    from gatehouse.resolvers import domains
+
+    _, b = two_orgs
+    theirs = await domains.add_domain(operator_principal(), b.id, "beta-corp.example")
+    before = await _snapshot()
+    read = (
+        await browser_session.gql("query($id: ID!) { node(id: $id) { id } }", {"id": theirs.id})
+    ).json()
+    assert read["data"]["node"] is None
+    for mutation in ("verifyDomain", "removeDomain"):
+        body = (
+            await browser_session.gql(
+                f"mutation($id: ID!) {{ {mutation}(input: {{domainId: $id}}) "
+                "{ userErrors { code } } }",
+                {"id": theirs.id},
+            )
+        ).json()
+        assert body["data"][mutation]["userErrors"] == [{"code": "NOT_FOUND"}], body
+    assert await _snapshot() == before
+    assert (await Domain.get(id=theirs.id)).state.value == "PENDING"
