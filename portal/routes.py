@@ -138,7 +138,16 @@ async def domains(request: Request) -> Response:
 
 
 async def sso(request: Request) -> Response:
-    return await _intent_page(request, PortalIntent.SSO, "sso.html")
+    from gatehouse.resolvers.portal_sso import last_failure
+
+    found = await _page_context(request)
+    if found is None:
+        return _to_expired("session")
+    session, context = found
+    if PortalIntent.SSO.value not in session.intents:
+        return RedirectResponse("/portal", status_code=303)
+    failure = await last_failure(session.organization_id, session.created_at)
+    return _render(request, "sso.html", last_failure=failure, **context)
 
 
 async def expired(request: Request) -> Response:

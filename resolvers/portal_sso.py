@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth import oidc, saml
 from gatehouse.auth.secrets import hash_secret
-from gatehouse.models import Connection, ConnectionState, ConnectionType, SsoCode, SsoRequest
+from gatehouse.models import (
+    Connection,
+    ConnectionState,
+    ConnectionType,
+    Event,
+    SsoCode,
+    SsoRequest,
+)
 from gatehouse.resolvers.sso import now
 from gatehouse.settings import Settings
 
@@ -72,3 +79,20 @@ async def finish_test_sign_in(
         row.used_at = now()
         await row.save(update_fields=["used_at"])
     return conn, row.profile
+
+
+async def last_failure(organization_id: str, since: datetime) -> dict[str, Any] | None:
+    """The organization's last sign-in since `since` (the session's start), if it was
+    refused: the ACS answers the browser in JSON, so the SSO page says what went wrong."""
+    event = (
+        await Event.filter(
+            organization_id=organization_id,
+            type__in=["authentication.sso_failed", "authentication.sso_succeeded"],
+            occurred_at__gte=since,
+        )
+        .order_by("-id")
+        .first()
+    )
+    if event is None or event.type != "authentication.sso_failed":
+        return None  # nothing tried yet, or a later sign-in worked
+    return {**event.data, "occurred_at": event.occurred_at}

@@ -91,6 +91,7 @@ async def saml_idp():
     from starlette.routing import Route
 
     keys = make_keypair("Portal Test IdP")
+    signing = {"keys": keys}  # a test may swap in another key to see a refusal
 
     async def sso(request):
         xml = OneLogin_Saml2_Utils.decode_base64_and_inflate(request.query_params["SAMLRequest"])
@@ -103,7 +104,7 @@ async def saml_idp():
             in_response_to=authn.get("ID"),
             issuer=IDP_ENTITY,
         )
-        response = b64(signed(answer, keys))
+        response = b64(signed(answer, signing["keys"]))
         return HTMLResponse(
             f'<!doctype html><title>Test IdP</title><form method="post" action="{html.escape(acs)}">'
             f'<input type="hidden" name="SAMLResponse" value="{response}">'
@@ -119,7 +120,7 @@ async def saml_idp():
     while not server.started:
         await asyncio.sleep(0.02)
     try:
-        yield keys, f"http://127.0.0.1:{sock.getsockname()[1]}/sso"
+        yield keys, f"http://127.0.0.1:{sock.getsockname()[1]}/sso", signing
     finally:
         server.should_exit = True
         await task
@@ -129,7 +130,7 @@ async def saml_idp():
 async def test_sso_page_metadata_upload_test_sign_in_active(
     page, live_server, make_org, make_link, tmp_path, saml_idp
 ):
-    keys, sso_url = saml_idp
+    keys, sso_url, _ = saml_idp
     # Given an organization that owns acme.com and admits new people on first sign-in
     org = await make_org("Acme Industries")
     await Domain.create(
@@ -169,3 +170,38 @@ async def test_sso_page_metadata_upload_test_sign_in_active(
     # The result page cannot be replayed.
     await page.reload()
     assert "could not be checked" in await page.locator("h1").inner_text()
+
+
+async def test_a_refused_test_sign_in_shows_the_precise_error(
+    page, live_server, make_org, make_link, tmp_path, saml_idp
+):
+    keys, sso_url, signing = saml_idp
+    org = await make_org("Acme Industries")
+    await page.goto(await make_link(org.id, ["SSO"]))
+    await page.goto(f"{live_server}/portal/sso")
+    await page.get_by_label("Generic SAML").check()
+    await page.get_by_role("button", name="Continue").click()
+    file = tmp_path / "idp-metadata.xml"
+    file.write_text(
+        metadata(keys.cert_b64)
+        .replace("http://www.okta.com/exk-portal", IDP_ENTITY)
+        .replace("https://acme.okta.com/app/exk-portal/sso/saml", sso_url)
+    )
+    await page.get_by_label("IdP metadata XML file").set_input_files(str(file))
+    await page.get_by_role("button", name="Upload metadata").click()
+    await page.get_by_test_id("certificates").wait_for()
+    await page.get_by_role("button", name="Activate", exact=True).click()
+    # When the IdP signs with a key other than the one in its metadata
+    signing["keys"] = make_keypair("Someone else")
+    await page.get_by_role("link", name="Test sign-in").click()
+    await page.get_by_role("button", name="Continue").click()
+    await page.wait_for_load_state()
+    # Then the sign-in is refused, and the SSO page says why
+    await page.goto(f"{live_server}/portal/sso")
+    failure = page.get_by_test_id("last-failure")
+    await failure.wait_for()
+    text = await failure.inner_text()
+    assert "failed" in text
+    assert "Reason code" in text
+    assert (await Connection.get(organization_id=org.id)).state is ConnectionState.VALIDATING
+    await screenshot(page, "sso-test-refused")
