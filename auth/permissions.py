@@ -22,6 +22,8 @@ class Permission(StrEnum):
     CONNECTIONS_WRITE = "connections:write"
     # Generating Admin Portal setup links for an organization.
     PORTAL_WRITE = "portal:write"
+    DIRECTORIES_READ = "directories:read"
+    DIRECTORIES_WRITE = "directories:write"
 
 
 # What an organization may hold: everything except managing organizations themselves.

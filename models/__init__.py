@@ -2,6 +2,16 @@
 
 from gatehouse.models.api_key import ApiKey
 from gatehouse.models.connection import Connection, ConnectionState, ConnectionType
+from gatehouse.models.directory import (
+    DeprovisioningAction,
+    Directory,
+    DirectoryGroup,
+    DirectoryGroupMember,
+    DirectoryState,
+    DirectoryType,
+    DirectoryUser,
+    GroupRoleMapping,
+)
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.organization import Organization, Role
@@ -15,10 +25,18 @@ __all__ = [
     "Connection",
     "ConnectionState",
     "ConnectionType",
+    "DeprovisioningAction",
+    "Directory",
+    "DirectoryGroup",
+    "DirectoryGroupMember",
+    "DirectoryState",
+    "DirectoryType",
+    "DirectoryUser",
     "Domain",
     "DomainState",
     "DomainStrategy",
     "Event",
+    "GroupRoleMapping",
     "LinkedIdentity",
     "Member",
     "MemberSource",

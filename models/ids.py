@@ -29,6 +29,10 @@ PREFIXES: dict[str, str] = {
     "said": "SamlAssertionId",
     "plink": "PortalLink",
     "psess": "PortalSession",
+    "dir": "Directory",
+    "diru": "DirectoryUser",
+    "dirg": "DirectoryGroup",
+    "grm": "GroupRoleMapping",
 }
 
 
@@ -118,6 +122,22 @@ def new_plink_id() -> str:
 
 def new_psess_id() -> str:
     return new_id("psess")
+
+
+def new_dir_id() -> str:
+    return new_id("dir")
+
+
+def new_diru_id() -> str:
+    return new_id("diru")
+
+
+def new_dirg_id() -> str:
+    return new_id("dirg")
+
+
+def new_grm_id() -> str:
+    return new_id("grm")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

@@ -7,6 +7,7 @@ import strawberry
 from gatehouse.schema.limits import extensions
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.connections import ConnectionMutations
+from gatehouse.schema.mutations.directories import DirectoryMutations
 from gatehouse.schema.mutations.domains import DomainMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
@@ -15,6 +16,7 @@ from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
@@ -33,12 +35,24 @@ class Mutation(
     DomainMutations,
     ConnectionMutations,
     PortalMutations,
+    DirectoryMutations,
 ):
     pass
 
 
 # Types reachable only through the Node interface must be listed to appear in the schema.
-NODE_TYPES = [Organization, Member, User, Role, ApiKey, Domain, Connection]
+NODE_TYPES = [
+    Organization,
+    Member,
+    User,
+    Role,
+    ApiKey,
+    Domain,
+    Connection,
+    Directory,
+    DirectoryUser,
+    DirectoryGroup,
+]
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

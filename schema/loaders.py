@@ -11,9 +11,21 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise.functions import Count
 from tortoise.models import Model
 
-from gatehouse.models import Connection, Domain, Member, Organization, Role, User
+from gatehouse.models import (
+    Connection,
+    Directory,
+    DirectoryGroup,
+    DirectoryUser,
+    Domain,
+    GroupRoleMapping,
+    Member,
+    Organization,
+    Role,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -59,6 +71,20 @@ def now_or_later(loader: DataLoader[K, R], key: K, convert: Callable[[R], T]) ->
     return later()
 
 
+def _counts(model: type[M], key: str) -> Callable[[Sequence[str]], Awaitable[list[int]]]:
+    async def load(keys: Sequence[str]) -> list[int]:
+        rows = (
+            await model.filter(**{f"{key}__in": list(keys)})
+            .annotate(n=Count("id"))
+            .group_by(key)
+            .values_list(key, "n")
+        )
+        counts = {str(k): int(n) for k, n in rows}
+        return [counts.get(k, 0) for k in keys]
+
+    return load
+
+
 class Loaders:
     def __init__(self) -> None:
         self.organization = DataLoader(_by_id(Organization))
@@ -71,6 +97,14 @@ class Loaders:
             _grouped(Domain, "organization_id", order="domain")
         )
         self.connections_by_organization = DataLoader(_grouped(Connection, "organization_id"))
+        self.directories_by_organization = DataLoader(_grouped(Directory, "organization_id"))
+        self.directory_group = DataLoader(_by_id(DirectoryGroup))
+        self.role_mappings_by_directory = DataLoader(
+            _grouped(GroupRoleMapping, "directory_id", order="-priority")
+        )
+        self.directory_users_by_member = DataLoader(_grouped(DirectoryUser, "member_id"))
+        self.directory_user_count = DataLoader(_counts(DirectoryUser, "directory_id"))
+        self.directory_group_count = DataLoader(_counts(DirectoryGroup, "directory_id"))
 
     def prime(self, rows: Iterable[Model]) -> None:
         """Seed the by-id loaders with rows a resolver already holds."""

@@ -12,6 +12,7 @@ from gatehouse.models.ids import prefix_of
 from gatehouse.resolvers import (
     api_keys,
     connections,
+    directories,
     domains,
     events,
     members,
@@ -25,6 +26,7 @@ from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.common import After, First, Node
 from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.event import EventPage
 from gatehouse.schema.types.member import Member, Role, User
@@ -41,6 +43,9 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "key": (api_keys.get_api_key, ApiKey),
     "dom": (domains.get_domain, Domain),
     "conn": (connections.get_connection, Connection),
+    "dir": (directories.get_directory, Directory),
+    "diru": (directories.get_directory_user, DirectoryUser),
+    "dirg": (directories.get_directory_group, DirectoryGroup),
 }
 
 

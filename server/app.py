@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.portal import routes as portal_routes
+from gatehouse.scim.routes import routes as scim_routes
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.domain_rechecks import domain_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/healthz", healthz),
             *sso_routes,
             *portal_routes,
+            *scim_routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -47,7 +47,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if _declared_length(scope) > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+            await _too_large(scope, send, self.max_bytes)
             return
         received = 0
         started = False
@@ -71,7 +71,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _too_large(send, self.max_bytes)
+                await _too_large(scope, send, self.max_bytes)
 
 
 def _declared_length(scope: Scope) -> int:
@@ -81,16 +81,25 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-async def _too_large(send: Send, max_bytes: int) -> None:
-    body = json.dumps(
-        {"error": "request_too_large", "message": f"Request body over {max_bytes} bytes."}
-    ).encode()
+async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
+    message = f"Request body over {max_bytes} bytes."
+    content_type = b"application/json"
+    payload: dict[str, str | list[str]] = {"error": "request_too_large", "message": message}
+    if scope.get("path", "").startswith("/scim/"):
+        # SCIM clients expect a SCIM error body (RFC 7644 §3.12) on every failure.
+        content_type = b"application/scim+json"
+        payload = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "413",
+            "detail": message,
+        }
+    body = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

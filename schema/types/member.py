@@ -18,6 +18,7 @@ from gatehouse.schema.types.common import Node, PageInfo
 from gatehouse.schema.types.pagination import page_parts
 
 if TYPE_CHECKING:
+    from gatehouse.schema.types.directory import DirectoryUser
     from gatehouse.schema.types.organization import Organization
 
 MemberStatus = strawberry.enum(
@@ -31,6 +32,7 @@ MemberSource = strawberry.enum(
 )
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
+DirectoryUserRef = Annotated["DirectoryUser", strawberry.lazy("gatehouse.schema.types.directory")]
 
 
 @strawberry.type(description="A named set of permissions within one organization.")
@@ -112,6 +114,19 @@ class Member(Node):
     @strawberry.field(description="Their role in the organization.")
     def role(self, info: Info) -> Role:
         return now_or_later(info.context.loaders.role, self._model.role_id, Role.from_model)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The directory user that provisions this membership, if any. "
+        "Requires `directories:read`."
+    )
+    async def directory_user(self, info: Info) -> DirectoryUserRef | None:
+        from gatehouse.auth.permissions import Permission
+        from gatehouse.schema.errors import ensure
+        from gatehouse.schema.types.directory import DirectoryUser
+
+        ensure(info.context.principal, Permission.DIRECTORIES_READ)
+        rows = await info.context.loaders.directory_users_by_member.load(self._model.id)
+        return DirectoryUser.from_model(rows[0]) if rows else None
 
     @strawberry.field(description="The organization.")
     async def organization(self, info: Info) -> OrganizationRef:

@@ -16,6 +16,7 @@ from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.directory import Directory
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
 from gatehouse.schema.types.pagination import page_parts
@@ -117,6 +118,14 @@ class Organization(Node):
         )
         await preload_member_relations(info, page.items)
         return MemberPage.from_page(page)
+
+    @strawberry.field(
+        description="SCIM directories that provision its members. Requires `directories:read`."
+    )
+    async def directories(self, info: Info) -> list[Directory]:
+        ensure(info.context.principal, Permission.DIRECTORIES_READ)
+        rows = await info.context.loaders.directories_by_organization.load(self._model.id)
+        return [Directory.from_model(d) for d in rows]
 
 
 @strawberry.type(description="An edge in an organization list.")

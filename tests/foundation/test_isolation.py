@@ -228,6 +228,11 @@ EXTRA_COVERED: set[str] = {
     "deactivateConnection",
     "refreshConnectionMetadata",
     "deleteConnection",
+    # tests/dsync/test_graphql.py and tests/dsync/test_isolation.py
+    "createDirectory",
+    "rotateDirectoryToken",
+    "setGroupRoleMapping",
+    "deleteDirectory",
 }
 
 

@@ -1,0 +1,170 @@
+"""Directory-sync mutations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from gatehouse.models import DeprovisioningAction as ActionModel
+from gatehouse.models import DirectoryType as TypeModel
+from gatehouse.resolvers import directories
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import mutate
+from gatehouse.schema.types.common import UserError
+from gatehouse.schema.types.directory import (
+    DeprovisioningAction,
+    Directory,
+    DirectoryType,
+    GroupRoleMapping,
+)
+
+
+@strawberry.input(description="A new SCIM directory for an organization.")
+class CreateDirectoryInput:
+    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    name: str = strawberry.field(description="Display name, 1-200 characters.")
+    type: DirectoryType = strawberry.field(  # type: ignore[valid-type]
+        default=TypeModel.GENERIC_SCIM, description="The identity provider."
+    )
+    deprovisioning_action: DeprovisioningAction = strawberry.field(  # type: ignore[valid-type]
+        default=ActionModel.DEACTIVATE, description="What a SCIM DELETE of a user does."
+    )
+
+
+@strawberry.input(description="The directory to act on.")
+class DirectoryInput:
+    directory_id: strawberry.ID = strawberry.field(description="The directory.")
+
+
+@strawberry.input(description="Map a directory group to a role, or remove the mapping.")
+class SetGroupRoleMappingInput:
+    directory_id: strawberry.ID = strawberry.field(description="The directory.")
+    group_id: strawberry.ID = strawberry.field(description="A `dirg_…` group of the directory.")
+    role_slug: str | None = strawberry.field(
+        default=None, description="Role for the group's members; null removes the mapping."
+    )
+    priority: int = strawberry.field(
+        default=0, description="0-1000000; the highest wins for users in several groups."
+    )
+
+
+@strawberry.type(description="Result of `createDirectory` and `rotateDirectoryToken`.")
+class DirectoryTokenPayload:
+    directory: Directory | None = strawberry.field(description="The directory.")
+    bearer_token: str | None = strawberry.field(
+        description="The SCIM bearer token, shown this once: give it to the identity provider "
+        "now, it cannot be read again."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `setGroupRoleMapping`.")
+class SetGroupRoleMappingPayload:
+    mapping: GroupRoleMapping | None = strawberry.field(
+        description="The mapping; null when it was removed or refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `deleteDirectory`.")
+class DeleteDirectoryPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(description="ID of the deleted directory.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+def _token_payload(info: Info, result: object, errors: list[UserError]) -> DirectoryTokenPayload:
+    if result is None:
+        return DirectoryTokenPayload(directory=None, bearer_token=None, user_errors=errors)
+    directory, token = result  # type: ignore[misc]
+    return DirectoryTokenPayload(
+        directory=Directory.from_model(directory),
+        bearer_token=token,
+        user_errors=[],
+    )
+
+
+@strawberry.type
+class DirectoryMutations:
+    @strawberry.mutation(
+        description="Create a SCIM directory; returns its base URL and bearer token (once). "
+        "Requires `directories:write`."
+    )
+    async def create_directory(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateDirectoryInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> DirectoryTokenPayload:
+        return _token_payload(
+            info,
+            *await mutate(
+                directories.create_directory(
+                    info.context.principal,
+                    str(input.organization_id),
+                    input.name,
+                    input.type,
+                    input.deprovisioning_action,
+                )
+            ),
+        )
+
+    @strawberry.mutation(
+        description="Replace the bearer token; the old one stops working at once. "
+        "Requires `directories:write`."
+    )
+    async def rotate_directory_token(
+        self,
+        info: Info,
+        input: Annotated[DirectoryInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DirectoryTokenPayload:
+        return _token_payload(
+            info,
+            *await mutate(
+                directories.rotate_directory_token(info.context.principal, str(input.directory_id))
+            ),
+        )
+
+    @strawberry.mutation(
+        description="Map a directory group to a role (members re-evaluated now). "
+        "Requires `directories:write`."
+    )
+    async def set_group_role_mapping(
+        self,
+        info: Info,
+        input: Annotated[
+            SetGroupRoleMappingInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> SetGroupRoleMappingPayload:
+        mapping, errors = await mutate(
+            directories.set_group_role_mapping(
+                info.context.principal,
+                str(input.directory_id),
+                str(input.group_id),
+                input.role_slug,
+                input.priority,
+            )
+        )
+        return SetGroupRoleMappingPayload(
+            mapping=GroupRoleMapping(priority=mapping.priority, _model=mapping)
+            if mapping
+            else None,
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        description="Delete a directory and its mirror; the members it made stay. "
+        "Requires `directories:write`."
+    )
+    async def delete_directory(
+        self,
+        info: Info,
+        input: Annotated[DirectoryInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DeleteDirectoryPayload:
+        deleted, errors = await mutate(
+            directories.delete_directory(info.context.principal, str(input.directory_id))
+        )
+        return DeleteDirectoryPayload(
+            deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=errors
+        )

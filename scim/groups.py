@@ -1,0 +1,193 @@
+"""/Groups (RFC 7644 §3.3-3.6): groups and their members, mapped to roles.
+
+The group row is locked (SELECT … FOR UPDATE) before its members are read and changed, so
+concurrent PATCHes to one group apply one after the other and none is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser
+from gatehouse.resolvers import directory_sync
+from gatehouse.scim.errors import invalid_value, not_found, scim_response, uniqueness
+from gatehouse.scim.filters import GROUPS, parse_filter, sort_order
+from gatehouse.scim.http import (
+    ScimRequest,
+    list_response,
+    page_params,
+    project,
+    wants,
+    with_search_body,
+)
+from gatehouse.scim.patch import Patcher, parse_operations
+from gatehouse.scim.resources import (
+    GROUP_SCHEMA,
+    clean_group,
+    etag,
+    render_group,
+    store_group_fields,
+)
+
+
+async def _members(scim: ScimRequest, group_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {g: [] for g in group_ids}
+    if not group_ids or not wants(scim, "members"):
+        return out
+    rows = (
+        await DirectoryGroupMember.filter(group_id__in=group_ids)
+        .order_by("id")
+        .values_list("group_id", "directory_user_id", "display", "directory_user__user_name")
+    )
+    for group_id, user_id, display, user_name in rows:
+        out[str(group_id)].append(
+            {
+                "value": user_id,
+                "display": display or user_name,
+                "type": "User",
+                "$ref": f"{scim.base_url}/Users/{user_id}",
+            }
+        )
+    return out
+
+
+async def _respond(scim: ScimRequest, group: DirectoryGroup, status: int = 200) -> Response:
+    members = (await _members(scim, [group.id]))[group.id]
+    body = project(render_group(group, members, scim.base_url), scim, GROUP_SCHEMA)
+    headers = {"ETag": etag(group.version)}
+    if status == 201:
+        headers["Location"] = body["meta"]["location"]
+    return scim_response(body, status, headers)
+
+
+def _member_ids(resource: dict[str, Any]) -> dict[str, str | None]:
+    """Member id → the display the IdP sent with it."""
+    ids: dict[str, str | None] = {}
+    for member in resource.get("members") or []:
+        value = member.get("value") if isinstance(member, dict) else None
+        if not isinstance(value, str) or not value:
+            raise invalid_value("Each member needs a value (a User id).")
+        display = member.get("display")
+        ids[value] = display[:320] if isinstance(display, str) else None
+    return ids
+
+
+async def _check_members(scim: ScimRequest, ids: set[str]) -> None:
+    if not ids:
+        return
+    found = await DirectoryUser.filter(directory_id=scim.directory.id, id__in=list(ids)).count()
+    if found != len(ids):
+        raise invalid_value("Some members are not users of this directory.")
+
+
+async def _check_unique(scim: ScimRequest, name: str, exclude: str | None = None) -> None:
+    clash = DirectoryGroup.filter(
+        directory_id=scim.directory.id, display_name_lower=name.strip().lower()
+    )
+    if exclude:
+        clash = clash.exclude(id=exclude)
+    if await clash.exists():
+        raise uniqueness("displayName is already taken in this directory.")
+
+
+async def _locked(scim: ScimRequest) -> DirectoryGroup:
+    group = (
+        await DirectoryGroup.filter(id=scim.path_id, directory_id=scim.directory.id)
+        .select_for_update()
+        .first()
+    )
+    if group is None:
+        raise not_found("Group")
+    scim.if_match(etag(group.version))
+    return group
+
+
+async def create_group(scim: ScimRequest) -> Response:
+    resource = clean_group(await scim.json())
+    ids = _member_ids(resource)
+    await _check_unique(scim, resource["displayName"])
+    await _check_members(scim, set(ids))
+    group = DirectoryGroup(directory_id=scim.directory.id)
+    store_group_fields(group, resource)
+    await group.save()
+    await directory_sync.group_created(scim.directory, group)
+    await directory_sync.change_group_members(scim.directory, group, set(ids), set(), ids)
+    return await _respond(scim, group, 201)
+
+
+async def get_group(scim: ScimRequest) -> Response:
+    group = await DirectoryGroup.get_or_none(id=scim.path_id, directory_id=scim.directory.id)
+    if group is None:
+        raise not_found("Group")
+    return await _respond(scim, group)
+
+
+async def list_groups(scim: ScimRequest) -> Response:
+    query = DirectoryGroup.filter(directory_id=scim.directory.id)
+    if text := scim.param("filter"):
+        query = query.filter(parse_filter(text, GROUPS)).distinct()
+    start, count = page_params(scim)
+    total = await query.count()
+    order = sort_order(scim.param("sortBy"), scim.param("sortOrder"), GROUPS)
+    rows = await query.order_by(*order).offset(start - 1).limit(count) if count else []
+    members = await _members(scim, [g.id for g in rows])
+    resources = [
+        project(render_group(g, members[g.id], scim.base_url), scim, GROUP_SCHEMA) for g in rows
+    ]
+    return scim_response(list_response(resources, total, start))
+
+
+async def search_groups(scim: ScimRequest) -> Response:
+    return await list_groups(await with_search_body(scim))
+
+
+async def _save(scim: ScimRequest, group: DirectoryGroup, resource: dict[str, Any]) -> Response:
+    displays = _member_ids(resource)
+    wanted = set(displays)
+    await _check_unique(scim, resource["displayName"], exclude=group.id)
+    current = {
+        str(u)
+        for u in await DirectoryGroupMember.filter(group_id=group.id).values_list(
+            "directory_user_id", flat=True
+        )
+    }
+    await _check_members(scim, wanted - current)
+    before = (group.display_name, group.external_id, group.resource)
+    store_group_fields(group, resource)
+    group.version += 1
+    await group.save()
+    if before != (group.display_name, group.external_id, group.resource):
+        await directory_sync.group_updated(scim.directory, group)
+    await directory_sync.change_group_members(
+        scim.directory, group, wanted - current, current - wanted, displays
+    )
+    if scim.request.method == "PATCH" and not scim.param("attributes"):
+        # RFC 7644 §3.5.2: 204 is allowed; a group of thousands need not be echoed back.
+        return Response(status_code=204, headers={"ETag": etag(group.version)})
+    return await _respond(scim, group)
+
+
+async def replace_group(scim: ScimRequest) -> Response:
+    body = await scim.json()
+    group = await _locked(scim)
+    return await _save(scim, group, clean_group(body))
+
+
+async def patch_group(scim: ScimRequest) -> Response:
+    operations = parse_operations(await scim.json())
+    group = await _locked(scim)
+    rows = await DirectoryGroupMember.filter(group_id=group.id).values_list(
+        "directory_user_id", "display"
+    )
+    members = [{"value": str(m), **({"display": d} if d else {})} for m, d in rows]
+    current = {**group.resource, "members": members}
+    patched = Patcher(current, GROUP_SCHEMA).apply(operations)
+    return await _save(scim, group, clean_group(patched, patch=True))
+
+
+async def delete_group(scim: ScimRequest) -> Response:
+    group = await _locked(scim)
+    await directory_sync.delete_group(scim.directory, group)
+    return Response(status_code=204)

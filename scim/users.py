@@ -1,0 +1,119 @@
+"""/Users (RFC 7644 §3.3-3.6): the directory's people, mirrored and applied to members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from gatehouse.models import DirectoryUser
+from gatehouse.resolvers import directory_sync
+from gatehouse.scim.errors import not_found, scim_response, uniqueness
+from gatehouse.scim.filters import USERS, parse_filter, sort_order
+from gatehouse.scim.http import (
+    ScimRequest,
+    list_response,
+    page_params,
+    project,
+    with_search_body,
+)
+from gatehouse.scim.patch import Patcher, parse_operations
+from gatehouse.scim.resources import (
+    ENTERPRISE_SCHEMA,
+    USER_SCHEMA,
+    clean_user,
+    etag,
+    render_user,
+    store_user_fields,
+)
+
+
+def _respond(scim: ScimRequest, diru: DirectoryUser, status: int = 200) -> Response:
+    body = project(render_user(diru, scim.base_url), scim, USER_SCHEMA)
+    headers = {"ETag": etag(diru.version)}
+    if status == 201:
+        headers["Location"] = body["meta"]["location"]
+    return scim_response(body, status, headers)
+
+
+async def _check_unique(scim: ScimRequest, user_name: str, exclude: str | None = None) -> None:
+    clash = DirectoryUser.filter(
+        directory_id=scim.directory.id, user_name_lower=user_name.strip().lower()
+    )
+    if exclude:
+        clash = clash.exclude(id=exclude)
+    if await clash.exists():
+        raise uniqueness("userName is already taken in this directory.")
+
+
+async def _locked(scim: ScimRequest) -> DirectoryUser:
+    diru = (
+        await DirectoryUser.filter(id=scim.path_id, directory_id=scim.directory.id)
+        .select_for_update()
+        .first()
+    )
+    if diru is None:
+        raise not_found("User")
+    scim.if_match(etag(diru.version))
+    return diru
+
+
+async def create_user(scim: ScimRequest) -> Response:
+    resource = clean_user(await scim.json())
+    # Uniqueness of userName is the database's unique index: a clash raises IntegrityError,
+    # answered 409 uniqueness (no check-then-insert race).
+    diru = DirectoryUser(directory_id=scim.directory.id)
+    store_user_fields(diru, resource)
+    await directory_sync.apply_user(scim.directory, diru, created=True)
+    return _respond(scim, diru, 201)
+
+
+async def get_user(scim: ScimRequest) -> Response:
+    diru = await DirectoryUser.get_or_none(id=scim.path_id, directory_id=scim.directory.id)
+    if diru is None:
+        raise not_found("User")
+    return _respond(scim, diru)
+
+
+async def list_users(scim: ScimRequest) -> Response:
+    query = DirectoryUser.filter(directory_id=scim.directory.id)
+    if text := scim.param("filter"):
+        query = query.filter(parse_filter(text, USERS))
+    start, count = page_params(scim)
+    total = await query.count()
+    order = sort_order(scim.param("sortBy"), scim.param("sortOrder"), USERS)
+    rows = await query.order_by(*order).offset(start - 1).limit(count) if count else []
+    resources = [project(render_user(r, scim.base_url), scim, USER_SCHEMA) for r in rows]
+    return scim_response(list_response(resources, total, start))
+
+
+async def search_users(scim: ScimRequest) -> Response:
+    return await list_users(await with_search_body(scim))
+
+
+async def _save(scim: ScimRequest, diru: DirectoryUser, resource: dict[str, Any]) -> Response:
+    await _check_unique(scim, resource["userName"], exclude=diru.id)
+    store_user_fields(diru, resource)
+    diru.version += 1
+    await directory_sync.apply_user(scim.directory, diru, created=False)
+    return _respond(scim, diru)
+
+
+async def replace_user(scim: ScimRequest) -> Response:
+    body = await scim.json()
+    diru = await _locked(scim)
+    return await _save(scim, diru, clean_user(body))
+
+
+async def patch_user(scim: ScimRequest) -> Response:
+    operations = parse_operations(await scim.json())
+    diru = await _locked(scim)
+    current = {**diru.resource, "active": diru.active}
+    patched = Patcher(current, USER_SCHEMA, (ENTERPRISE_SCHEMA,)).apply(operations)
+    return await _save(scim, diru, clean_user(patched, patch=True))
+
+
+async def delete_user(scim: ScimRequest) -> Response:
+    diru = await _locked(scim)
+    await directory_sync.delete_user(scim.directory, diru)
+    return Response(status_code=204)
