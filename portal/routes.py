@@ -25,6 +25,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 INTENT_PAGES: dict[PortalIntent, tuple[str, str]] = {
     PortalIntent.DOMAIN_VERIFICATION: ("/portal/domains", "Verify your domains"),
     PortalIntent.SSO: ("/portal/sso", "Set up single sign-on"),
+    PortalIntent.DSYNC: ("/portal/directory", "Connect your directory"),
 }
 INTENT_TITLES: dict[PortalIntent, str] = {
     PortalIntent.DOMAIN_VERIFICATION: "Verify your domains",
@@ -137,6 +138,10 @@ async def domains(request: Request) -> Response:
     return await _intent_page(request, PortalIntent.DOMAIN_VERIFICATION, "domains.html")
 
 
+async def directory(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.DSYNC, "directory.html")
+
+
 async def sso(request: Request) -> Response:
     from gatehouse.resolvers.portal_sso import last_failure
 
@@ -167,6 +172,7 @@ routes: list[BaseRoute] = [
     Route("/portal", home, methods=["GET"]),
     Route("/portal/domains", domains, methods=["GET"]),
     Route("/portal/sso", sso, methods=["GET"]),
+    Route("/portal/directory", directory, methods=["GET"]),
     Route("/portal/expired", expired, methods=["GET"]),
     Route("/portal/brand.css", brand_css, methods=["GET"]),
     Mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static"),

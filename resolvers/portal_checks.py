@@ -17,7 +17,17 @@ async def sso_done(organization_id: str) -> bool:
     ).exists()
 
 
+async def directory_done(organization_id: str) -> bool:
+    # Linked and already pushed something: the IdP is really talking to us.
+    from gatehouse.models import Directory
+
+    return await Directory.filter(
+        organization_id=organization_id, last_activity_at__isnull=False
+    ).exists()
+
+
 CHECKS: dict[PortalIntent, Callable[[str], Awaitable[bool]]] = {
     PortalIntent.DOMAIN_VERIFICATION: domains_done,
     PortalIntent.SSO: sso_done,
+    PortalIntent.DSYNC: directory_done,
 }

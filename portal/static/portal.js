@@ -3,6 +3,9 @@ const page = document.querySelector("[data-page]")?.dataset.page;
 if (page === "domains") {
   const { start } = await import("./domains.js");
   start();
+} else if (page === "directory") {
+  const { start } = await import("./directory.js");
+  start();
 } else if (page === "sso") {
   const { start } = await import("./sso.js");
   start();
