@@ -169,3 +169,32 @@ async def test_portal_session_for_a_cannot_reach_bs_domain_by_id(two_orgs, brows
         assert body["data"][mutation]["userErrors"] == [{"code": "NOT_FOUND"}], body
     assert await _snapshot() == before
     assert (await Domain.get(id=theirs.id)).state.value == "PENDING"
+
+
+async def test_directory_session_for_a_cannot_touch_bs_directory(
+    client, make_org, make_link, browser_session
+):
+    from gatehouse.auth.principal import operator_principal
+    from gatehouse.models import Directory
+    from gatehouse.resolvers import directories
+
+    a = await make_org("Acme")
+    b = await make_org("Beta")
+    theirs, _ = await directories.create_directory(operator_principal(), b.id, "Beta SCIM")
+    await client.get(path_of(await make_link(a.id, ["DSYNC"])))
+    hash_before = (await Directory.get(id=theirs.id)).token_hash
+    body = (
+        await browser_session.gql(
+            "mutation($id: ID!) { rotateDirectoryToken(input: {directoryId: $id}) "
+            "{ bearerToken userErrors { code } } }",
+            {"id": theirs.id},
+        )
+    ).json()
+    payload = body["data"]["rotateDirectoryToken"]
+    assert payload["userErrors"] == [{"code": "NOT_FOUND"}]
+    assert payload["bearerToken"] is None
+    assert (await Directory.get(id=theirs.id)).token_hash == hash_before
+    read = (
+        await browser_session.gql("query($id: ID!) { node(id: $id) { id } }", {"id": theirs.id})
+    ).json()
+    assert read["data"]["node"] is None
