@@ -169,6 +169,8 @@ async function remove(domain) {
 }
 
 export function start() {
-  document.getElementById("add-domain-form").addEventListener("submit", add);
+  const form = document.getElementById("add-domain-form");
+  form.addEventListener("submit", add);
+  form.querySelector("button[type=submit]").disabled = false;
   refresh();
 }

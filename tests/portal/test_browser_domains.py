@@ -67,6 +67,7 @@ async def test_the_page_follows_background_checks_by_polling(
     org = await make_org()
     await page.goto(await make_link(org.id, ["DOMAIN_VERIFICATION"]))
     await page.goto(f"{live_server}/portal/domains")
+    await page.get_by_text("No domains yet").wait_for()
     await page.get_by_label("Domain", exact=True).fill("polled.example")
     await page.get_by_role("button", name="Add domain").click()
     card = page.locator('[data-domain="polled.example"]')
@@ -86,6 +87,7 @@ async def test_refused_domains_show_the_reason_next_to_the_field(
     org = await make_org()
     await page.goto(await make_link(org.id, ["DOMAIN_VERIFICATION"]))
     await page.goto(f"{live_server}/portal/domains")
+    await page.get_by_text("No domains yet").wait_for()
     field = page.get_by_label("Domain", exact=True)
     # Keyboard only: focus the field, type, Enter submits the form.
     await field.focus()
