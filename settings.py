@@ -67,6 +67,27 @@ class Settings(BaseSettings):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
 
+    # Email. Unset SMTP URL: a console mailer logs messages (links only in development).
+    # smtp://user:pass@host:587?starttls=required | smtps://user:pass@host:465
+    smtp_url: str | None = Field(None, alias="GATEHOUSE_SMTP_URL")
+    smtp_timeout_seconds: float = Field(10.0, alias="GATEHOUSE_SMTP_TIMEOUT")
+    mail_from: str = Field("Gatehouse <no-reply@localhost>", alias="GATEHOUSE_MAIL_FROM")
+    # The accept link in invitation emails; `{token}` is required, `{base_url}` optional.
+    invite_url: str = Field("{base_url}/invitations/{token}", alias="GATEHOUSE_INVITE_URL")
+    # Invitations created or resent per organization per rolling hour; 0 means no limit.
+    invitations_per_hour: int = Field(100, alias="GATEHOUSE_INVITATIONS_PER_HOUR")
+    # Seconds between retries of failed invitation emails (app background loop); 0 disables.
+    invitation_retry_interval_seconds: float = Field(
+        30.0, alias="GATEHOUSE_INVITATION_RETRY_INTERVAL"
+    )
+
+    @field_validator("invite_url")
+    @classmethod
+    def _invite_url_has_token(cls, value: str) -> str:
+        if "{token}" not in value:
+            raise ValueError("GATEHOUSE_INVITE_URL must contain {token}")
+        return value
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"

@@ -15,6 +15,8 @@ class Permission(StrEnum):
     ROLES_READ = "roles:read"
     ROLES_WRITE = "roles:write"
     API_KEYS_WRITE = "api_keys:write"
+    INVITATIONS_READ = "invitations:read"
+    INVITATIONS_WRITE = "invitations:write"
     EVENTS_READ = "events:read"
     DOMAINS_READ = "domains:read"
     DOMAINS_WRITE = "domains:write"

@@ -14,6 +14,7 @@ from gatehouse.models.directory import (
 )
 from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
+from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.portal import PortalIntent, PortalLink, PortalSession
 from gatehouse.models.session import Session
@@ -37,6 +38,8 @@ __all__ = [
     "DomainStrategy",
     "Event",
     "GroupRoleMapping",
+    "Invitation",
+    "InvitationState",
     "LinkedIdentity",
     "Member",
     "MemberSource",

@@ -33,6 +33,7 @@ PREFIXES: dict[str, str] = {
     "diru": "DirectoryUser",
     "dirg": "DirectoryGroup",
     "grm": "GroupRoleMapping",
+    "inv": "Invitation",
 }
 
 
@@ -138,6 +139,10 @@ def new_dirg_id() -> str:
 
 def new_grm_id() -> str:
     return new_id("grm")
+
+
+def new_inv_id() -> str:
+    return new_id("inv")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 from gatehouse.auth.permissions import ORGANIZATION_PERMISSIONS, Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
-from gatehouse.models import Member, Organization, Role
+from gatehouse.models import Invitation, InvitationState, Member, Organization, Role
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
@@ -106,6 +106,12 @@ async def delete_role(principal: Principal, role_id: str) -> str:
         if await Member.filter(role_id=role.id).exists():
             raise DomainError.of(
                 ErrorCode.ROLE_IN_USE, "Move its members to another role first.", "roleId"
+            )
+        if await Invitation.filter(role_id=role.id, state=InvitationState.PENDING).exists():
+            raise DomainError.of(
+                ErrorCode.ROLE_IN_USE,
+                "Pending invitations use this role; revoke them first.",
+                "roleId",
             )
         org = await Organization.get(id=role.organization_id)
         if org.default_role_slug == role.slug:

@@ -9,6 +9,7 @@ from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.connections import ConnectionMutations
 from gatehouse.schema.mutations.directories import DirectoryMutations
 from gatehouse.schema.mutations.domains import DomainMutations
+from gatehouse.schema.mutations.invitations import InvitationMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.portal import PortalMutations
@@ -18,6 +19,7 @@ from gatehouse.schema.types.api_key import ApiKey
 from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
+from gatehouse.schema.types.invitation import Invitation
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization
 from gatehouse.settings import Settings, get_settings
@@ -36,6 +38,7 @@ class Mutation(
     ConnectionMutations,
     PortalMutations,
     DirectoryMutations,
+    InvitationMutations,
 ):
     pass
 
@@ -52,6 +55,7 @@ NODE_TYPES = [
     Directory,
     DirectoryUser,
     DirectoryGroup,
+    Invitation,
 ]
 
 

@@ -15,6 +15,7 @@ from gatehouse.resolvers import (
     directories,
     domains,
     events,
+    invitations,
     members,
     organizations,
     roles,
@@ -29,6 +30,7 @@ from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.event import EventPage
+from gatehouse.schema.types.invitation import Invitation
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.organization import Organization, OrganizationPage
 from gatehouse.schema.types.sign_in import SignInRoute
@@ -46,6 +48,7 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "dir": (directories.get_directory, Directory),
     "diru": (directories.get_directory_user, DirectoryUser),
     "dirg": (directories.get_directory_group, DirectoryGroup),
+    "inv": (invitations.get_invitation, Invitation),
 }
 
 
@@ -99,6 +102,18 @@ class Query:
             return None
         info.context.loaders.prime([org])
         return Organization.from_model(org)
+
+    @strawberry.field(
+        description="One invitation; null when unknown or outside the caller's "
+        "scope. Requires `invitations:read`."
+    )
+    async def invitation(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="An `inv_…` ID.")],
+    ) -> Invitation | None:
+        found = await query(invitations.get_invitation(info.context.principal, str(id)))
+        return Invitation.from_model(found) if found else None
 
     @strawberry.field(
         description="Organizations the caller may see, oldest first. Requires `organizations:read`."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +17,9 @@ from starlette.routing import Route, WebSocketRoute
 
 from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.portal import routes as portal_routes
+from gatehouse.resolvers.invitation_delivery import InvitationConfig, retry_forever
 from gatehouse.scim.routes import routes as scim_routes
+from gatehouse.server import invitation_page
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.domain_rechecks import domain_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
@@ -47,16 +51,32 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """Build the app. `manage_db=False` when the caller (tests) owns the database lifecycle."""
     settings = settings or get_settings()
     graphql = GatehouseGraphQL(settings)
+    invitation_page.install_log_redaction()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await migrate(settings.database_url)
             await init_db(settings.database_url)
+        stop = asyncio.Event()
+        retry = None
+        if settings.invitation_retry_interval_seconds > 0:
+            retry = asyncio.create_task(
+                retry_forever(
+                    InvitationConfig.from_settings(settings),
+                    settings.invitation_retry_interval_seconds,
+                    stop,
+                )
+            )
         try:
             async with domain_rechecks(settings):
                 yield
         finally:
+            if retry is not None:
+                stop.set()
+                # A round in flight may still be talking to SMTP; give it its timeout.
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(retry, settings.smtp_timeout_seconds + 5)
             if manage_db:
                 await close_db()
 
@@ -68,6 +88,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             *sso_routes,
             *portal_routes,
             *scim_routes,
+            *invitation_page.routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from gatehouse import models
 from gatehouse.auth.permissions import Permission
+from gatehouse.resolvers import invitations as invitation_resolvers
 from gatehouse.resolvers import members as member_resolvers
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
@@ -18,6 +19,7 @@ from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.directory import Directory
 from gatehouse.schema.types.domain import Domain
+from gatehouse.schema.types.invitation import InvitationPage, InvitationState
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
 from gatehouse.schema.types.pagination import page_parts
 
@@ -126,6 +128,24 @@ class Organization(Node):
         ensure(info.context.principal, Permission.DIRECTORIES_READ)
         rows = await info.context.loaders.directories_by_organization.load(self._model.id)
         return [Directory.from_model(d) for d in rows]
+
+    @strawberry.field(description="Invitations, oldest first. Requires `invitations:read`.")
+    async def invitations(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        state: Annotated[
+            InvitationState | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only invitations in this state (EXPIRED derived)."),
+        ] = None,
+    ) -> InvitationPage:
+        page = await query(
+            invitation_resolvers.list_invitations(
+                info.context.principal, self._model.id, state, first, after
+            )
+        )
+        return InvitationPage.from_page(page)
 
 
 @strawberry.type(description="An edge in an organization list.")

@@ -7,7 +7,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_directories')]
+    dependencies = [('models', '0005_invitations')]
 
     initial = False
 

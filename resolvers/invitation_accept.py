@@ -1,0 +1,165 @@
+"""Accepting an invitation: the token is the credential, so no Principal is needed.
+
+One transaction creates (or completes) the user, creates the ACTIVE membership, settles the
+invitation and issues a session. The invitation row is read `FOR UPDATE`: of two concurrent
+accepts, the second waits, then sees ACCEPTED and is refused, so exactly one member results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from gatehouse.auth.secrets import hash_secret, secret_matches
+from gatehouse.auth.sessions import issue_session
+from gatehouse.events import record_event
+from gatehouse.models import (
+    Invitation,
+    InvitationState,
+    Member,
+    MemberSource,
+    MemberStatus,
+    Organization,
+    Role,
+    User,
+)
+from gatehouse.resolvers import invitation_clock as clock
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
+from gatehouse.resolvers.invitations import invitation_data
+from gatehouse.resolvers.members import membership_data, role_by_slug
+from gatehouse.resolvers.validation import clean_name
+
+MAX_TOKEN_LENGTH = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    member: Member
+    invitation: Invitation
+    session_token: str | None
+
+
+def _check_usable(invitation: Invitation | None, token: str, at: datetime) -> Invitation:
+    # The row was found by the SHA-256 of the token (timing reveals nothing about the token);
+    # the constant-time comparison states the rule explicitly (SECURITY.md 29).
+    if invitation is None or not secret_matches(token, invitation.token_hash):
+        raise DomainError.of(ErrorCode.INVALID_TOKEN, "This invitation link is not valid.", "token")
+    state = invitation.state_at(at)
+    if state is InvitationState.ACCEPTED:
+        raise DomainError.of(
+            ErrorCode.INVITATION_ACCEPTED, "This invitation was already accepted.", "token"
+        )
+    if state is InvitationState.REVOKED:
+        raise DomainError.of(ErrorCode.INVITATION_REVOKED, "This invitation was revoked.", "token")
+    if state is InvitationState.EXPIRED:
+        raise DomainError.of(ErrorCode.INVITATION_EXPIRED, "This invitation has expired.", "token")
+    return invitation
+
+
+def _token_hash(token: str) -> str:
+    token = (token or "").strip()
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise DomainError.of(ErrorCode.INVALID_TOKEN, "This invitation link is not valid.", "token")
+    return hash_secret(token)
+
+
+async def invitation_for_token(token: str) -> Invitation:
+    """The usable invitation this token opens (for the hosted page); nothing is changed."""
+    found = await Invitation.get_or_none(token_hash=_token_hash(token))
+    return _check_usable(found, token.strip(), clock.now())
+
+
+async def _role_for(invitation: Invitation) -> Role:
+    role = await Role.get_or_none(id=invitation.role_id) if invitation.role_id else None
+    if role is not None:
+        return role
+    org = await Organization.get(id=invitation.organization_id)
+    return await role_by_slug(org.id, org.default_role_slug, "token")
+
+
+async def _user_for(email: str, names: dict[str, str]) -> User:
+    user, created = await User.get_or_create(
+        email=email, defaults={**names, "email_verified": True}
+    )
+    if not created:
+        # Following the emailed link proves the mailbox; names fill gaps, never overwrite.
+        user.email_verified = True
+        for key, value in names.items():
+            if not getattr(user, key):
+                setattr(user, key, value)
+        await user.save()
+    return user
+
+
+async def accept_invitation(
+    token: str,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    *,
+    session_ttl_seconds: int | None,
+) -> Acceptance:
+    """`session_ttl_seconds=None` issues no session (the hosted page has nowhere to keep one)."""
+    v = Validator()
+    names: dict[str, str] = {}
+    for key, value, field in (
+        ("first_name", first_name, "firstName"),
+        ("last_name", last_name, "lastName"),
+    ):
+        if value is not None and value.strip():
+            names[key] = clean_name(v, value, field, max_len=100)
+    v.check()
+    token_hash = _token_hash(token)
+    at = clock.now()
+    async with in_transaction():
+        found = await Invitation.filter(token_hash=token_hash).select_for_update().first()
+        invitation = _check_usable(found, token.strip(), at)
+        role = await _role_for(invitation)
+        user = await _user_for(invitation.email, names)
+        member = (
+            await Member.filter(organization_id=invitation.organization_id, user_id=user.id)
+            .select_for_update()
+            .first()
+        )
+        if member is not None and member.status is MemberStatus.ACTIVE:
+            raise DomainError.of(
+                ErrorCode.MEMBER_EXISTS, "You are already a member of this organization.", "token"
+            )
+        membership_event = "organization_membership.created"
+        if member is None:
+            member = await Member.create(
+                organization_id=invitation.organization_id,
+                user=user,
+                role=role,
+                status=MemberStatus.ACTIVE,
+                source=MemberSource.INVITATION,
+            )
+        else:
+            # An inactive member re-invited by an admin comes back with the invited role.
+            member.status = MemberStatus.ACTIVE
+            member.role_id = role.id
+            await member.save()
+            membership_event = "organization_membership.updated"
+        invitation.state = InvitationState.ACCEPTED
+        invitation.accepted_at = at
+        invitation.accepted_by_id = user.id
+        invitation.pending_key = None
+        invitation.next_send_at = None
+        await invitation.save()
+        await record_event(
+            "invitation.accepted",
+            invitation.organization_id,
+            {
+                **invitation_data(invitation, role.slug),
+                "accepted_by_user_id": user.id,
+                "member_id": member.id,
+            },
+        )
+        await record_event(
+            membership_event, invitation.organization_id, membership_data(member, role.slug)
+        )
+        session_token = None
+        if session_ttl_seconds is not None:
+            _, session_token = await issue_session(member, session_ttl_seconds)
+    return Acceptance(member=member, invitation=invitation, session_token=session_token)

@@ -1,0 +1,164 @@
+"""Invitation mutations. `acceptInvitation` is public: the emailed token is the credential."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from gatehouse.resolvers import invitation_accept, invitations
+from gatehouse.resolvers.invitation_delivery import InvitationConfig
+from gatehouse.schema.context import Info
+from gatehouse.schema.errors import mutate
+from gatehouse.schema.types.common import UserError
+from gatehouse.schema.types.invitation import Invitation
+from gatehouse.schema.types.member import Member
+
+
+@strawberry.input(description="Invite a person by email.")
+class CreateInvitationInput:
+    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    email: str = strawberry.field(description="Where the invitation is sent.")
+    role_slug: str | None = strawberry.field(
+        default=None, description="Role on accepting; the policy's default role when omitted."
+    )
+    expires_in_days: int | None = strawberry.field(
+        default=None, description="Days the link stays valid, 1-30 (default 7)."
+    )
+
+
+@strawberry.input(description="The invitation to send again.")
+class ResendInvitationInput:
+    invitation_id: strawberry.ID = strawberry.field(description="The invitation.")
+    expires_in_days: int | None = strawberry.field(
+        default=None, description="New validity from now, 1-30 days (default 7)."
+    )
+
+
+@strawberry.input(description="The invitation to revoke.")
+class RevokeInvitationInput:
+    invitation_id: strawberry.ID = strawberry.field(description="The invitation.")
+
+
+@strawberry.input(description="Accept an invitation with the token from its email link.")
+class AcceptInvitationInput:
+    token: str = strawberry.field(description="The token from the accept link.")
+    first_name: str | None = strawberry.field(default=None, description="Given name.")
+    last_name: str | None = strawberry.field(default=None, description="Family name.")
+
+
+@strawberry.type(description="Result of an invitation mutation.")
+class InvitationPayload:
+    invitation: Invitation | None = strawberry.field(description="The invitation after the change.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `acceptInvitation`.")
+class AcceptInvitationPayload:
+    invitation: Invitation | None = strawberry.field(description="The accepted invitation.")
+    member: Member | None = strawberry.field(description="The new (or reactivated) member.")
+    session_token: str | None = strawberry.field(
+        description="A session for the new member (`Authorization: Bearer sess_…`), shown once."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+def _payload(model: object, errors: list[UserError]) -> InvitationPayload:
+    invitation = Invitation.from_model(model) if model is not None else None  # type: ignore[arg-type]
+    return InvitationPayload(invitation=invitation, user_errors=errors)
+
+
+@strawberry.type
+class InvitationMutations:
+    @strawberry.mutation(
+        description="Invite a person; the email goes out after commit. A pending invitation "
+        "for the same email is resent instead of duplicated. Requires `invitations:write`."
+    )
+    async def create_invitation(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateInvitationInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> InvitationPayload:
+        return _payload(
+            *await mutate(
+                invitations.create_invitation(
+                    info.context.principal,
+                    str(input.organization_id),
+                    input.email,
+                    input.role_slug,
+                    input.expires_in_days,
+                    config=InvitationConfig.from_settings(info.context.settings),
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Send again with a new token (the old link stops working) and a fresh "
+        "expiry. Requires `invitations:write`."
+    )
+    async def resend_invitation(
+        self,
+        info: Info,
+        input: Annotated[
+            ResendInvitationInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> InvitationPayload:
+        return _payload(
+            *await mutate(
+                invitations.resend_invitation(
+                    info.context.principal,
+                    str(input.invitation_id),
+                    input.expires_in_days,
+                    config=InvitationConfig.from_settings(info.context.settings),
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Revoke a pending invitation; its link stops working. "
+        "Requires `invitations:write`."
+    )
+    async def revoke_invitation(
+        self,
+        info: Info,
+        input: Annotated[
+            RevokeInvitationInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> InvitationPayload:
+        return _payload(
+            *await mutate(
+                invitations.revoke_invitation(info.context.principal, str(input.invitation_id))
+            )
+        )
+
+    @strawberry.mutation(
+        description="Accept an invitation: creates the user if new and an ACTIVE member, "
+        "atomically, and returns a session. Needs no credential: the token is one."
+    )
+    async def accept_invitation(
+        self,
+        info: Info,
+        input: Annotated[
+            AcceptInvitationInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> AcceptInvitationPayload:
+        result, errors = await mutate(
+            invitation_accept.accept_invitation(
+                input.token,
+                input.first_name,
+                input.last_name,
+                session_ttl_seconds=info.context.settings.session_ttl_seconds,
+            )
+        )
+        if result is None:
+            return AcceptInvitationPayload(
+                invitation=None, member=None, session_token=None, user_errors=errors
+            )
+        return AcceptInvitationPayload(
+            invitation=Invitation.from_model(result.invitation),
+            member=Member.from_model(result.member),
+            session_token=result.session_token,
+            user_errors=[],
+        )

@@ -1,0 +1,156 @@
+"""The hosted invitation page: `GET /invitations/{token}` shows it, `POST` accepts it.
+
+GET never accepts: mail scanners and link previews fetch links, and must not use them up.
+The token is the credential (as in GraphQL's `acceptInvitation`), so the form needs no CSRF
+token: whoever can post it could accept directly. The page keeps the token out of Referer
+headers and caches, and browsers get HTML while `Accept: application/json` gets JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from gatehouse.models import Organization
+from gatehouse.resolvers.errors import DomainError, ErrorCode
+from gatehouse.resolvers.invitation_accept import accept_invitation, invitation_for_token
+from gatehouse.resolvers.invitation_delivery import TOKEN_PREFIX, inviter_name, role_name
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent),
+    autoescape=select_autoescape(["html"]),
+)
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+_STATUS = {
+    ErrorCode.INVALID_TOKEN: 404,
+    ErrorCode.INVITATION_ACCEPTED: 410,
+    ErrorCode.INVITATION_REVOKED: 410,
+    ErrorCode.INVITATION_EXPIRED: 410,
+    ErrorCode.MEMBER_EXISTS: 409,
+}
+_TOKEN_IN_TEXT = re.compile(rf"{TOKEN_PREFIX}_[A-Za-z0-9_-]+")
+
+
+class RedactInvitationTokens(logging.Filter):
+    """Access logs print request paths; this page's path holds a token (SECURITY.md 30)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_TEXT.sub(f"{TOKEN_PREFIX}_[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+def install_log_redaction() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactInvitationTokens) for f in access.filters):
+        access.addFilter(RedactInvitationTokens())
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    code: str
+    message: str
+    status: int
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _render(request: Request, status: int, **context: Any) -> Response:
+    if _wants_json(request):
+        body = context.get("json") or {}
+        return JSONResponse(body, status_code=status, headers=_HEADERS)
+    html = _templates.get_template("invitation_page.html").render(**context)
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def _problem(error: DomainError) -> _Problem:
+    first = error.errors[0]
+    return _Problem(first.code.value, first.message, _STATUS.get(first.code, 400))
+
+
+def _error_page(request: Request, problem: _Problem) -> Response:
+    return _render(
+        request,
+        problem.status,
+        mode="error",
+        message=problem.message,
+        json={"error": problem.code, "message": problem.message},
+    )
+
+
+async def _details(token: str) -> dict[str, Any]:
+    invitation = await invitation_for_token(token)
+    org = await Organization.get(id=invitation.organization_id)
+    return {
+        "organization": org.name,
+        "email": invitation.email,
+        "role": await role_name(invitation),
+        "inviter": await inviter_name(invitation),
+        "expires": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+async def show_invitation(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        details = await _details(token)
+    except DomainError as e:
+        return _error_page(request, _problem(e))
+    return _render(request, 200, mode="invite", **details, json={"invitation": details})
+
+
+async def _form(request: Request) -> dict[str, str]:
+    # Parsed here (urlencoded only) rather than adding python-multipart for two text fields.
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {k: v[-1] for k, v in parse_qs(body).items()}
+
+
+async def accept(request: Request) -> Response:
+    token = request.path_params["token"]
+    form = await _form(request)
+    try:
+        details = await _details(token)
+        accepted = await accept_invitation(
+            token, form.get("first_name"), form.get("last_name"), session_ttl_seconds=None
+        )
+    except DomainError as e:
+        return _error_page(request, _problem(e))
+    member = accepted.member
+    return _render(
+        request,
+        200,
+        mode="accepted",
+        **details,
+        json={
+            "accepted": True,
+            "member_id": member.id,
+            "organization_id": member.organization_id,
+        },
+    )
+
+
+routes = [
+    Route("/invitations/{token}", show_invitation, methods=["GET"]),
+    Route("/invitations/{token}", accept, methods=["POST"]),
+]
