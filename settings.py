@@ -6,8 +6,16 @@ import secrets
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class RateLimit(BaseModel):
+    """A token bucket: `rate` requests per second sustained, up to `burst` at once."""
+
+    model_config = ConfigDict(frozen=True)
+    rate: float
+    burst: int
 
 
 class Settings(BaseSettings):
@@ -36,6 +44,28 @@ class Settings(BaseSettings):
     brand_name: str = Field("Gatehouse", alias="GATEHOUSE_BRAND_NAME")
     brand_logo_url: str | None = Field(None, alias="GATEHOUSE_BRAND_LOGO_URL")
     brand_color: str = Field("#3b5bdb", alias="GATEHOUSE_BRAND_COLOR")
+    # Operations: rate limits per API key / session / SCIM directory (token bucket).
+    rate_limit_enabled: bool = Field(default=True, alias="GATEHOUSE_RATE_LIMIT_ENABLED")
+    rate_limit_per_second: float = Field(50.0, alias="GATEHOUSE_RATE_LIMIT_PER_SECOND")
+    rate_limit_burst: int = Field(100, alias="GATEHOUSE_RATE_LIMIT_BURST")
+    # JSON object: bucket key or id (key_01…, directory:dir_01…) -> {"rate": …, "burst": …}
+    rate_limit_overrides: dict[str, RateLimit] = Field(
+        default_factory=dict, alias="GATEHOUSE_RATE_LIMIT_OVERRIDES"
+    )
+    readiness_timeout_seconds: float = Field(2.0, alias="GATEHOUSE_READINESS_TIMEOUT_SECONDS")
+    readyz_requires_redis: bool = Field(default=True, alias="GATEHOUSE_READYZ_REQUIRES_REDIS")
+    # PostgreSQL: fail fast instead of hanging when the server cannot be reached.
+    db_connect_timeout_seconds: int = Field(5, alias="GATEHOUSE_DB_CONNECT_TIMEOUT_SECONDS")
+    db_command_timeout_seconds: float = Field(30.0, alias="GATEHOUSE_DB_COMMAND_TIMEOUT_SECONDS")
+    db_pool_max_size: int = Field(10, alias="GATEHOUSE_DB_POOL_MAX_SIZE")
+    metrics_enabled: bool = Field(default=True, alias="GATEHOUSE_METRICS_ENABLED")
+    graceful_shutdown_seconds: float = Field(20.0, alias="GATEHOUSE_GRACEFUL_SHUTDOWN_SECONDS")
+    log_format: Literal["json", "text"] | None = Field(None, alias="GATEHOUSE_LOG_FORMAT")
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return RateLimit(rate=self.rate_limit_per_second, burst=self.rate_limit_burst)
+
     # Domain verification. Unset nameservers = the system resolver (/etc/resolv.conf).
     dns_nameservers: str | None = Field(None, alias="GATEHOUSE_DNS_NAMESERVERS")
     dns_timeout_seconds: float = Field(3.0, alias="GATEHOUSE_DNS_TIMEOUT_SECONDS")

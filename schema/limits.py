@@ -53,10 +53,16 @@ class MaskUnexpectedErrors(MaskErrors):
 
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories, so every operation gets fresh extension instances."""
+    # The depth and alias limiters build a new rule class per instance; ValidationCache keys
+    # on the rule classes, so fresh classes per operation made every validation a miss.
+    # Build the rules once and reuse them: same checks, and validation is cached again.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     rules: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(limit_rules),
         MaskUnexpectedErrors,
         # Dashboards repeat the same few documents: parse and validate each once.
         lambda: ParserCache(maxsize=256),

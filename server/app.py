@@ -19,11 +19,18 @@ from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.portal import routes as portal_routes
 from gatehouse.resolvers.invitation_delivery import InvitationConfig, retry_forever
 from gatehouse.scim.routes import routes as scim_routes
-from gatehouse.server import invitation_page
+from gatehouse.server import invitation_page, ratelimit
+from gatehouse.server.background import BackgroundLoops
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.domain_rechecks import domain_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gatehouse.server.ops_routes import (
+    ops_exception_handlers,
+    ops_middleware,
+    ops_routes,
+    setup_ops,
+)
 from gatehouse.settings import Settings, get_settings
 
 log = logging.getLogger("gatehouse.server")
@@ -52,6 +59,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     settings = settings or get_settings()
     graphql = GatehouseGraphQL(settings)
     invitation_page.install_log_redaction()
+    setup_ops(settings)
+
+    background = BackgroundLoops()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -77,6 +87,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 # A round in flight may still be talking to SMTP; give it its timeout.
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(retry, settings.smtp_timeout_seconds + 5)
+            # Loops first (they may still use the database), then the pool.
+            await background.stop()
+            await ratelimit.close()
             if manage_db:
                 await close_db()
 
@@ -85,6 +98,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *ops_routes(),
             *sso_routes,
             *portal_routes,
             *scim_routes,
@@ -92,10 +106,16 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            *ops_middleware(),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            Exception: server_error,
+            **ops_exception_handlers(),
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.background = background
     return app

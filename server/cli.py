@@ -14,6 +14,7 @@ from gatehouse.models.portal import PortalIntent
 from gatehouse.resolvers import api_keys, portal
 from gatehouse.resolvers.errors import DomainError
 from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.server.logs import configure_logging
 from gatehouse.settings import get_settings
 
 
@@ -45,9 +46,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from gatehouse.server.app import create_app
 
+    settings = get_settings()
+    log_format = args.log_format or settings.log_format
+    if log_format is None:
+        log_format = "json" if settings.is_production else "text"
+    configure_logging(log_format, args.log_level)
     asyncio.run(_with_db(_bootstrap_operator_key))
     print(f"GraphQL API: http://{args.host}:{args.port}/graphql", flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    grace = args.graceful_shutdown_seconds
+    uvicorn.run(
+        create_app(),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        # Our access log (one JSON line per request, secrets redacted) replaces uvicorn's,
+        # which prints raw query strings.
+        access_log=False,
+        log_config=None,
+        # On SIGTERM: stop accepting, let in-flight requests finish for this long, then
+        # run the lifespan shutdown (which cancels background loops and closes the pool).
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds if grace is None else grace,
+    )
     return 0
 
 
@@ -138,6 +157,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format",
+        choices=["json", "text"],
+        help="json: one object per line (default in production); text: readable",
+    )
+    serve.add_argument(
+        "--graceful-shutdown-seconds",
+        type=float,
+        help="on SIGTERM, seconds in-flight requests may take to finish",
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)

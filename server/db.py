@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def normalize_db_url(url: str) -> str:
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": normalize_db_url(database_url)},
+        "connections": {"default": _connection(normalize_db_url(database_url))},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -34,6 +35,24 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(url: str) -> str | dict[str, Any]:
+    """PostgreSQL with short connect and command timeouts, so an outage fails fast (503)
+    instead of hanging requests; values given in the URL's query string win."""
+    if not url.startswith("postgres://"):
+        return url
+    from gatehouse.settings import get_settings
+
+    settings = get_settings()
+    config = expand_db_url(url)
+    credentials = config["credentials"]
+    credentials.setdefault("timeout", settings.db_connect_timeout_seconds)
+    credentials["command_timeout"] = float(
+        credentials.get("command_timeout", settings.db_command_timeout_seconds)
+    )
+    credentials.setdefault("maxsize", settings.db_pool_max_size)
+    return config
 
 
 async def init_db(database_url: str) -> None:

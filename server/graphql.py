@@ -21,12 +21,13 @@ from gatehouse.auth.portal import (
 from gatehouse.auth.principal import ANONYMOUS, Principal
 from gatehouse.schema import build_schema
 from gatehouse.schema.context import Context
+from gatehouse.server.graphql_ops import OperationsViewMixin
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.graphql")
 
 
-class GatehouseGraphQL(GraphQL[Context, None]):
+class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
@@ -35,6 +36,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.settings = settings
+        self.install_operations_extensions()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -1,0 +1,70 @@
+"""What Operations adds to the GraphQL view: rate limits, outage status, observability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types.execution import ExecutionResult
+
+from gatehouse.server.health import RETRY_AFTER_SECONDS
+from gatehouse.server.observability import OperationObserver, note_principal
+from gatehouse.server.ratelimit import RateLimited, principal_key, rate_limit
+
+
+def rate_limited_result(exc: RateLimited) -> ExecutionResult:
+    return ExecutionResult(
+        data=None,
+        errors=[
+            GraphQLError(
+                "Rate limit exceeded; retry after the delay in `retryAfter` seconds.",
+                extensions={"code": "RATE_LIMITED", "retryAfter": exc.retry_after_header},
+            )
+        ],
+    )
+
+
+def _unavailable(result: Any) -> bool:
+    # Any field that lost the database makes the whole answer a 503: retrying is the fix.
+    return isinstance(result, ExecutionResult) and any(
+        (e.extensions or {}).get("code") == "UNAVAILABLE" for e in result.errors or []
+    )
+
+
+class OperationsViewMixin:
+    """Mixed into the Strawberry view, before `GraphQL` in the bases."""
+
+    schema: Any
+
+    def install_operations_extensions(self) -> None:
+        # Appended after MaskErrors: extension exits run in reverse, so ours sees errors first.
+        self.schema.extensions = [*self.schema.extensions, OperationObserver]
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Any,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        note_principal(request.scope, context.principal)
+        client = request.client.host if request.client else None
+        try:
+            await rate_limit(principal_key(context.principal, client))
+        except RateLimited as exc:
+            # 429 like any other route, and a GraphQL error that GraphQL clients read.
+            sub_response.status_code = 429
+            sub_response.headers["Retry-After"] = exc.retry_after_header
+            limited = rate_limited_result(exc)
+            return [limited for _ in request_data] if isinstance(request_data, list) else limited
+        result = await super().execute_operation(  # type: ignore[misc]
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        if _unavailable(result):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return result

@@ -1,0 +1,40 @@
+"""Operations wiring for `create_app`: routes, middleware and handlers, in one place."""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gatehouse.server import metrics
+from gatehouse.server.health import DatabaseUnavailableMiddleware, readyz
+from gatehouse.server.logs import install_redaction
+from gatehouse.server.observability import ObservabilityMiddleware
+from gatehouse.server.ratelimit import RateLimited, configure, rate_limited_handler
+from gatehouse.settings import Settings
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    if not request.app.state.settings.metrics_enabled:
+        return JSONResponse({"error": "not_found", "message": "Not Found"}, status_code=404)
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
+
+
+def ops_routes() -> list[Route]:
+    return [Route("/readyz", readyz), Route("/metrics", metrics_endpoint)]
+
+
+def ops_middleware() -> list[Middleware]:
+    """Inside RequestIdMiddleware (they read the request id), outside everything else."""
+    return [Middleware(ObservabilityMiddleware), Middleware(DatabaseUnavailableMiddleware)]
+
+
+def ops_exception_handlers() -> dict[type[Exception], object]:
+    return {RateLimited: rate_limited_handler}
+
+
+def setup_ops(settings: Settings) -> None:
+    install_redaction()
+    configure(settings)

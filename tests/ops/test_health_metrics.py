@@ -1,0 +1,121 @@
+"""/healthz, /readyz (database, Redis, migrations) and /metrics in the Prometheus format."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from gatehouse.server import health
+from gatehouse.server.app import create_app
+from gatehouse.settings import Settings
+
+
+def _client(settings: Settings) -> httpx.AsyncClient:
+    app = create_app(settings, manage_db=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+async def test_ready_when_database_answers_and_migrations_applied(client):
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_unready_while_a_migration_is_pending(client, monkeypatch):
+    monkeypatch.setattr(health, "expected_migrations", lambda: {"0001_initial", "9999_future"})
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "migrations_pending"}
+
+
+async def test_unready_when_configured_redis_is_down_unless_not_required(db):
+    down = {"DATABASE_URL": db, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    async with _client(Settings(**down)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "redis": "unreachable"}
+    async with _client(Settings(**down, GATEHOUSE_READYZ_REQUIRES_REDIS=False)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["redis"] == "unreachable"
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_metrics_count_routes_and_graphql_operations(client, operator_token):
+    # Given a named query, an anonymous one, a forbidden call and a readiness probe
+    headers = {"Authorization": f"Bearer {operator_token}"}
+    before = _samples((await client.get("/metrics")).text)
+    await client.post(
+        "/graphql", json={"query": "query ViewerOp { viewer { kind } }"}, headers=headers
+    )
+    await client.post("/graphql", json={"query": "{ viewer { kind } }"}, headers=headers)
+    await client.post("/graphql", json={"query": "query Denied { viewer { kind } }"})
+    await client.get("/readyz")
+
+    # When scraped
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    after = _samples(response.text)
+
+    def delta(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    # Then requests by route and operations by name are counted, errors by code
+    assert (
+        delta("gatehouse_http_requests_total", method="POST", route="/graphql", status="200") == 3
+    )
+    assert delta("gatehouse_http_requests_total", method="GET", route="/readyz", status="200") == 1
+    assert (
+        delta(
+            "gatehouse_graphql_operations_total", operation="ViewerOp", type="query", outcome="ok"
+        )
+        == 1
+    )
+    assert (
+        delta(
+            "gatehouse_graphql_operations_total", operation="anonymous", type="query", outcome="ok"
+        )
+        == 1
+    )
+    assert (
+        delta(
+            "gatehouse_graphql_operations_total", operation="Denied", type="query", outcome="error"
+        )
+        == 1
+    )
+    assert delta("gatehouse_graphql_errors_total", code="UNAUTHENTICATED") == 1
+    assert (
+        delta(
+            "gatehouse_graphql_operation_duration_seconds_count", operation="ViewerOp", type="query"
+        )
+        == 1
+    )
+    # And the collectors other areas increment are exported already
+    names = {family.name for family in text_string_to_metric_families(response.text)}
+    assert {
+        "gatehouse_scim_operations",
+        "gatehouse_sso_outcomes",
+        "gatehouse_webhook_failures",
+        "gatehouse_active_subscriptions",
+        "gatehouse_event_lag_events",
+        "gatehouse_errors",
+        "gatehouse_rate_limited",
+    } <= names
+
+
+async def test_unknown_paths_are_one_label_not_one_per_path(client):
+    for i in range(3):
+        await client.get(f"/nope/{i}")
+    text = (await client.get("/metrics")).text
+    assert 'route="unmatched"' in text
+    assert "/nope/1" not in text
