@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_INTROSPECTION")
     graphql_ide: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_IDE")
     session_ttl_seconds: int = Field(8 * 3600, alias="GATEHOUSE_SESSION_TTL_SECONDS")
+    # Admin Portal: a setup link is single use and short-lived; the session it starts is not.
+    portal_link_ttl_seconds: int = Field(300, alias="GATEHOUSE_PORTAL_LINK_TTL_SECONDS")
+    portal_session_ttl_seconds: int = Field(3600, alias="GATEHOUSE_PORTAL_SESSION_TTL_SECONDS")
+    brand_name: str = Field("Gatehouse", alias="GATEHOUSE_BRAND_NAME")
+    brand_logo_url: str | None = Field(None, alias="GATEHOUSE_BRAND_LOGO_URL")
+    brand_color: str = Field("#3b5bdb", alias="GATEHOUSE_BRAND_COLOR")
     # Operations: rate limits per API key / session / SCIM directory (token bucket).
     rate_limit_enabled: bool = Field(default=True, alias="GATEHOUSE_RATE_LIMIT_ENABLED")
     rate_limit_per_second: float = Field(50.0, alias="GATEHOUSE_RATE_LIMIT_PER_SECOND")

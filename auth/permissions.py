@@ -24,6 +24,8 @@ class Permission(StrEnum):
     DOMAINS_WRITE = "domains:write"
     CONNECTIONS_READ = "connections:read"
     CONNECTIONS_WRITE = "connections:write"
+    # Generating Admin Portal setup links for an organization.
+    PORTAL_WRITE = "portal:write"
     DIRECTORIES_READ = "directories:read"
     DIRECTORIES_WRITE = "directories:write"
 

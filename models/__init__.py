@@ -23,6 +23,7 @@ from gatehouse.models.domain import Domain, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
+from gatehouse.models.portal import PortalIntent, PortalLink, PortalSession
 from gatehouse.models.session import Session
 from gatehouse.models.sso import LinkedIdentity, SamlAssertionId, SsoCode, SsoRequest
 from gatehouse.models.user import Member, MemberSource, MemberStatus, User
@@ -54,6 +55,9 @@ __all__ = [
     "MemberSource",
     "MemberStatus",
     "Organization",
+    "PortalIntent",
+    "PortalLink",
+    "PortalSession",
     "Role",
     "SamlAssertionId",
     "Session",

@@ -30,6 +30,8 @@ PREFIXES: dict[str, str] = {
     "idn": "LinkedIdentity",
     "ssoc": "SsoCode",
     "said": "SamlAssertionId",
+    "plink": "PortalLink",
+    "psess": "PortalSession",
     "dir": "Directory",
     "diru": "DirectoryUser",
     "dirg": "DirectoryGroup",
@@ -128,6 +130,14 @@ def new_ssoc_id() -> str:
 
 def new_said_id() -> str:
     return new_id("said")
+
+
+def new_plink_id() -> str:
+    return new_id("plink")
+
+
+def new_psess_id() -> str:
+    return new_id("psess")
 
 
 def new_dir_id() -> str:

@@ -13,6 +13,7 @@ from gatehouse.schema.mutations.domains import DomainMutations
 from gatehouse.schema.mutations.invitations import InvitationMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
+from gatehouse.schema.mutations.portal import PortalMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.subscription import Subscription
@@ -38,6 +39,7 @@ class Mutation(
     ApiKeyMutations,
     DomainMutations,
     ConnectionMutations,
+    PortalMutations,
     DirectoryMutations,
     InvitationMutations,
     DeliveryMutations,

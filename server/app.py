@@ -17,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.events.runtime import EventRuntime
+from gatehouse.portal import routes as portal_routes
 from gatehouse.resolvers.invitation_delivery import InvitationConfig, retry_forever
 from gatehouse.scim.routes import routes as scim_routes
 from gatehouse.server import invitation_page, ratelimit
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/healthz", healthz),
             *ops_routes(),
             *sso_routes,
+            *portal_routes,
             *scim_routes,
             *invitation_page.routes,
         ],

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import ApiKey
-from gatehouse.resolvers import api_keys
+from gatehouse.models.portal import PortalIntent
+from gatehouse.resolvers import api_keys, portal
 from gatehouse.resolvers.errors import DomainError
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.logs import configure_logging
@@ -139,6 +140,36 @@ def cmd_api_keys_revoke(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(work))
 
 
+INTENT_NAMES = {
+    "sso": PortalIntent.SSO,
+    "dsync": PortalIntent.DSYNC,
+    "domain_verification": PortalIntent.DOMAIN_VERIFICATION,
+    "domains": PortalIntent.DOMAIN_VERIFICATION,
+    "log_streams": PortalIntent.LOG_STREAMS,
+}
+
+
+def cmd_portal_link(args: argparse.Namespace) -> int:
+    async def work() -> int:
+        intents = [INTENT_NAMES[i.lower().replace("-", "_")] for i in args.intent]
+        try:
+            link, url = await portal.generate_portal_link(
+                operator_principal(),
+                get_settings(),
+                args.organization,
+                [i.value for i in intents],
+                args.return_url,
+            )
+        except DomainError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"Setup link for {link.organization_id}, single use, until {link.expires_at}:")
+        print(url)
+        return 0
+
+    return asyncio.run(_with_db(work))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gatehouse", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -176,6 +207,20 @@ def parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key")
     revoke.add_argument("id")
     revoke.set_defaults(func=cmd_api_keys_revoke)
+
+    link = sub.add_parser(
+        "portal-link", help="print a single-use Admin Portal setup link (URL on the last line)"
+    )
+    link.add_argument("--organization", required=True, help="the organization's org_… ID")
+    link.add_argument(
+        "--intent",
+        action="append",
+        required=True,
+        choices=sorted({*INTENT_NAMES, "domain-verification", "log-streams"}),
+        help="what the admin may set up (repeatable)",
+    )
+    link.add_argument("--return-url", help="where the portal's 'Back to the app' button leads")
+    link.set_defaults(func=cmd_portal_link)
     return p
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -13,7 +14,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UNSET, UnsetType
 
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
-from gatehouse.auth.principal import ANONYMOUS
+from gatehouse.auth.portal import (
+    COOKIE_NAME,
+    CSRF_HEADER,
+    authenticate_portal_cookie,
+    request_allowed,
+)
+from gatehouse.auth.principal import ANONYMOUS, Principal
 from gatehouse.schema import build_schema
 from gatehouse.schema.context import Context
 from gatehouse.server.graphql_ops import OperationsViewMixin
@@ -21,6 +28,7 @@ from gatehouse.settings import Settings
 
 if TYPE_CHECKING:
     from gatehouse.events.hub import Hub
+log = logging.getLogger("gatehouse.graphql")
 
 
 class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
@@ -55,6 +63,8 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
                 # An unknown, revoked or expired credential reads as none at all: every field
                 # that needs one answers UNAUTHENTICATED.
                 principal = ANONYMOUS
+        if principal is ANONYMOUS and isinstance(request, Request):
+            principal = await self._portal_principal(request)
         return Context(
             request=request,
             principal=principal,
@@ -80,6 +90,25 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         context.principal = principal
         context.authorization = authorization
         return UNSET
+
+    async def _portal_principal(self, request: Request) -> Principal:
+        """The Admin Portal's cookie counts only with its CSRF header and our own Origin
+        (SECURITY 28); websockets never use it (they authenticate in connection_init)."""
+        cookie = request.cookies.get(COOKIE_NAME)
+        if not cookie:
+            return ANONYMOUS
+        if not request_allowed(
+            cookie,
+            request.headers.get(CSRF_HEADER),
+            request.headers.get("origin"),
+            self.settings.base_url,
+        ):
+            log.warning(
+                "portal cookie ignored: missing or wrong CSRF header or Origin (request %s)",
+                request.scope.get("state", {}).get("request_id", "-"),
+            )
+            return ANONYMOUS
+        return await authenticate_portal_cookie(cookie) or ANONYMOUS
 
     async def get_root_value(self, request: Any) -> None:
         return None

@@ -23,6 +23,9 @@ from gatehouse.server.app import create_app
 from gatehouse.server.db import close_db, init_db, migrate, normalize_db_url
 from gatehouse.settings import Settings
 
+# Shared real-server fixtures: the DNS server serves the domain and Admin Portal tests.
+pytest_plugins = ["tests.dns_fixture"]
+
 
 def _pg_admin_dsn(url: str, database: str) -> str:
     parts = urlsplit(url.replace("postgres://", "postgresql://", 1))

@@ -160,6 +160,11 @@ MUTATIONS = {
         "mutation($id: ID!) { revokeApiKey(input: {apiKeyId: $id}) { userErrors { code } } }",
         "b_key",
     ),
+    "generatePortalLink": (
+        "mutation($id: ID!) { generatePortalLink(input: {organizationId: $id, "
+        "intents: [DOMAIN_VERIFICATION]}) { link userErrors { code } } }",
+        "b",
+    ),
 }
 
 

@@ -1,0 +1,179 @@
+"""Admin Portal pages: server-rendered shells; the ES module does the rest over /graphql."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from gatehouse.auth.portal import COOKIE_NAME, csrf_token_for, load_portal_session
+from gatehouse.models import Organization, PortalIntent, PortalSession
+from gatehouse.portal.branding import brand_from
+from gatehouse.resolvers import portal
+from gatehouse.resolvers.errors import DomainError, ErrorCode
+from gatehouse.settings import Settings
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+# The pages each intent opens; intents without a page yet show as "not in this portal".
+INTENT_PAGES: dict[PortalIntent, tuple[str, str]] = {
+    PortalIntent.DOMAIN_VERIFICATION: ("/portal/domains", "Verify your domains"),
+    PortalIntent.SSO: ("/portal/sso", "Set up single sign-on"),
+    PortalIntent.DSYNC: ("/portal/directory", "Connect your directory"),
+}
+INTENT_TITLES: dict[PortalIntent, str] = {
+    PortalIntent.DOMAIN_VERIFICATION: "Verify your domains",
+    PortalIntent.SSO: "Set up single sign-on",
+    PortalIntent.DSYNC: "Connect your directory",
+    PortalIntent.LOG_STREAMS: "Stream audit logs",
+}
+
+EXPIRED_REASONS = {
+    "used": "This setup link was already used.",
+    "expired": "This setup link has expired.",
+    "invalid": "This setup link is not valid.",
+    "session": "Your setup session has ended.",
+}
+
+# Pages never leak the link token through Referer, never load third-party code, never frame.
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' https: http: data:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'",
+}
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"brand": brand_from(_settings(request)), **context},
+        status_code=status_code,
+        headers=SECURITY_HEADERS,
+    )
+
+
+def _to_expired(reason: str) -> Response:
+    response = RedirectResponse(f"/portal/expired?reason={reason}", status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+async def start(request: Request) -> Response:
+    settings = _settings(request)
+    try:
+        _session, cookie_token = await portal.start_portal_session(
+            request.query_params.get("token", ""), settings
+        )
+    except DomainError as e:
+        reason = {
+            ErrorCode.PORTAL_LINK_USED: "used",
+            ErrorCode.PORTAL_LINK_EXPIRED: "expired",
+        }.get(e.errors[0].code, "invalid")
+        return _to_expired(reason)
+    response = RedirectResponse("/portal", status_code=303, headers=SECURITY_HEADERS)
+    response.set_cookie(
+        COOKIE_NAME,
+        cookie_token,
+        max_age=settings.portal_session_ttl_seconds,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.base_url.startswith("https://"),
+    )
+    return response
+
+
+async def _page_context(request: Request) -> tuple[PortalSession, dict[str, Any]] | None:
+    cookie = request.cookies.get(COOKIE_NAME)
+    session = await load_portal_session(cookie) if cookie else None
+    if session is None or cookie is None:
+        return None
+    org = await Organization.get(id=session.organization_id)
+    return session, {
+        "organization": org,
+        "csrf_token": csrf_token_for(cookie),
+        "return_url": session.return_url,
+        "intents": [PortalIntent(i) for i in session.intents],
+        "intent_pages": INTENT_PAGES,
+        "intent_titles": INTENT_TITLES,
+    }
+
+
+async def home(request: Request) -> Response:
+    found = await _page_context(request)
+    if found is None:
+        return _to_expired("session")
+    session, context = found
+    checklist = await portal.onboarding_checklist(session)
+    return _render(request, "home.html", checklist=checklist, **context)
+
+
+async def _intent_page(request: Request, intent: PortalIntent, template: str) -> Response:
+    found = await _page_context(request)
+    if found is None:
+        return _to_expired("session")
+    session, context = found
+    if intent.value not in session.intents:
+        return RedirectResponse("/portal", status_code=303)
+    return _render(request, template, **context)
+
+
+async def domains(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.DOMAIN_VERIFICATION, "domains.html")
+
+
+async def directory(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.DSYNC, "directory.html")
+
+
+async def sso(request: Request) -> Response:
+    from gatehouse.resolvers.portal_sso import last_failure
+
+    found = await _page_context(request)
+    if found is None:
+        return _to_expired("session")
+    session, context = found
+    if PortalIntent.SSO.value not in session.intents:
+        return RedirectResponse("/portal", status_code=303)
+    failure = await last_failure(session.organization_id, session.created_at)
+    return _render(request, "sso.html", last_failure=failure, **context)
+
+
+async def expired(request: Request) -> Response:
+    reason = request.query_params.get("reason", "expired")
+    message = EXPIRED_REASONS.get(reason, EXPIRED_REASONS["expired"])
+    return _render(request, "expired.html", status_code=410, message=message)
+
+
+async def brand_css(request: Request) -> Response:
+    brand = brand_from(_settings(request))
+    css = f":root {{ --brand: {brand.color}; --on-brand: {brand.on_color}; }}\n"
+    return Response(css, media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+
+routes: list[BaseRoute] = [
+    Route("/portal/start", start, methods=["GET"]),
+    Route("/portal", home, methods=["GET"]),
+    Route("/portal/domains", domains, methods=["GET"]),
+    Route("/portal/sso", sso, methods=["GET"]),
+    Route("/portal/directory", directory, methods=["GET"]),
+    Route("/portal/expired", expired, methods=["GET"]),
+    Route("/portal/brand.css", brand_css, methods=["GET"]),
+    Mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static"),
+]

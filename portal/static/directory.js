@@ -1,0 +1,145 @@
+// Directory page: create the SCIM directory, reveal its token once, rotate it, watch counts.
+import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
+
+const DIR = `id name type state scimBaseUrl userCount groupCount lastActivityAt
+  groups(first: 100) { edges { node { id name } } }
+  roleMappings { priority group { id } role { slug } }`;
+const LIST = `query PortalDirectories($id: ID!) { organization(id: $id) {
+  directories { ${DIR} } roles { slug name } } }`;
+const CREATE = `mutation PortalCreateDirectory($input: CreateDirectoryInput!) {
+  createDirectory(input: $input) { directory { ${DIR} } bearerToken userErrors { field code message } } }`;
+const ROTATE = `mutation PortalRotate($input: DirectoryInput!) {
+  rotateDirectoryToken(input: $input) { directory { ${DIR} } bearerToken userErrors { code message } } }`;
+const MAP = `mutation PortalMap($input: SetGroupRoleMappingInput!) {
+  setGroupRoleMapping(input: $input) { userErrors { code message } } }`;
+
+const POLL_MS = 4000;
+const TYPES = { OKTA: "Okta", ENTRA: "Microsoft Entra ID", ONELOGIN: "OneLogin", JUMPCLOUD: "JumpCloud", GENERIC_SCIM: "Other SCIM 2.0 provider" };
+let directory = null;
+let roles = [];
+let token = null; // shown once, kept only in this page's memory
+let timer = null;
+
+function showError(message) {
+  const box = document.getElementById("dir-error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+async function run(work) {
+  showError("");
+  try { await work(); } catch (error) { if (!(error instanceof SessionEnded)) showError(error.message); }
+}
+
+function copyRow(label, value, testid) {
+  return el("div", { class: "record-row" },
+    el("span", { class: "record-label" }, label),
+    el("code", { "data-testid": testid }, value),
+    el("button", { type: "button", class: "button small secondary", "aria-label": `Copy ${label}`,
+      onclick: (event) => copyText(value, event.currentTarget) }, "Copy"));
+}
+
+function createForm() {
+  const form = el("form", { class: "card add-form" },
+    el("label", { for: "dir-type" }, "Your identity provider"),
+    el("select", { id: "dir-type", name: "type" },
+      Object.entries(TYPES).map(([value, label]) => el("option", { value }, label))),
+    el("p", { class: "actions" }, el("button", { type: "submit", class: "button" }, "Create directory")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const type = form.elements.type.value;
+    run(async () => {
+      const data = await graphql(CREATE, { input: { organizationId, name: TYPES[type], type } });
+      const { directory: created, bearerToken, userErrors } = data.createDirectory;
+      if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+      directory = created;
+      token = bearerToken;
+      render();
+      announce("Directory created. Copy the token now: it is shown only once.");
+    });
+  });
+  return form;
+}
+
+function tokenBox() {
+  if (!token) return null;
+  return el("div", { class: "card alert-ok", role: "group", "aria-label": "Bearer token" },
+    el("h3", {}, "Bearer token — copy it now"),
+    el("p", {}, "For your security this token is shown only once. If you lose it, rotate it to get a new one."),
+    el("div", { class: "record" }, copyRow("Token", token, "scim-token")));
+}
+
+function mappingEditor(dir) {
+  const groups = dir.groups.edges.map((e) => e.node);
+  if (!groups.length) return el("p", { class: "muted" }, "Groups appear here once your identity provider pushes them; then choose a role for each.");
+  const current = new Map(dir.roleMappings.map((m) => [m.group.id, m.role.slug]));
+  return el("div", { class: "mapping" }, groups.map((g) => {
+    const id = `map-${g.id}`;
+    return el("div", { class: "mapping-row" },
+      el("label", { for: id }, g.name),
+      el("select", { id, onchange: (event) => setMapping(dir, g, event.currentTarget.value) },
+        el("option", { value: "" }, "No role from this group"),
+        roles.map((r) => el("option", { value: r.slug, selected: current.get(g.id) === r.slug }, r.name))));
+  }));
+}
+
+function setMapping(dir, group, slug) {
+  run(async () => {
+    const data = await graphql(MAP, { input: { directoryId: dir.id, groupId: group.id, roleSlug: slug || null } });
+    if (data.setGroupRoleMapping.userErrors.length) return showError(data.setGroupRoleMapping.userErrors[0].message);
+    announce(slug ? `${group.name} members get the ${slug} role.` : `${group.name} no longer sets a role.`);
+  });
+}
+
+function card(dir) {
+  const last = dir.lastActivityAt ? new Date(dir.lastActivityAt).toLocaleString() : "No requests yet";
+  return el("article", { class: "card" },
+    el("div", { class: "domain-head" }, el("h2", {}, dir.name),
+      el("span", { class: "badge state-active" }, dir.state === "LINKED" ? "Linked" : "Paused")),
+    tokenBox(),
+    el("h3", {}, `1. In ${dir.name}`),
+    el("p", {}, "Turn on SCIM provisioning and enter this base URL and the bearer token."),
+    el("div", { class: "record" }, copyRow("SCIM base URL", dir.scimBaseUrl, "scim-url")),
+    el("p", { class: "actions" }, el("button", { type: "button", class: "button secondary", onclick: rotate }, "Rotate token")),
+    el("h3", {}, "2. Watch it sync"),
+    el("dl", { class: "counts" },
+      el("div", {}, el("dt", {}, "Users"), el("dd", { "data-testid": "user-count" }, String(dir.userCount))),
+      el("div", {}, el("dt", {}, "Groups"), el("dd", { "data-testid": "group-count" }, String(dir.groupCount))),
+      el("div", {}, el("dt", {}, "Last request"), el("dd", {}, last))),
+    el("h3", {}, "3. Map groups to roles"),
+    mappingEditor(dir));
+}
+
+function rotate() {
+  if (!window.confirm("Rotate the token? The current token stops working at once; update your identity provider with the new one.")) return;
+  run(async () => {
+    const data = await graphql(ROTATE, { input: { directoryId: directory.id } });
+    const { directory: updated, bearerToken, userErrors } = data.rotateDirectoryToken;
+    if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+    directory = updated;
+    token = bearerToken;
+    render();
+    announce("New token created. Copy it now: it is shown only once.");
+  });
+}
+
+function render() {
+  const app = document.getElementById("dir-app");
+  app.setAttribute("aria-busy", "false");
+  // Don't rebuild while the admin is choosing a role: polling must not steal focus.
+  if (app.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
+  app.replaceChildren(directory ? card(directory) : createForm());
+}
+
+async function refresh() {
+  await run(async () => {
+    const data = await graphql(LIST, { id: organizationId });
+    roles = data.organization?.roles ?? [];
+    directory = (data.organization?.directories ?? [])[0] ?? null;
+    render();
+  });
+  clearTimeout(timer);
+  timer = setTimeout(refresh, POLL_MS);
+}
+
+export function start() { refresh(); }

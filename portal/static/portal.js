@@ -1,0 +1,12 @@
+// Entry point: starts the page's module by its data-page attribute. No build step.
+const page = document.querySelector("[data-page]")?.dataset.page;
+if (page === "domains") {
+  const { start } = await import("./domains.js");
+  start();
+} else if (page === "directory") {
+  const { start } = await import("./directory.js");
+  start();
+} else if (page === "sso") {
+  const { start } = await import("./sso.js");
+  start();
+}

@@ -1,0 +1,213 @@
+// SSO page: pick the IdP, copy our SP values into it, upload its metadata, activate.
+import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
+
+const CONN = `id name type state saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl
+  idpCertificates { subject notAfter expired } }`;
+const LIST = `query PortalConnections($id: ID!) { organization(id: $id) { connections { ${CONN} } } }`;
+const CREATE = `mutation PortalCreateSaml($input: CreateSamlConnectionInput!) {
+  createSamlConnection(input: $input) { connection { ${CONN} } userErrors { field code message } } }`;
+const UPDATE = `mutation PortalUpdateConnection($input: UpdateConnectionInput!) {
+  updateConnection(input: $input) { connection { ${CONN} } userErrors { field code message } } }`;
+const ACTIVATE = `mutation PortalActivate($input: ConnectionInput!) {
+  activateConnection(input: $input) { connection { ${CONN} } userErrors { code message } } }`;
+
+const WARN_DAYS = 30;
+const DAY_MS = 86_400_000;
+const COPY_APP = "In your identity provider, create a SAML 2.0 application";
+const IDPS = {
+  Okta: [
+    "In the Okta Admin Console, go to Applications › Create App Integration › SAML 2.0.",
+    "Paste the ACS URL below into “Single sign-on URL” and the Entity ID into “Audience URI”.",
+    "Set “Name ID format” to EmailAddress and add attribute statements email, firstName, lastName.",
+    "Finish, then open Sign On › “View SAML setup instructions” and download the IdP metadata XML.",
+  ],
+  "Microsoft Entra ID": [
+    "In the Entra admin center, go to Enterprise applications › New application › Create your own application.",
+    "Open Single sign-on › SAML and paste the Entity ID into “Identifier” and the ACS URL into “Reply URL”.",
+    "Keep the default claims (they include email, given name and surname).",
+    "Download “Federation Metadata XML” from the SAML Certificates section.",
+  ],
+  "Google Workspace": [
+    "In the Google Admin console, go to Apps › Web and mobile apps › Add app › Add custom SAML app.",
+    "Download the IdP metadata on the “Google Identity Provider details” step.",
+    "Paste the ACS URL and Entity ID below into the “Service provider details” step; Name ID format EMAIL.",
+    "Map attributes: Primary email → email, First name → firstName, Last name → lastName. Turn the app on for your users.",
+  ],
+  OneLogin: [
+    "In OneLogin, go to Applications › Add App and choose “SAML Custom Connector (Advanced)”.",
+    "Paste the Entity ID into “Audience” and the ACS URL into “ACS (Consumer) URL” and “Recipient”.",
+    "Add parameters email, firstName and lastName, included in the SAML assertion.",
+    "Save, then More Actions › SAML Metadata to download the XML.",
+  ],
+  JumpCloud: [
+    "In the JumpCloud Admin Portal, go to SSO Applications › Add New Application › Custom SAML App.",
+    "Paste the Entity ID into “SP Entity ID” and the ACS URL into “ACS URL”.",
+    "Add user attributes email, firstName and lastName.",
+    "Activate the app, then export its metadata XML.",
+  ],
+  "Generic SAML": [
+    `${COPY_APP} with the ACS URL and Entity ID below.`,
+    "Send the user's email as the NameID (format emailAddress) and as an “email” attribute; add firstName and lastName.",
+    "Sign assertions with SHA-256.",
+    "Download the application's IdP metadata XML.",
+  ],
+};
+
+let connection = null;
+
+function showError(message) {
+  const box = document.getElementById("sso-error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function copyRow(label, value, testid) {
+  return el("div", { class: "record-row" },
+    el("span", { class: "record-label" }, label),
+    el("code", { "data-testid": testid }, value),
+    el("button", { type: "button", class: "button small secondary", "aria-label": `Copy ${label}`,
+      onclick: (event) => copyText(value, event.currentTarget) }, "Copy"));
+}
+
+function pickIdp() {
+  const form = el("form", { class: "card", id: "idp-form" },
+    el("fieldset", { class: "idp-picker" },
+      el("legend", {}, "Which identity provider do you use?"),
+      ...Object.keys(IDPS).map((name, i) => el("label", { class: "idp-option" },
+        el("input", { type: "radio", name: "idp", value: name, checked: i === 0 }), ` ${name}`))),
+    el("button", { type: "submit", class: "button" }, "Continue"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = new FormData(form).get("idp");
+    await run(async () => {
+      const data = await graphql(CREATE, { input: { organizationId, name } });
+      const { connection: created, userErrors } = data.createSamlConnection;
+      if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+      connection = created;
+      render();
+      announce(`Step 2: set up ${name}.`);
+    });
+  });
+  return form;
+}
+
+function certificates(conn) {
+  const certs = conn.saml.idpCertificates;
+  if (!certs.length) return null;
+  return el("ul", { class: "cert-list", "data-testid": "certificates" }, certs.map((c) => {
+    const days = Math.floor((new Date(c.notAfter) - Date.now()) / DAY_MS);
+    const date = new Date(c.notAfter).toLocaleDateString(undefined, { dateStyle: "long" });
+    const warn = c.expired || days <= WARN_DAYS;
+    return el("li", { class: warn ? "cert warn" : "cert" },
+      el("strong", {}, c.subject), ` — expires ${date}`,
+      warn ? el("p", { class: "cert-warning", "data-testid": "cert-warning" }, c.expired
+        ? "This certificate has expired: sign-ins will fail. Upload new metadata from your identity provider."
+        : `This certificate expires in ${days} days. Rotate it in your identity provider and upload the new metadata before then.`) : null);
+  }));
+}
+
+function keyUse(node) {
+  for (let n = node.parentElement; n; n = n.parentElement) {
+    if (n.localName === "KeyDescriptor") return n.getAttribute("use");
+  }
+  return null;
+}
+
+function parseMetadata(xml) {
+  const doc = new DOMParser().parseFromString(xml, "application/xml");
+  if (doc.querySelector("parsererror")) throw new Error("This file is not valid XML. Upload the metadata XML file from your identity provider.");
+  const md = "urn:oasis:names:tc:SAML:2.0:metadata";
+  const entity = doc.getElementsByTagNameNS(md, "EntityDescriptor")[0];
+  const sso = [...doc.getElementsByTagNameNS(md, "SingleSignOnService")];
+  const redirect = sso.find((s) => s.getAttribute("Binding")?.endsWith("HTTP-Redirect")) ?? sso[0];
+  const certs = [...doc.getElementsByTagNameNS("http://www.w3.org/2000/09/xmldsig#", "X509Certificate")]
+    .filter((c) => keyUse(c) !== "encryption")
+    .map((c) => c.textContent.replace(/\s+/g, ""));
+  if (!entity || !redirect || !certs.length) throw new Error("We could not find the entity ID, sign-in URL and certificate in this file. Make sure it is the IdP metadata XML.");
+  return { idpEntityId: entity.getAttribute("entityID"), idpSsoUrl: redirect.getAttribute("Location"), idpCertificates: [...new Set(certs)] };
+}
+
+function metadataForm(conn) {
+  const input = el("input", { id: "metadata-file", type: "file", accept: ".xml,application/xml,text/xml" });
+  const form = el("form", { class: "upload" },
+    el("label", { for: "metadata-file" }, "IdP metadata XML file"),
+    el("div", { class: "row" }, input, el("button", { type: "submit", class: "button secondary" }, "Upload metadata")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = input.files[0];
+    if (!file) return showError("Choose the metadata XML file first.");
+    await run(async () => {
+      const values = parseMetadata(await file.text());
+      const data = await graphql(UPDATE, { input: { connectionId: conn.id, ...values } });
+      const { connection: updated, userErrors } = data.updateConnection;
+      if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+      connection = updated;
+      render();
+      announce("Metadata saved.");
+    });
+  });
+  return form;
+}
+
+const STATE_TEXT = { DRAFT: "Not active yet", VALIDATING: "Waiting for a first sign-in", ACTIVE: "Active", INACTIVE: "Inactive" };
+
+function setup(conn) {
+  const ready = conn.saml.idpEntityId && conn.saml.idpSsoUrl && conn.saml.idpCertificates.length;
+  const steps = IDPS[conn.name] ?? IDPS["Generic SAML"];
+  return el("div", { class: "sso-steps" },
+    el("article", { class: "card" },
+      el("div", { class: "domain-head" }, el("h2", {}, `${conn.name} (SAML)`),
+        el("span", { class: `badge state-${conn.state.toLowerCase()}`, "data-testid": "connection-state" }, STATE_TEXT[conn.state])),
+      el("h3", {}, `1. In ${conn.name}`),
+      el("ol", { class: "instructions" }, steps.map((s) => el("li", {}, s))),
+      el("div", { class: "record", role: "group", "aria-label": "Values for your identity provider" },
+        copyRow("ACS URL", conn.saml.acsUrl, "acs-url"),
+        copyRow("Entity ID", conn.saml.spEntityId, "entity-id"),
+        copyRow("Metadata URL", conn.saml.spMetadataUrl, "metadata-url"),
+        copyRow("Attributes", "email, firstName, lastName", "attributes")),
+      el("h3", {}, "2. Upload the metadata"),
+      metadataForm(conn),
+      certificates(conn),
+      el("h3", {}, "3. Activate"),
+      conn.state === "ACTIVE"
+        ? el("div", {},
+          el("p", { class: "ok" }, "Single sign-on is active. People can now sign in with their work accounts."),
+          el("a", { class: "button secondary", href: `/portal/sso/test?connection=${encodeURIComponent(conn.id)}` }, "Test sign-in"))
+        : conn.state === "VALIDATING"
+          ? el("div", {},
+            el("p", {}, `Sign in once through ${conn.name} to confirm everything works: the connection turns Active after the first successful sign-in.`),
+            el("a", { class: "button", href: `/portal/sso/test?connection=${encodeURIComponent(conn.id)}` }, "Test sign-in"))
+          : el("button", { type: "button", class: "button", disabled: !ready, onclick: activate },
+            ready ? "Activate" : "Activate (upload the metadata first)")));
+}
+
+async function activate() {
+  await run(async () => {
+    const data = await graphql(ACTIVATE, { input: { connectionId: connection.id } });
+    const { connection: updated, userErrors } = data.activateConnection;
+    if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+    connection = updated;
+    render();
+    announce(STATE_TEXT[updated.state]);
+  });
+}
+
+async function run(work) {
+  showError("");
+  try { await work(); } catch (error) { if (!(error instanceof SessionEnded)) showError(error.message); }
+}
+
+function render() {
+  const app = document.getElementById("sso-app");
+  app.setAttribute("aria-busy", "false");
+  app.replaceChildren(connection ? setup(connection) : pickIdp());
+}
+
+export async function start() {
+  await run(async () => {
+    const data = await graphql(LIST, { id: organizationId });
+    const all = (data.organization?.connections ?? []).filter((c) => c.type === "SAML");
+    connection = all.find((c) => c.state !== "INACTIVE") ?? null;
+    render();
+  });
+}

@@ -1,0 +1,14 @@
+"""Admin Portal types."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gatehouse.models import PortalIntent as PortalIntentModel
+
+PortalIntent = strawberry.enum(
+    PortalIntentModel,
+    name="PortalIntent",
+    description="What a setup link lets the customer's admin configure: SSO connections, "
+    "directory sync, domain verification, log streams.",
+)
