@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 
 from gatehouse.events import formats, signing
+from gatehouse.events.secrets import stream_token, unseal
 from gatehouse.events.ssrf import UnsafeUrl, check_url
 from gatehouse.models import Event, LogStream, WebhookEndpoint
 from gatehouse.settings import Settings
@@ -21,11 +22,11 @@ class Outcome:
     retry_after: timedelta | None = None
 
 
-def signing_secrets(endpoint: WebhookEndpoint, at_timestamp: int) -> list[str]:
-    keys = [endpoint.secret]
+def signing_secrets(endpoint: WebhookEndpoint, at_timestamp: int, secret_key: str) -> list[str]:
+    keys = [unseal(secret_key, endpoint.secret, endpoint.id)]
     expires = endpoint.previous_secret_expires_at
     if endpoint.previous_secret and expires and expires.timestamp() > at_timestamp:
-        keys.append(endpoint.previous_secret)
+        keys.append(unseal(secret_key, endpoint.previous_secret, endpoint.id))
     return keys
 
 
@@ -45,11 +46,13 @@ async def send(
         body = formats.webhook_body(events[0])
         timestamp = int(now().timestamp())
         headers = signing.signed_headers(
-            signing_secrets(target, timestamp), events[0].id, timestamp, body
+            signing_secrets(target, timestamp, settings.secret_key), events[0].id, timestamp, body
         )
     else:
         body, headers = formats.log_stream_request(
-            target.type, target.token, [formats.payload(e) for e in events]
+            target.type,
+            stream_token(target, settings.secret_key),
+            [formats.payload(e) for e in events],
         )
     try:
         response = await client.post(target.url, content=body, headers=headers)

@@ -44,10 +44,10 @@ class DeliveryTarget(TimestampedModel):
 class WebhookEndpoint(DeliveryTarget):
     id = prefixed_pk("whe")
     event_types: fields.JSONField[list[str]] = fields.JSONField(default=list)
-    # The signing secret must be usable to sign, so it is kept (not hashed); it is shown
-    # once at creation and never returned again.
-    secret = fields.CharField(max_length=100)
-    previous_secret = fields.CharField(max_length=100, null=True)
+    # The signing secret must be usable to sign, so it cannot be hashed: it is stored
+    # encrypted with the server key (events/secrets.py), shown once, never returned again.
+    secret = fields.TextField()
+    previous_secret = fields.TextField(null=True)
     previous_secret_expires_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -57,7 +57,7 @@ class WebhookEndpoint(DeliveryTarget):
 class LogStream(DeliveryTarget):
     id = prefixed_pk("ls")
     type = fields.CharEnumField(LogStreamType)
-    token = fields.CharField(max_length=512, null=True)
+    token = fields.TextField(null=True)  # encrypted like the webhook secret
 
     class Meta:
         table = "log_streams"

@@ -12,6 +12,7 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.events.formats import log_stream_request
+from gatehouse.events.secrets import seal, stream_token
 from gatehouse.events.sequencer import head_position
 from gatehouse.events.ssrf import UnsafeUrl, check_url
 from gatehouse.models import LogStream, LogStreamType
@@ -35,6 +36,7 @@ async def create_log_stream(
     token: str | None,
     *,
     allow_private: bool,
+    secret_key: str,
 ) -> LogStream:
     require(principal, Permission.LOG_STREAMS_WRITE)
     check_scope(principal, organization_id)
@@ -49,9 +51,9 @@ async def create_log_stream(
     v.check()
     async with in_transaction():
         org_id = await target_organization(principal, organization_id)
-        stream = await LogStream.create(
-            organization_id=org_id, type=type, url=url, token=token, cursor=await head_position()
-        )
+        stream = LogStream(organization_id=org_id, type=type, url=url, cursor=await head_position())
+        stream.token = seal(secret_key, token, stream.id) if token else None
+        await stream.save()
         await record_event("log_stream.created", org_id, log_stream_data(stream))
     return stream
 
@@ -74,7 +76,12 @@ async def delete_log_stream(principal: Principal, stream_id: str) -> LogStream:
 
 
 async def send_test_log_event(
-    principal: Principal, stream_id: str, *, allow_private: bool, http_timeout: float
+    principal: Principal,
+    stream_id: str,
+    *,
+    allow_private: bool,
+    http_timeout: float,
+    secret_key: str,
 ) -> tuple[LogStream, int | None]:
     """Sends one `log_stream.test` record now (the portal's test button); the status code."""
     require(principal, Permission.LOG_STREAMS_WRITE)
@@ -94,7 +101,7 @@ async def send_test_log_event(
         "occurred_at": datetime.now(UTC).isoformat(),
         "data": {"log_stream_id": stream.id},
     }
-    body, headers = log_stream_request(stream.type, stream.token, [record])
+    body, headers = log_stream_request(stream.type, stream_token(stream, secret_key), [record])
     try:
         async with httpx.AsyncClient(timeout=http_timeout, follow_redirects=False) as client:
             response = await client.post(stream.url, content=body, headers=headers)

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
+from gatehouse.events.secrets import seal
 from gatehouse.events.sequencer import head_position
 from gatehouse.events.signing import new_secret
 from gatehouse.events.ssrf import UnsafeUrl, check_url
@@ -66,6 +67,7 @@ async def create_webhook_endpoint(
     organization_id: str | None,
     *,
     allow_private: bool,
+    secret_key: str,
 ) -> tuple[WebhookEndpoint, str]:
     """The endpoint and its signing secret, shown this once."""
     require(principal, Permission.WEBHOOKS_WRITE)
@@ -84,13 +86,11 @@ async def create_webhook_endpoint(
         org_id = await target_organization(principal, organization_id)
         secret = new_secret()
         # A new endpoint receives events from now on, not the whole history.
-        endpoint = await WebhookEndpoint.create(
-            organization_id=org_id,
-            url=url,
-            event_types=types,
-            secret=secret,
-            cursor=await head_position(),
+        endpoint = WebhookEndpoint(
+            organization_id=org_id, url=url, event_types=types, cursor=await head_position()
         )
+        endpoint.secret = seal(secret_key, secret, endpoint.id)
+        await endpoint.save()
         await record_event("webhook_endpoint.created", org_id, endpoint_data(endpoint))
     return endpoint, secret
 
@@ -110,7 +110,7 @@ def _visible(principal: Principal, organization_id: str | None) -> bool:
 
 
 async def rotate_webhook_secret(
-    principal: Principal, endpoint_id: str, *, overlap: timedelta
+    principal: Principal, endpoint_id: str, *, overlap: timedelta, secret_key: str
 ) -> tuple[WebhookEndpoint, str]:
     """A new secret; the previous one keeps signing too until the overlap ends."""
     require(principal, Permission.WEBHOOKS_WRITE)
@@ -119,7 +119,7 @@ async def rotate_webhook_secret(
         secret = new_secret()
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_expires_at = datetime.now(UTC) + overlap
-        endpoint.secret = secret
+        endpoint.secret = seal(secret_key, secret, endpoint.id)
         await endpoint.save()
         await record_event(
             "webhook_endpoint.secret_rotated", endpoint.organization_id, endpoint_data(endpoint)

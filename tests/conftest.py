@@ -26,6 +26,11 @@ from gatehouse.settings import Settings
 # Shared real-server fixtures: the DNS server serves the domain and Admin Portal tests.
 pytest_plugins = ["tests.dns_fixture"]
 
+# One server key for the whole run: every in-process app, worker and server subprocess must be
+# able to decrypt what another encrypted, as every production process shares the key.
+os.environ.setdefault("GATEHOUSE_SECRET_KEY", secrets.token_urlsafe(32))
+TEST_SECRET_KEY = os.environ["GATEHOUSE_SECRET_KEY"]
+
 
 def _pg_admin_dsn(url: str, database: str) -> str:
     parts = urlsplit(url.replace("postgres://", "postgresql://", 1))
@@ -77,7 +82,7 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 @pytest.fixture
 def settings(db: str) -> Settings:
-    return Settings(DATABASE_URL=db, GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(32))
+    return Settings(DATABASE_URL=db, GATEHOUSE_SECRET_KEY=TEST_SECRET_KEY)
 
 
 @pytest.fixture

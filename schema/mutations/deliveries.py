@@ -96,6 +96,7 @@ class DeliveryMutations:
                 input.event_types,
                 str(input.organization_id) if input.organization_id else None,
                 allow_private=info.context.settings.allow_private_webhooks,
+                secret_key=info.context.settings.secret_key,
             )
         )
         if result is None:
@@ -119,7 +120,10 @@ class DeliveryMutations:
         overlap = timedelta(hours=info.context.settings.webhook_secret_overlap_hours)
         result, errors = await mutate(
             webhooks.rotate_webhook_secret(
-                info.context.principal, str(input.webhook_endpoint_id), overlap=overlap
+                info.context.principal,
+                str(input.webhook_endpoint_id),
+                overlap=overlap,
+                secret_key=info.context.settings.secret_key,
             )
         )
         if result is None:
@@ -163,6 +167,7 @@ class DeliveryMutations:
                 input.url,
                 input.token,
                 allow_private=info.context.settings.allow_private_webhooks,
+                secret_key=info.context.settings.secret_key,
             )
         )
         return LogStreamPayload(
@@ -201,6 +206,7 @@ class DeliveryMutations:
                 str(input.log_stream_id),
                 allow_private=settings.allow_private_webhooks,
                 http_timeout=settings.webhook_timeout_seconds,
+                secret_key=settings.secret_key,
             )
         )
         if result is None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from tests.dns_fixture import FakeDns
 def settings(db: str, dns_server: FakeDns) -> Settings:
     return Settings(
         DATABASE_URL=db,
-        GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(32),
+        GATEHOUSE_SECRET_KEY=os.environ["GATEHOUSE_SECRET_KEY"],
         GATEHOUSE_BASE_URL="https://gatehouse.test",
         GATEHOUSE_DNS_NAMESERVERS=f"127.0.0.1:{dns_server.port}",
         GATEHOUSE_DNS_TIMEOUT_SECONDS=0.5,

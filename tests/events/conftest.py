@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -102,7 +102,7 @@ async def stop_server(live: LiveServer) -> None:
 def event_settings(db: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "DATABASE_URL": db,
-        "GATEHOUSE_SECRET_KEY": secrets.token_urlsafe(32),
+        "GATEHOUSE_SECRET_KEY": os.environ["GATEHOUSE_SECRET_KEY"],
         "GATEHOUSE_EVENT_POLL_SECONDS": 0.2,
         "GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS": True,
         "GATEHOUSE_WEBHOOK_RETRY_BASE_SECONDS": 0.05,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Delivery, LogStream, LogStreamType, WebhookEndpoint
 from gatehouse.resolvers import api_keys, log_streams, webhooks
@@ -21,10 +23,21 @@ async def test_another_organizations_endpoints_and_streams_are_not_found(gql, ma
     org_a, org_b = await make_org("A"), await make_org("B")
     op = operator_principal()
     hook, _ = await webhooks.create_webhook_endpoint(
-        op, "http://127.0.0.1:9/hook", [], org_b.id, allow_private=True
+        op,
+        "http://127.0.0.1:9/hook",
+        [],
+        org_b.id,
+        allow_private=True,
+        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
     )
     stream = await log_streams.create_log_stream(
-        op, org_b.id, LogStreamType.HTTPS, "http://127.0.0.1:9/logs", None, allow_private=True
+        op,
+        org_b.id,
+        LogStreamType.HTTPS,
+        "http://127.0.0.1:9/logs",
+        None,
+        allow_private=True,
+        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
     )
     _, token = await api_keys.create_api_key(op, "a", org_a.id)
     before = await _snapshot()

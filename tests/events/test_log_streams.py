@@ -33,6 +33,10 @@ async def test_splunk_hec_stream_receives_the_organizations_events(
     stream = body["data"]["createLogStream"]
     assert stream["userErrors"] == []
     stream_id = stream["logStream"]["id"]
+    # the token is stored encrypted, not in clear
+    stored = (await LogStream.get(id=stream_id)).token
+    assert stored
+    assert "hec-t0ken" not in stored
 
     # when the test button is pressed and another organization also has events
     body = await live.gql(TEST, {"i": {"logStreamId": stream_id}}, operator_token)

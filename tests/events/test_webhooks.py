@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -42,6 +43,9 @@ async def test_receiver_down_then_up_gets_every_event_in_order_signed(
 ):
     # given an endpoint whose receiver is down
     endpoint_id, secret = await make_endpoint(live, operator_token, receiver.url)
+    # the signing secret is stored encrypted (it must stay usable, so it cannot be hashed)
+    stored = (await WebhookEndpoint.get(id=endpoint_id)).secret
+    assert secret.removeprefix("whsec_") not in stored
     assert secret.startswith("whsec_")
     await receiver.stop()
     for i in range(5):
@@ -158,7 +162,12 @@ async def test_private_targets_are_refused_unless_allowed(db, url):
     before = await WebhookEndpoint.all().count()
     with pytest.raises(DomainError) as e:
         await webhooks.create_webhook_endpoint(
-            operator_principal(), url, [], None, allow_private=False
+            operator_principal(),
+            url,
+            [],
+            None,
+            allow_private=False,
+            secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
         )
     assert e.value.errors[0].code is ErrorCode.PRIVATE_URL
     assert await WebhookEndpoint.all().count() == before
@@ -168,7 +177,12 @@ async def test_private_targets_are_refused_unless_allowed(db, url):
 async def test_plain_http_is_refused_unless_private_targets_are_allowed(db):
     with pytest.raises(DomainError) as e:
         await webhooks.create_webhook_endpoint(
-            operator_principal(), "http://example.com/hook", [], None, allow_private=False
+            operator_principal(),
+            "http://example.com/hook",
+            [],
+            None,
+            allow_private=False,
+            secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
         )
     assert e.value.errors[0].code is ErrorCode.INVALID_URL
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from datetime import timedelta
 
@@ -27,7 +28,12 @@ async def test_two_workers_never_deliver_an_event_twice_to_an_endpoint(db, recei
     endpoints = [
         (
             await webhooks.create_webhook_endpoint(
-                operator_principal(), receiver.url, ["test.work"], None, allow_private=True
+                operator_principal(),
+                receiver.url,
+                ["test.work"],
+                None,
+                allow_private=True,
+                secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
             )
         )[0].id
         for _ in range(3)
@@ -80,7 +86,12 @@ async def test_retry_after_is_honoured_and_three_days_of_failure_mark_the_endpoi
     receiver.status = 503
     receiver.headers = {"retry-after": "3600"}
     endpoint, _ = await webhooks.create_webhook_endpoint(
-        operator_principal(), receiver.url, [], None, allow_private=True
+        operator_principal(),
+        receiver.url,
+        [],
+        None,
+        allow_private=True,
+        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
     )
     await sequence_pending()
     worker = DeliveryWorker(event_settings(db), LocalBus())

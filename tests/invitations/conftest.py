@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import email
+import os
 import re
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -90,7 +90,7 @@ async def smtp() -> AsyncIterator[SmtpServer]:
 def settings(db: str, smtp: SmtpServer) -> Settings:
     return Settings(
         DATABASE_URL=db,
-        GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(32),
+        GATEHOUSE_SECRET_KEY=os.environ["GATEHOUSE_SECRET_KEY"],
         GATEHOUSE_BASE_URL="http://testserver",
         GATEHOUSE_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}?starttls=off",
         GATEHOUSE_SMTP_TIMEOUT=5,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
+import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -171,7 +171,7 @@ def settings(db: str, dns_server: Any) -> Settings:
     """The portal's pages drive the real domain verification against the test DNS server."""
     return Settings(
         DATABASE_URL=db,
-        GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(32),
+        GATEHOUSE_SECRET_KEY=os.environ["GATEHOUSE_SECRET_KEY"],
         GATEHOUSE_DNS_NAMESERVERS=f"127.0.0.1:{dns_server.port}",
         GATEHOUSE_DNS_TIMEOUT_SECONDS=1.0,
         GATEHOUSE_DOMAIN_RECHECKS=False,

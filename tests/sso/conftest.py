@@ -3,7 +3,7 @@ loopback. Helpers shared by the tests live in helpers.py."""
 
 from __future__ import annotations
 
-import secrets
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +23,7 @@ from gatehouse.settings import Settings
 def settings(db: str) -> Settings:
     return Settings(
         DATABASE_URL=db,
-        GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(32),
+        GATEHOUSE_SECRET_KEY=os.environ["GATEHOUSE_SECRET_KEY"],
         GATEHOUSE_BASE_URL=BASE,
         GATEHOUSE_REDIRECT_URIS=f"{REDIRECT},https://app.example.com/other",
         GATEHOUSE_SSO_ALLOW_PRIVATE_URLS=True,
