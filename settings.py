@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -24,11 +26,10 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite://gatehouse.db", alias="DATABASE_URL")
     redis_url: str | None = Field(None, alias="REDIS_URL")
     base_url: str = Field("http://127.0.0.1:8000", alias="GATEHOUSE_BASE_URL")
-    # Signs sessions and encrypts secrets at rest. A random default keeps `make run` working,
-    # but sessions then die with the process: production must set it.
-    secret_key: str = Field(
-        default_factory=lambda: secrets.token_urlsafe(32), alias="GATEHOUSE_SECRET_KEY"
-    )
+    # Encrypts secrets at rest (OIDC client secrets, webhook secrets, log-stream tokens) and keys
+    # the portal's CSRF tokens. Unset, a development server keeps a generated key in a local
+    # file (so what it encrypted stays readable across restarts); production must set it.
+    secret_key: str = Field(default="", alias="GATEHOUSE_SECRET_KEY")
     environment: Literal["development", "production"] = Field("development", alias="GATEHOUSE_ENV")
     max_body_bytes: int = Field(1_000_000, alias="GATEHOUSE_MAX_BODY_BYTES")
     graphql_max_depth: int = Field(12, alias="GATEHOUSE_GRAPHQL_MAX_DEPTH")
@@ -109,6 +110,14 @@ class Settings(BaseSettings):
     # OIDC discovery, JWKS and token calls refuse private and loopback addresses unless allowed.
     sso_allow_private_urls: bool = Field(default=False, alias="GATEHOUSE_SSO_ALLOW_PRIVATE_URLS")
 
+    @model_validator(mode="after")
+    def _secret_key_present(self) -> Settings:
+        if not self.secret_key:
+            if self.is_production:
+                raise ValueError("GATEHOUSE_SECRET_KEY must be set in production")
+            self.secret_key = _development_secret_key()
+        return self
+
     @field_validator("redirect_uris", mode="before")
     @classmethod
     def _split_uris(cls, value: object) -> object:
@@ -152,6 +161,21 @@ class Settings(BaseSettings):
         if self.graphql_ide is None:
             return not self.is_production
         return self.graphql_ide
+
+
+DEV_SECRET_KEY_FILE = Path(".gatehouse-secret-key")
+
+
+def _development_secret_key() -> str:
+    """A random key kept beside the development database, created on first use (mode 0600)."""
+    try:
+        return DEV_SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(32)
+        fd = os.open(DEV_SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(key)
+        return key
 
 
 @lru_cache(maxsize=1)
