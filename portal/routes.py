@@ -26,6 +26,7 @@ INTENT_PAGES: dict[PortalIntent, tuple[str, str]] = {
     PortalIntent.DOMAIN_VERIFICATION: ("/portal/domains", "Verify your domains"),
     PortalIntent.SSO: ("/portal/sso", "Set up single sign-on"),
     PortalIntent.DSYNC: ("/portal/directory", "Connect your directory"),
+    PortalIntent.LOG_STREAMS: ("/portal/log-streams", "Stream audit logs"),
 }
 INTENT_TITLES: dict[PortalIntent, str] = {
     PortalIntent.DOMAIN_VERIFICATION: "Verify your domains",
@@ -142,6 +143,10 @@ async def directory(request: Request) -> Response:
     return await _intent_page(request, PortalIntent.DSYNC, "directory.html")
 
 
+async def log_streams(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.LOG_STREAMS, "log_streams.html")
+
+
 async def sso(request: Request) -> Response:
     from gatehouse.resolvers.portal_sso import last_failure
 
@@ -173,6 +178,7 @@ routes: list[BaseRoute] = [
     Route("/portal/domains", domains, methods=["GET"]),
     Route("/portal/sso", sso, methods=["GET"]),
     Route("/portal/directory", directory, methods=["GET"]),
+    Route("/portal/log-streams", log_streams, methods=["GET"]),
     Route("/portal/expired", expired, methods=["GET"]),
     Route("/portal/brand.css", brand_css, methods=["GET"]),
     Mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static"),

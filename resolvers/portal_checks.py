@@ -26,8 +26,15 @@ async def directory_done(organization_id: str) -> bool:
     ).exists()
 
 
+async def log_streams_done(organization_id: str) -> bool:
+    from gatehouse.models import LogStream
+
+    return await LogStream.filter(organization_id=organization_id).exists()
+
+
 CHECKS: dict[PortalIntent, Callable[[str], Awaitable[bool]]] = {
     PortalIntent.DOMAIN_VERIFICATION: domains_done,
     PortalIntent.SSO: sso_done,
     PortalIntent.DSYNC: directory_done,
+    PortalIntent.LOG_STREAMS: log_streams_done,
 }

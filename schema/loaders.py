@@ -21,6 +21,7 @@ from gatehouse.models import (
     DirectoryUser,
     Domain,
     GroupRoleMapping,
+    LogStream,
     Member,
     Organization,
     Role,
@@ -98,6 +99,9 @@ class Loaders:
         )
         self.connections_by_organization = DataLoader(_grouped(Connection, "organization_id"))
         self.directories_by_organization = DataLoader(_grouped(Directory, "organization_id"))
+        self.log_streams_by_organization = DataLoader(
+            _grouped(LogStream, "organization_id", order="created_at")
+        )
         self.directory_group = DataLoader(_by_id(DirectoryGroup))
         self.role_mappings_by_directory = DataLoader(
             _grouped(GroupRoleMapping, "directory_id", order="-priority")

@@ -10,3 +10,7 @@ if (page === "domains") {
   const { start } = await import("./sso.js");
   start();
 }
+if (page === "log-streams") {
+  const { start } = await import("./log_streams.js");
+  start();
+}

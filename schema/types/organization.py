@@ -17,6 +17,7 @@ from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.connection import Connection
+from gatehouse.schema.types.delivery import LogStream
 from gatehouse.schema.types.directory import Directory
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.invitation import InvitationPage, InvitationState
@@ -128,6 +129,15 @@ class Organization(Node):
         ensure(info.context.principal, Permission.DIRECTORIES_READ)
         rows = await info.context.loaders.directories_by_organization.load(self._model.id)
         return [Directory.from_model(d) for d in rows]
+
+    @strawberry.field(
+        description="Log streams sending its events to a SIEM, oldest first. "
+        "Requires `log_streams:write`."
+    )
+    async def log_streams(self, info: Info) -> list[LogStream]:
+        ensure(info.context.principal, Permission.LOG_STREAMS_WRITE)
+        rows = await info.context.loaders.log_streams_by_organization.load(self._model.id)
+        return [LogStream.from_model(s) for s in rows]
 
     @strawberry.field(description="Invitations, oldest first. Requires `invitations:read`.")
     async def invitations(
