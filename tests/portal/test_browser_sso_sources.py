@@ -86,3 +86,33 @@ async def test_generic_oidc_connection_created_and_activated(
         .wait_for()
     )
     assert (await Connection.get(id=conn.id)).state is ConnectionState.VALIDATING
+
+
+async def test_generic_oidc_test_sign_in_makes_it_active(
+    page, live_server, make_org, make_link, provider
+):
+    from gatehouse.models import Domain, DomainState, Organization
+
+    org = await make_org("Acme Industries")
+    await Domain.create(
+        organization=org,
+        domain="acme.com",
+        verified_domain="acme.com",
+        state=DomainState.VERIFIED,
+        token="x",
+    )
+    await Organization.filter(id=org.id).update(jit_provisioning=True)
+    await page.goto(await make_link(org.id, ["SSO"]))
+    await page.goto(f"{live_server}/portal/sso")
+    await page.get_by_label("Generic OIDC").check()
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_label("Issuer URL").fill(provider.issuer)
+    await page.get_by_label("Client ID").fill(provider.client_id)
+    await page.get_by_label("Client secret").fill(provider.client_secret)
+    await page.get_by_role("button", name="Create connection").click()
+    await page.get_by_role("button", name="Activate", exact=True).click()
+    await page.get_by_role("link", name="Test sign-in").click()
+    await page.get_by_test_id("test-result").wait_for()
+    assert await page.get_by_test_id("profile-email").inner_text() == "olivia@acme.com"
+    conn = await Connection.get(organization_id=org.id)
+    assert conn.state is ConnectionState.ACTIVE
