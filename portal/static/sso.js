@@ -2,12 +2,16 @@
 import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
 
 const CONN = `id name type state saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl
-  idpCertificates { subject notAfter expired } }`;
+  idpCertificates { subject notAfter expired } } oidc { issuer clientId redirectUri }`;
 const LIST = `query PortalConnections($id: ID!) { organization(id: $id) { connections { ${CONN} } } }`;
 const CREATE = `mutation PortalCreateSaml($input: CreateSamlConnectionInput!) {
   createSamlConnection(input: $input) { connection { ${CONN} } userErrors { field code message } } }`;
 const UPDATE = `mutation PortalUpdateConnection($input: UpdateConnectionInput!) {
   updateConnection(input: $input) { connection { ${CONN} } userErrors { field code message } } }`;
+const CREATE_OIDC = `mutation PortalCreateOidc($input: CreateOidcConnectionInput!) {
+  createOidcConnection(input: $input) { connection { ${CONN} } userErrors { field code message } } }`;
+const DELETE = `mutation PortalDeleteConnection($input: ConnectionInput!) {
+  deleteConnection(input: $input) { deletedId userErrors { code message } } }`;
 const ACTIVATE = `mutation PortalActivate($input: ConnectionInput!) {
   activateConnection(input: $input) { connection { ${CONN} } userErrors { code message } } }`;
 
@@ -52,6 +56,12 @@ const IDPS = {
     "Download the application's IdP metadata XML.",
   ],
 };
+const OIDC = "Generic OIDC";
+const OIDC_STEPS = [
+  "In your identity provider, create an OpenID Connect web application (authorization code flow).",
+  "Register the redirect URI below, and allow the scopes openid, email and profile.",
+  "Copy the issuer URL, client ID and client secret into the form below.",
+];
 
 let connection = null;
 
@@ -73,12 +83,17 @@ function pickIdp() {
   const form = el("form", { class: "card", id: "idp-form" },
     el("fieldset", { class: "idp-picker" },
       el("legend", {}, "Which identity provider do you use?"),
-      ...Object.keys(IDPS).map((name, i) => el("label", { class: "idp-option" },
+      ...[...Object.keys(IDPS), OIDC].map((name, i) => el("label", { class: "idp-option" },
         el("input", { type: "radio", name: "idp", value: name, checked: i === 0 }), ` ${name}`))),
     el("button", { type: "submit", class: "button" }, "Continue"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = new FormData(form).get("idp");
+    if (name === OIDC) {
+      document.getElementById("sso-app").replaceChildren(oidcForm());
+      announce("Step 2: enter your OpenID provider's values.");
+      return;
+    }
     await run(async () => {
       const data = await graphql(CREATE, { input: { organizationId, name } });
       const { connection: created, userErrors } = data.createSamlConnection;
@@ -86,6 +101,57 @@ function pickIdp() {
       connection = created;
       render();
       announce(`Step 2: set up ${name}.`);
+    });
+  });
+  return form;
+}
+
+function oidcForm() {
+  const field = (id, label, attrs = {}) => el("div", { class: "field" },
+    el("label", { for: id }, label), el("input", { id, name: id, required: true, ...attrs }));
+  const form = el("form", { class: "card", id: "oidc-form" },
+    el("h2", {}, "Generic OIDC"),
+    el("ol", { class: "instructions" }, OIDC_STEPS.map((s) => el("li", {}, s))),
+    field("oidc-issuer", "Issuer URL", { type: "url", placeholder: "https://idp.example.com" }),
+    field("oidc-client-id", "Client ID", { type: "text", autocomplete: "off" }),
+    field("oidc-client-secret", "Client secret", { type: "password", autocomplete: "new-password" }),
+    el("button", { type: "submit", class: "button" }, "Create connection"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = new FormData(form);
+    await run(async () => {
+      const input = { organizationId, name: OIDC, issuer: values.get("oidc-issuer"),
+        clientId: values.get("oidc-client-id"), clientSecret: values.get("oidc-client-secret") };
+      const data = await graphql(CREATE_OIDC, { input });
+      const { connection: created, userErrors } = data.createOidcConnection;
+      if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+      connection = created;
+      render();
+      announce("Connection created. Register the redirect URI at your identity provider.");
+    });
+  });
+  return form;
+}
+
+function metadataUrlForm(conn) {
+  const input = el("input", { id: "metadata-source-url", type: "url", placeholder: "https://idp.example.com/metadata" });
+  const form = el("form", { class: "upload" },
+    el("label", { for: "metadata-source-url" }, "IdP metadata URL"),
+    el("div", { class: "row" }, input, el("button", { type: "submit", class: "button secondary" }, "Fetch metadata")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const metadataUrl = input.value.trim();
+    if (!metadataUrl) return showError("Enter the metadata URL first.");
+    await run(async () => {
+      // The server fetches the URL (createSamlConnection reads it now; refresh re-reads it):
+      // replace the draft by a connection created from the URL.
+      const data = await graphql(CREATE, { input: { organizationId, name: conn.name, metadataUrl } });
+      const { connection: created, userErrors } = data.createSamlConnection;
+      if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+      await graphql(DELETE, { input: { connectionId: conn.id } });
+      connection = created;
+      render();
+      announce("Metadata fetched and saved.");
     });
   });
   return form;
@@ -151,7 +217,36 @@ function metadataForm(conn) {
 
 const STATE_TEXT = { DRAFT: "Not active yet", VALIDATING: "Waiting for a first sign-in", ACTIVE: "Active", INACTIVE: "Inactive" };
 
+function activation(conn, ready, missing) {
+  const test = `/portal/sso/test?connection=${encodeURIComponent(conn.id)}`;
+  return conn.state === "ACTIVE"
+    ? el("div", {},
+      el("p", { class: "ok" }, "Single sign-on is active. People can now sign in with their work accounts."),
+      el("a", { class: "button secondary", href: test }, "Test sign-in"))
+    : conn.state === "VALIDATING"
+      ? el("div", {},
+        el("p", {}, `Sign in once through ${conn.name} to confirm everything works: the connection turns Active after the first successful sign-in.`),
+        el("a", { class: "button", href: test }, "Test sign-in"))
+      : el("button", { type: "button", class: "button", disabled: !ready, onclick: activate },
+        ready ? "Activate" : `Activate (${missing})`);
+}
+
+function oidcSetup(conn) {
+  return el("div", { class: "sso-steps" },
+    el("article", { class: "card" },
+      el("div", { class: "domain-head" }, el("h2", {}, `${conn.name} (OIDC)`),
+        el("span", { class: `badge state-${conn.state.toLowerCase()}`, "data-testid": "connection-state" }, STATE_TEXT[conn.state])),
+      el("h3", {}, "1. Register the redirect URI at your identity provider"),
+      el("div", { class: "record", role: "group", "aria-label": "Values for your identity provider" },
+        copyRow("Redirect URI", conn.oidc.redirectUri, "redirect-uri"),
+        copyRow("Issuer", conn.oidc.issuer ?? "", "oidc-issuer"),
+        copyRow("Client ID", conn.oidc.clientId ?? "", "oidc-client-id")),
+      el("h3", {}, "2. Activate"),
+      activation(conn, true, "")));
+}
+
 function setup(conn) {
+  if (conn.type === "OIDC") return oidcSetup(conn);
   const ready = conn.saml.idpEntityId && conn.saml.idpSsoUrl && conn.saml.idpCertificates.length;
   const steps = IDPS[conn.name] ?? IDPS["Generic SAML"];
   return el("div", { class: "sso-steps" },
@@ -165,20 +260,12 @@ function setup(conn) {
         copyRow("Entity ID", conn.saml.spEntityId, "entity-id"),
         copyRow("Metadata URL", conn.saml.spMetadataUrl, "metadata-url"),
         copyRow("Attributes", "email, firstName, lastName", "attributes")),
-      el("h3", {}, "2. Upload the metadata"),
+      el("h3", {}, "2. Upload the metadata, or give its URL"),
       metadataForm(conn),
+      metadataUrlForm(conn),
       certificates(conn),
       el("h3", {}, "3. Activate"),
-      conn.state === "ACTIVE"
-        ? el("div", {},
-          el("p", { class: "ok" }, "Single sign-on is active. People can now sign in with their work accounts."),
-          el("a", { class: "button secondary", href: `/portal/sso/test?connection=${encodeURIComponent(conn.id)}` }, "Test sign-in"))
-        : conn.state === "VALIDATING"
-          ? el("div", {},
-            el("p", {}, `Sign in once through ${conn.name} to confirm everything works: the connection turns Active after the first successful sign-in.`),
-            el("a", { class: "button", href: `/portal/sso/test?connection=${encodeURIComponent(conn.id)}` }, "Test sign-in"))
-          : el("button", { type: "button", class: "button", disabled: !ready, onclick: activate },
-            ready ? "Activate" : "Activate (upload the metadata first)")));
+      activation(conn, ready, "upload the metadata first")));
 }
 
 async function activate() {
@@ -206,7 +293,7 @@ function render() {
 export async function start() {
   await run(async () => {
     const data = await graphql(LIST, { id: organizationId });
-    const all = (data.organization?.connections ?? []).filter((c) => c.type === "SAML");
+    const all = (data.organization?.connections ?? []).filter((c) => c.type === "SAML" || c.type === "OIDC");
     connection = all.find((c) => c.state !== "INACTIVE") ?? null;
     render();
   });
