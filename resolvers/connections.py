@@ -11,7 +11,7 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Connection, ConnectionState, ConnectionType
-from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.connection_config import (
     SamlIdp,
     certificate_info,
@@ -21,7 +21,7 @@ from gatehouse.resolvers.connection_config import (
 )
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
-from gatehouse.resolvers.validation import check_id, clean_name
+from gatehouse.resolvers.validation import clean_name
 
 DEFAULT_SCOPES = ["openid", "email", "profile"]
 
@@ -45,11 +45,9 @@ async def get_connection(principal: Principal, connection_id: str) -> Connection
 
 
 async def connection_for_change(principal: Principal, connection_id: str) -> Connection:
-    check_id(connection_id, "conn", "connection", "connectionId")
-    conn = await Connection.filter(id=connection_id).select_for_update().first()
-    if conn is None or not visible_organization(principal, conn.organization_id):
-        raise not_found("Connection", "connectionId")
-    return conn
+    return await locked_for_change(
+        principal, Connection, connection_id, "conn", "Connection", "connectionId"
+    )
 
 
 def _check_url(v: Validator, value: str | None, *field: str) -> str | None:

@@ -19,8 +19,8 @@ from gatehouse.models import (
     DirectoryUser,
     GroupRoleMapping,
 )
-from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
+from gatehouse.resolvers.access import locked_for_change, require, visible_organization
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.members import role_by_slug
 from gatehouse.resolvers.organizations import organization_for_change
 from gatehouse.resolvers.pagination import Page, paginate
@@ -84,11 +84,9 @@ async def list_directories(principal: Principal, organization_id: str) -> list[D
 
 
 async def _directory_for_change(principal: Principal, directory_id: str) -> Directory:
-    check_id(directory_id, "dir", "directory", "directoryId")
-    directory = await Directory.filter(id=directory_id).select_for_update().first()
-    if directory is None or not visible_organization(principal, directory.organization_id):
-        raise not_found("Directory", "directoryId")
-    return directory
+    return await locked_for_change(
+        principal, Directory, directory_id, "dir", "Directory", "directoryId"
+    )
 
 
 async def create_directory(

@@ -11,12 +11,10 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainState
-from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.domain_claims import check_claims, create_claim, domain_data
 from gatehouse.resolvers.domain_names import email_domain, parent_domains
-from gatehouse.resolvers.errors import not_found
 from gatehouse.resolvers.organizations import organization_for_change
-from gatehouse.resolvers.validation import check_id
 
 __all__ = [
     "add_domain",
@@ -38,11 +36,7 @@ async def get_domain(principal: Principal, domain_id: str) -> Domain | None:
 
 async def domain_for_change(principal: Principal, domain_id: str) -> Domain:
     """The domain a mutation targets, locked; another tenant's reads as not found."""
-    check_id(domain_id, "dom", "domain", "domainId")
-    domain = await Domain.filter(id=domain_id).select_for_update().first()
-    if domain is None or not visible_organization(principal, domain.organization_id):
-        raise not_found("Domain", "domainId")
-    return domain
+    return await locked_for_change(principal, Domain, domain_id, "dom", "Domain", "domainId")
 
 
 async def add_domain(principal: Principal, organization_id: str, value: str) -> Domain:

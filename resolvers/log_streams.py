@@ -16,9 +16,8 @@ from gatehouse.events.secrets import seal, stream_token
 from gatehouse.events.sequencer import head_position
 from gatehouse.events.ssrf import UnsafeUrl, check_url
 from gatehouse.models import LogStream, LogStreamType
-from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.errors import ErrorCode, Validator, not_found
-from gatehouse.resolvers.validation import check_id
+from gatehouse.resolvers.access import locked_for_change, require, visible_organization
+from gatehouse.resolvers.errors import ErrorCode, Validator
 from gatehouse.resolvers.webhooks import check_scope, check_target_url, target_organization
 
 MAX_TOKEN = 512
@@ -59,11 +58,9 @@ async def create_log_stream(
 
 
 async def _stream_for_change(principal: Principal, stream_id: str) -> LogStream:
-    check_id(stream_id, "ls", "log stream", "logStreamId")
-    stream = await LogStream.filter(id=stream_id).select_for_update().first()
-    if stream is None or not visible_organization(principal, stream.organization_id or ""):
-        raise not_found("Log stream", "logStreamId")
-    return stream
+    return await locked_for_change(
+        principal, LogStream, stream_id, "ls", "Log stream", "logStreamId"
+    )
 
 
 async def delete_log_stream(principal: Principal, stream_id: str) -> LogStream:

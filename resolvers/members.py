@@ -12,11 +12,11 @@ from gatehouse.auth.principal import Principal
 from gatehouse.auth.sessions import revoke_member_sessions
 from gatehouse.events import record_event
 from gatehouse.models import Member, MemberSource, MemberStatus, Role, User
-from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
+from gatehouse.resolvers.access import locked_for_change, require, visible_organization
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.organizations import organization_for_change
 from gatehouse.resolvers.pagination import Page, empty, paginate
-from gatehouse.resolvers.validation import check_id, clean_email, clean_name
+from gatehouse.resolvers.validation import clean_email, clean_name
 
 ADMIN_SLUG = "admin"
 
@@ -65,11 +65,7 @@ async def get_member(principal: Principal, member_id: str) -> Member | None:
 
 
 async def member_for_change(principal: Principal, member_id: str) -> Member:
-    check_id(member_id, "om", "member", "memberId")
-    member = await Member.filter(id=member_id).select_for_update().first()
-    if member is None or not visible_organization(principal, member.organization_id):
-        raise not_found("Member", "memberId")
-    return member
+    return await locked_for_change(principal, Member, member_id, "om", "Member", "memberId")
 
 
 async def role_by_slug(organization_id: str, slug: str | None, *field: str) -> Role:

@@ -10,10 +10,10 @@ from gatehouse.auth.permissions import ORGANIZATION_PERMISSIONS, Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Invitation, InvitationState, Member, Organization, Role
-from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
+from gatehouse.resolvers.access import locked_for_change, require, visible_organization
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
-from gatehouse.resolvers.validation import check_id, clean_name, clean_slug
+from gatehouse.resolvers.validation import clean_name, clean_slug
 
 
 def role_data(role: Role) -> dict[str, Any]:
@@ -41,11 +41,7 @@ async def get_role(principal: Principal, role_id: str) -> Role | None:
 
 
 async def _role_for_change(principal: Principal, role_id: str) -> Role:
-    check_id(role_id, "role", "role", "roleId")
-    role = await Role.filter(id=role_id).select_for_update().first()
-    if role is None or not visible_organization(principal, role.organization_id):
-        raise not_found("Role", "roleId")
-    return role
+    return await locked_for_change(principal, Role, role_id, "role", "Role", "roleId")
 
 
 async def create_role(
