@@ -97,6 +97,8 @@ class DirectoryGroup(TimestampedModel):
     resource: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     version = fields.IntField(default=1)
 
+    memberships: fields.ReverseRelation[DirectoryGroupMember]
+
     class Meta:
         table = "directory_groups"
         unique_together = (("directory", "display_name_lower"),)

@@ -23,7 +23,7 @@ from gatehouse.resolvers.access import locked_for_change, require, visible_organ
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.members import role_by_slug
 from gatehouse.resolvers.organizations import organization_for_change
-from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.pagination import Page, empty, paginate
 from gatehouse.resolvers.validation import check_id, clean_name
 
 TOKEN_PREFIX = "scim"  # noqa: S105 - a prefix that tells the token apart, not a secret
@@ -203,7 +203,7 @@ async def list_directory_users(
     require(principal, Permission.DIRECTORIES_READ)
     directory = await get_directory(principal, directory_id)
     query = DirectoryUser.filter(directory_id=directory_id)
-    return await paginate(query if directory else query.none(), first, after)
+    return await paginate(query if directory else empty(query), first, after)
 
 
 async def list_directory_groups(
@@ -212,7 +212,7 @@ async def list_directory_groups(
     require(principal, Permission.DIRECTORIES_READ)
     directory = await get_directory(principal, directory_id)
     query = DirectoryGroup.filter(directory_id=directory_id)
-    return await paginate(query if directory else query.none(), first, after)
+    return await paginate(query if directory else empty(query), first, after)
 
 
 async def authenticate_directory(directory_id: str, token: str) -> Directory | None:

@@ -38,7 +38,7 @@ from gatehouse.resolvers.invitation_delivery import (
     new_token,
 )
 from gatehouse.resolvers.organizations import organization_for_change
-from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.pagination import Page, empty, paginate
 from gatehouse.resolvers.validation import check_id, clean_email
 
 DEFAULT_EXPIRY_DAYS = 7
@@ -282,7 +282,7 @@ async def list_invitations(
     require(principal, Permission.INVITATIONS_READ)
     query = Invitation.filter(organization_id=organization_id)
     if not visible_organization(principal, organization_id):
-        query = query.none()
+        query = empty(query)
     at = clock.now()
     # EXPIRED is derived, so PENDING and EXPIRED both filter on the stored PENDING rows.
     if state is InvitationState.PENDING:

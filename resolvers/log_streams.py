@@ -51,7 +51,8 @@ async def create_log_stream(
     async with in_transaction():
         org_id = await target_organization(principal, organization_id)
         stream = LogStream(organization_id=org_id, type=type, url=url, cursor=await head_position())
-        stream.token = seal(secret_key, token, stream.id) if token else None
+        if token:
+            stream.token = seal(secret_key, token, stream.id)
         await stream.save()
         await record_event("log_stream.created", org_id, log_stream_data(stream))
     return stream

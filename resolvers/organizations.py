@@ -119,8 +119,8 @@ async def create_organization(principal: Principal, data: NewOrganization) -> Or
             system=True,
         )
         await record_event("organization.created", org.id, organization_data(org))
-        for index, name in enumerate(names):
-            await create_claim(org.id, name, "domains", str(index))
+        for index, domain_name in enumerate(names):
+            await create_claim(org.id, domain_name, "domains", str(index))
     return org
 
 
