@@ -22,20 +22,9 @@ from gatehouse.events.sequencer import head_position
 from gatehouse.models import Event
 
 log = logging.getLogger("gatehouse.events.hub")
-STOP_GRACE_SECONDS = 10.0
-
-
-async def stop_task(task: asyncio.Task[None]) -> None:
-    """Wait for a loop that was asked to stop; cancel it only if it does not."""
-    try:
-        await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
-    except TimeoutError:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 LOAD_BATCH = 1000
+CLOSE_GRACE_SECONDS = 2.0
+SETTLE_SECONDS = 0.1
 
 
 class Hub:
@@ -45,31 +34,57 @@ class Hub:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._tick = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self.closing = False
+        self.readers = 0  # live subscriptions reading from this hub
+        self._no_readers = asyncio.Event()
         bus.add_listener(self._on_bus)
 
     def _on_bus(self, position: int) -> None:
         if position == 0 or position > self.head:
             self._wake.set()
 
-    async def start(self) -> None:
-        self.head = await head_position()
-        self._task = asyncio.create_task(self._run(), name="gatehouse-event-hub")
-
-    async def stop(self) -> None:
-        # Let the loop finish its query rather than cancel it inside a database call.
-        self._stopping = True
+    def wake(self) -> None:
         self._wake.set()
-        if self._task:
-            await stop_task(self._task)
 
-    async def _run(self) -> None:
-        while not self._stopping:
+    async def prime(self) -> None:
+        """Start following from the current head (before `run`, so no reader sees head 0)."""
+        self.head = await head_position()
+
+    def reader_joined(self) -> None:
+        self.readers += 1
+        self._no_readers.clear()
+
+    def reader_left(self) -> None:
+        self.readers -= 1
+        if not self.readers:
+            self._no_readers.set()
+
+    async def close_subscriptions(self) -> None:
+        """The process is going away: every live reader ends with its resume cursor
+        (resolvers/events.py). Called before the server closes the sockets under them, and
+        waits (bounded) until the readers have ended."""
+        self.closing = True
+        self._release_readers()
+        if self.readers:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(CLOSE_GRACE_SECONDS):
+                    await self._no_readers.wait()
+            # A reader has ended once its generator has; the server then writes its error
+            # message to the socket. Give those writes a moment before the sockets close.
+            await asyncio.sleep(SETTLE_SECONDS)
+
+    def _release_readers(self) -> None:
+        tick, self._tick = self._tick, asyncio.Event()
+        tick.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The background loop (server/background.py)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
-            if self._stopping:
+            if stop.is_set():
                 return
             try:
                 await self._load()
@@ -91,8 +106,7 @@ class Hub:
             if len(rows) < LOAD_BATCH:
                 break
         if grew:
-            tick, self._tick = self._tick, asyncio.Event()
-            tick.set()
+            self._release_readers()
 
     @property
     def tick(self) -> asyncio.Event:

@@ -1,19 +1,20 @@
-"""Everything events need at run time in one process: bus, sequencer loop, hub, worker.
+"""Everything events need at run time in one process: bus, sequencer, hub, delivery worker.
 
-Started from the app's lifespan (`gatehouse serve`) and by `gatehouse worker`.
+Started from the app's lifespan (`gatehouse serve`) and by `gatehouse worker`; its loops run
+in the process's `BackgroundLoops`, which stops them before `close` releases the bus.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from gatehouse.events.bus import LocalBus, make_bus
-from gatehouse.events.hub import Hub, stop_task
+from gatehouse.events.hub import Hub
 from gatehouse.events.retention import prune_events
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker
+from gatehouse.server.background import BackgroundLoops, pause
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.events")
@@ -28,60 +29,47 @@ class EventRuntime:
         self.run_worker = settings.run_worker if run_worker is None else run_worker
         self._kick = asyncio.Event()
         self._published = 0
-        self._tasks: list[asyncio.Task[None]] = []
         self.worker: DeliveryWorker | None = None
-        self._stopping = False
-        self._stop_event = asyncio.Event()
 
     def kick(self) -> None:
         """Something may have committed events: sequence them now rather than at the poll."""
         self._kick.set()
 
-    async def start(self) -> None:
+    async def start(self, loops: BackgroundLoops) -> None:
         await self.bus.start()
-        await self.hub.start()
-        self._tasks.append(asyncio.create_task(self._sequencer(), name="gatehouse-sequencer"))
-        self._tasks.append(asyncio.create_task(self._retention(), name="gatehouse-retention"))
+        await self.hub.prime()
+        loops.start("event-sequencer", self._sequencer, wake=self.kick)
+        loops.start("event-retention", self._retention)
+        loops.start("event-hub", self.hub.run, wake=self.hub.wake)
         if self.run_worker:
-            worker = DeliveryWorker(self.settings, self.bus, on_event=self.kick)
-            self.worker = worker
-            self._tasks.append(asyncio.create_task(worker.run(), name="gatehouse-worker"))
+            self.worker = DeliveryWorker(self.settings, self.bus, on_event=self.kick)
+            loops.start("event-delivery", self.worker.run, wake=self.worker.wake)
 
-    async def stop(self) -> None:
-        # Ask each loop to finish what it is doing (a transaction, a delivery) and exit;
-        # cancelling inside a database call can leave a SQLite connection locked.
-        self._stopping = True
-        self._kick.set()
-        if self.worker is not None:
-            self.worker.stop()
-        self._stop_event.set()
-        for task in self._tasks:
-            await stop_task(task)
-        self._tasks.clear()
-        await self.hub.stop()
+    async def close(self) -> None:
+        """After the loops have stopped."""
         await self.bus.stop()
 
-    async def _sequencer(self) -> None:
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), self.settings.event_poll_seconds)
-            self._kick.clear()
-            if self._stopping:
-                return
+    async def _sequencer(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             try:
                 head = await sequence_pending()
             except Exception:
                 log.exception("sequencer failed; retrying at the next poll")
-                continue
-            if head > self._published:
-                self._published = head
-                await self.bus.publish(head)
+            else:
+                if head > self._published:
+                    self._published = head
+                    await self.bus.publish(head)
+            try:
+                async with asyncio.timeout(self.settings.event_poll_seconds):
+                    await self._kick.wait()
+            except TimeoutError:
+                pass
+            self._kick.clear()
 
-    async def _retention(self) -> None:
-        while not self._stopping:
+    async def _retention(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             try:
                 await prune_events(self.settings.event_retention_days)
             except Exception:
                 log.exception("event retention failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_event.wait(), RETENTION_INTERVAL_SECONDS)
+            await pause(stop, RETENTION_INTERVAL_SECONDS)

@@ -75,30 +75,33 @@ class DeliveryWorker:
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
         self._busy: set[str] = set()
-        self.stopping = False
+        self.stopping = asyncio.Event()  # replaced by the loops' own in `run`
         self.bus.add_listener(lambda _: self._wake.set())
         self.client = httpx.AsyncClient(
             timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
         )
 
-    async def run(self) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
+        """The background loop (server/background.py). On `stop`, deliveries already sent
+        are finished and recorded; no new one starts."""
+        self.stopping = stop
         try:
-            while not self.stopping:
+            while not stop.is_set():
                 try:
                     sent = await self.run_once()
                 except Exception:
                     log.exception("delivery pass failed")
                     sent = False
-                if sent or self.stopping:
+                if sent or stop.is_set():
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.event_poll_seconds)
+                    async with asyncio.timeout(self.settings.event_poll_seconds):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             await self.client.aclose()
 
-    def stop(self) -> None:
-        self.stopping = True
+    def wake(self) -> None:
         self._wake.set()
 
     async def run_once(self) -> bool:
@@ -124,6 +127,8 @@ class DeliveryWorker:
 
         async def one(model: type[Target], target_id: str) -> bool:
             async with semaphore:
+                if self.stopping.is_set():
+                    return False
                 return await self.deliver(model, target_id, head)
 
         results = await asyncio.gather(*(one(m, i) for m, i in due))

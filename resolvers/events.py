@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from gatehouse.auth.permissions import Permission
@@ -90,12 +90,30 @@ async def list_events(
     return EventPage(rows[:size], len(rows) > size, after is not None, org, types)
 
 
-class SubscriberTooSlow(Exception):
-    """A live subscriber fell out of the in-memory window; it resumes from `cursor`."""
+class SubscriptionEnded(Exception):
+    """The server ended a subscription; the client reconnects with `after: cursor` and
+    misses nothing."""
+
+    code = "SUBSCRIPTION_ENDED"
+    message = "Subscription ended; reconnect with the resume cursor."
 
     def __init__(self, cursor: int) -> None:
-        super().__init__("Subscriber too slow; reconnect with the resume cursor.")
+        super().__init__(self.message)
         self.cursor = encode_event_cursor(cursor)
+
+
+class SubscriberTooSlow(SubscriptionEnded):
+    """A live subscriber fell out of the in-memory window."""
+
+    code = "SUBSCRIBER_TOO_SLOW"
+    message = "Subscriber too slow; reconnect with the resume cursor."
+
+
+class ServerShuttingDown(SubscriptionEnded):
+    """This process is stopping (a deploy or a scale-in); another one takes the reconnect."""
+
+    code = "SERVER_SHUTTING_DOWN"
+    message = "Server shutting down; reconnect with the resume cursor."
 
 
 Reauthenticate = Callable[[], Awaitable[Principal | None]]
@@ -116,9 +134,29 @@ async def subscribe_events(
     require(principal, Permission.EVENTS_READ)
     org = scope_organization(principal, organization_id)
     cursor = await decode_event_cursor(after) if after else await head_position()
+    hub.reader_joined()
+    try:
+        follow = _follow(hub, cursor, org, types, reauthenticate, recheck_seconds)
+        async with contextlib.aclosing(follow) as stream:
+            async for event in stream:
+                yield event
+    finally:
+        hub.reader_left()
+
+
+async def _follow(
+    hub: Hub,
+    cursor: int,
+    org: str | None,
+    types: list[str] | None,
+    reauthenticate: Reauthenticate,
+    recheck_seconds: float,
+) -> AsyncGenerator[Event, None]:
     was_live = False
     next_check = time.monotonic() + recheck_seconds
     while True:
+        if hub.closing:
+            raise ServerShuttingDown(cursor)
         if was_live and not hub.in_window(cursor) and hub.window_start() is not None:
             raise SubscriberTooSlow(cursor)
         tick = hub.tick

@@ -171,10 +171,10 @@ async def retry_failed_sends(config: InvitationConfig, now: datetime | None = No
 async def retry_forever(
     config: InvitationConfig, interval_seconds: float, stop: asyncio.Event
 ) -> None:
-    """The app's background loop (started from the lifespan unless the interval is 0).
+    """The app's background loop (server/background.py; not started when the interval is 0).
 
-    It stops through `stop` rather than task cancellation, so a send in flight finishes and
-    its outcome is recorded instead of being cut off between the SMTP reply and the update.
+    A send in flight when `stop` is set finishes and its outcome is recorded, instead of being
+    cut off between the SMTP reply and the update.
     """
     while not stop.is_set():
         try:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 
-from gatehouse.schema.limits import extensions
+from gatehouse.schema.limits import extensions, is_unexpected
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.connections import ConnectionMutations
 from gatehouse.schema.mutations.deliveries import DeliveryMutations
@@ -66,8 +68,19 @@ NODE_TYPES = [
 ]
 
 
+class GatehouseSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry logs every error at ERROR level. Errors raised on purpose (NOT_FOUND,
+        # RATE_LIMITED, SERVER_SHUTTING_DOWN, ...) are answers, not faults: log only the others.
+        unexpected = [e for e in errors if is_unexpected(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    return strawberry.Schema(
+    return GatehouseSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -23,7 +23,7 @@ from gatehouse.settings import Settings
 log = logging.getLogger("gatehouse.graphql")
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
+def is_unexpected(error: GraphQLError) -> bool:
     # Errors we raised on purpose are GraphQLErrors; validation errors have no original.
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
@@ -33,7 +33,7 @@ class MaskUnexpectedErrors(MaskErrors):
     """Replaces unexpected errors by a message with the request id; logs the real one."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected)
+        super().__init__(should_mask_error=is_unexpected)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", "-")

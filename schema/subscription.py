@@ -15,6 +15,7 @@ from gatehouse.resolvers.errors import AccessError, DomainError
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import PublicError, access_error
 from gatehouse.schema.types.event import Event
+from gatehouse.server import metrics
 
 
 @strawberry.type(description="Live streams over graphql-transport-ws or graphql-ws.")
@@ -23,7 +24,9 @@ class Subscription:
         description="Events in commit order: those after `after` first (omit it to start "
         "now), then live ones, with no gap and no duplicate. Scoped callers follow only their "
         "organization. Authenticate in `connection_init` with "
-        '`{"authorization": "Bearer …"}`. Requires `events:read`.'
+        '`{"authorization": "Bearer …"}`. When the server ends the stream (code '
+        "`SUBSCRIBER_TOO_SLOW`, or `SERVER_SHUTTING_DOWN` during a deploy) the error's "
+        "`extensions.resumeCursor` is the `after` to reconnect with. Requires `events:read`."
     )
     async def events(
         self,
@@ -61,6 +64,7 @@ class Subscription:
             reauthenticate=reauthenticate,
             recheck_seconds=context.settings.subscription_recheck_seconds,
         )
+        metrics.ACTIVE_SUBSCRIPTIONS.inc()
         try:
             async for event in stream:
                 yield Event.from_model(event)
@@ -68,7 +72,9 @@ class Subscription:
             raise access_error(e) from None
         except DomainError as e:
             raise PublicError(e.errors[0].message, e.errors[0].code.value) from None
-        except events.SubscriberTooSlow as e:
+        except events.SubscriptionEnded as e:
             raise GraphQLError(
-                str(e), extensions={"code": "SUBSCRIBER_TOO_SLOW", "resumeCursor": e.cursor}
+                str(e), extensions={"code": e.code, "resumeCursor": e.cursor}
             ) from None
+        finally:
+            metrics.ACTIVE_SUBSCRIPTIONS.dec()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +21,7 @@ from gatehouse.scim.routes import routes as scim_routes
 from gatehouse.server import invitation_page, ratelimit
 from gatehouse.server.background import BackgroundLoops
 from gatehouse.server.db import close_db, init_db, migrate
-from gatehouse.server.domain_rechecks import domain_rechecks
+from gatehouse.server.domain_rechecks import run_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gatehouse.server.ops_routes import (
@@ -63,7 +61,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     invitation_page.install_log_redaction()
     setup_ops(settings)
 
-    background = BackgroundLoops()
+    background = BackgroundLoops(grace_seconds=settings.smtp_timeout_seconds + 5)
     runtime = EventRuntime(settings)
 
     @asynccontextmanager
@@ -71,31 +69,21 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await migrate(settings.database_url)
             await init_db(settings.database_url)
-        stop = asyncio.Event()
-        retry = None
-        if settings.invitation_retry_interval_seconds > 0:
-            retry = asyncio.create_task(
-                retry_forever(
-                    InvitationConfig.from_settings(settings),
-                    settings.invitation_retry_interval_seconds,
-                    stop,
-                )
-            )
-        await runtime.start()
+        await runtime.start(background)
         graphql.event_hub = runtime.hub
+        if settings.invitation_retry_interval_seconds > 0:
+            config = InvitationConfig.from_settings(settings)
+            interval = settings.invitation_retry_interval_seconds
+            background.start("invitation-retry", lambda stop: retry_forever(config, interval, stop))
+        if settings.domain_rechecks_enabled:
+            background.start("domain-rechecks", lambda stop: run_rechecks(settings, stop))
         try:
-            async with domain_rechecks(settings):
-                yield
+            yield
         finally:
-            if retry is not None:
-                stop.set()
-                # A round in flight may still be talking to SMTP; give it its timeout.
-                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(retry, settings.smtp_timeout_seconds + 5)
-            # Loops first (they may still use the database), then the pool.
+            # Loops first (they may still use the bus and the database), then the pools.
             await background.stop()
+            await runtime.close()
             await ratelimit.close()
-            await runtime.stop()
             if manage_db:
                 await close_db()
 
@@ -126,4 +114,6 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.settings = settings
     app.state.background = background
     app.state.events = runtime
+    # Called by `gatehouse serve` on SIGTERM before uvicorn closes the sockets (server/cli.py).
+    app.state.close_subscriptions = runtime.hub.close_subscriptions
     return app

@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gatehouse.server.app import create_app
+    from gatehouse.server.serving import GracefulServer
 
     settings = get_settings()
     log_format = args.log_format or settings.log_format
@@ -54,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     asyncio.run(_with_db(_bootstrap_operator_key))
     print(f"GraphQL API: http://{args.host}:{args.port}/graphql", flush=True)
     grace = args.graceful_shutdown_seconds
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(),
         host=args.host,
         port=args.port,
@@ -64,10 +65,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         log_config=None,
         # On SIGTERM: stop accepting, let in-flight requests finish for this long, then
-        # run the lifespan shutdown (which cancels background loops and closes the pool).
+        # run the lifespan shutdown (which stops background loops and closes the pool).
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds if grace is None else grace,
     )
-    return 0
+    server = GracefulServer(config)
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn's own code for a failed startup
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
@@ -75,17 +78,24 @@ def cmd_worker(_: argparse.Namespace) -> int:
     import signal
 
     from gatehouse.events.runtime import EventRuntime
+    from gatehouse.server.background import BackgroundLoops
 
     async def work() -> int:
-        runtime = EventRuntime(get_settings(), run_worker=True)
+        settings = get_settings()
+        runtime = EventRuntime(settings, run_worker=True)
+        loops = BackgroundLoops(grace_seconds=settings.webhook_timeout_seconds + 5)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.start()
+        await runtime.start(loops)
         print("Delivery worker running.", flush=True)
         await stop.wait()
-        await runtime.stop()
+        # A delivery already sent is finished and recorded (its cursor moves); none starts.
+        print("Delivery worker stopping.", flush=True)
+        await loops.stop()
+        await runtime.close()
+        print("Delivery worker stopped.", flush=True)
         return 0
 
     return asyncio.run(_with_db(work))

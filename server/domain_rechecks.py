@@ -1,4 +1,5 @@
-"""The background re-check of PENDING domains, run by every app process.
+"""The background re-check of PENDING domains, run by every app process (unless
+`GATEHOUSE_DOMAIN_RECHECKS` is off: tests call `recheck_due_domains` with their own clock).
 
 Processes do not step on each other: each batch is claimed by leasing its rows
 (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL) before any DNS lookup.
@@ -7,13 +8,12 @@ Processes do not step on each other: each batch is claimed by leasing its rows
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from gatehouse.resolvers.dns_challenge import DnsConfig
 from gatehouse.resolvers.domain_claims import now
 from gatehouse.resolvers.domain_verification import BATCH_SIZE, recheck_due_domains
+from gatehouse.server.background import pause
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.domains")
@@ -30,21 +30,4 @@ async def run_rechecks(settings: Settings, stop: asyncio.Event) -> None:
             checked = 0
         if checked >= BATCH_SIZE:
             continue  # more are due: no pause
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.domain_recheck_interval_seconds)
-
-
-@contextlib.asynccontextmanager
-async def domain_rechecks(settings: Settings) -> AsyncIterator[None]:
-    """Run the loop for the app's lifetime when enabled (tests disable it and call
-    `recheck_due_domains` with their own clock)."""
-    if not settings.domain_rechecks_enabled:
-        yield
-        return
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_rechecks(settings, stop), name="domain-rechecks")
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
+        await pause(stop, settings.domain_recheck_interval_seconds)

@@ -1,4 +1,5 @@
-"""Real processes for the Operations tests: `gatehouse serve` and a private PostgreSQL."""
+"""Real processes for the Operations tests: `gatehouse serve`, `gatehouse worker` and a
+private PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,16 +25,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """`gatehouse serve` on a free port, its stderr (the logs) collected in a file."""
+class Process:
+    """A `gatehouse …` command in its own interpreter, its stderr (the logs) in a file."""
 
     def __init__(
-        self, database_url: str, cwd: Path, *extra: str, env: dict[str, str] | None = None
+        self,
+        command: list[str],
+        database_url: str,
+        cwd: Path,
+        name: str,
+        env: dict[str, str] | None = None,
     ):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = cwd / f"serve-{self.port}.log"
-        self.out_path = cwd / f"serve-{self.port}.out"
+        self.log_path = cwd / f"{name}.log"
+        self.out_path = cwd / f"{name}.out"
         base = {
             k: v
             for k, v in os.environ.items()
@@ -44,23 +48,8 @@ class Server:
         self._log = self.log_path.open("w")
         self._out = self.out_path.open("w")
         self.proc = subprocess.Popen(
-            [*GATEHOUSE, "serve", "--port", str(self.port), *extra],
-            env=base,
-            stdout=self._out,
-            stderr=self._log,
-            cwd=cwd,
+            [*GATEHOUSE, *command], env=base, stdout=self._out, stderr=self._log, cwd=cwd
         )
-
-    def wait_ready(self, path: str = "/healthz", deadline_s: float = 60) -> None:
-        deadline = time.monotonic() + deadline_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("server exited:\n" + self.logs())
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(self.url + path, timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise AssertionError("server not ready:\n" + self.logs())
 
     def stop(self, timeout: float = 30) -> int:
         if self.proc.poll() is None:
@@ -76,6 +65,47 @@ class Server:
 
     def logs(self) -> str:
         return self.log_path.read_text()
+
+    def output(self) -> str:
+        return self.out_path.read_text()
+
+
+class Server(Process):
+    """`gatehouse serve` on a free port."""
+
+    def __init__(
+        self, database_url: str, cwd: Path, *extra: str, env: dict[str, str] | None = None
+    ):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
+        command = ["serve", "--port", str(self.port), *extra]
+        super().__init__(command, database_url, cwd, f"serve-{self.port}", env)
+
+    def wait_ready(self, path: str = "/healthz", deadline_s: float = 60) -> None:
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("server exited:\n" + self.logs())
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(self.url + path, timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise AssertionError("server not ready:\n" + self.logs())
+
+
+class Worker(Process):
+    """`gatehouse worker`: webhook and log stream delivery, no HTTP."""
+
+    def __init__(self, database_url: str, cwd: Path, name: str, env: dict[str, str] | None = None):
+        super().__init__(["worker"], database_url, cwd, name, env)
+
+    def wait_running(self, deadline_s: float = 60) -> None:
+        deadline = time.monotonic() + deadline_s
+        while "Delivery worker running." not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("worker did not start:\n" + self.logs())
+            time.sleep(0.05)
 
 
 class PrivatePostgres:
