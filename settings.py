@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     )
     # A live subscriber this many events behind is disconnected with its resume cursor.
     subscription_max_lag: int = Field(10_000, alias="GATEHOUSE_SUBSCRIPTION_MAX_LAG")
+    # Operations open at once on one websocket; more are refused (SECURITY 27a).
+    subscriptions_per_connection: int = Field(
+        20, alias="GATEHOUSE_SUBSCRIPTIONS_PER_CONNECTION", ge=1
+    )
     # Origins allowed to open GraphQL websockets (clients sending no Origin always pass).
     allowed_origins: list[str] = Field(default_factory=list, alias="GATEHOUSE_ALLOWED_ORIGINS")
     run_worker: bool = Field(default=True, alias="GATEHOUSE_RUN_WORKER")

@@ -24,6 +24,7 @@ from gatehouse.auth.principal import ANONYMOUS, Principal
 from gatehouse.schema import build_schema
 from gatehouse.schema.context import Context
 from gatehouse.server.graphql_ops import OperationsViewMixin
+from gatehouse.server.websockets import LegacyWSHandler, TransportWSHandler
 from gatehouse.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ log = logging.getLogger("gatehouse.graphql")
 
 
 class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
@@ -46,6 +50,7 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
             keep_alive_interval=15,
         )
         self.settings = settings
+        self.max_subscriptions_per_connection = settings.subscriptions_per_connection
         self.install_operations_extensions()
         self.event_hub: Hub | None = None  # set by the lifespan once the runtime starts
 

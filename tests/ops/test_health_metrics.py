@@ -5,6 +5,9 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from gatehouse.events import record_event
+from gatehouse.events.sequencer import sequence_pending
+from gatehouse.models import TargetState, WebhookEndpoint
 from gatehouse.server import health
 from gatehouse.server.app import create_app
 from gatehouse.settings import Settings
@@ -119,3 +122,42 @@ async def test_unknown_paths_are_one_label_not_one_per_path(client):
     text = (await client.get("/metrics")).text
     assert 'route="unmatched"' in text
     assert "/nope/1" not in text
+
+
+async def test_event_lag_per_consumer(client):
+    # given an enabled webhook endpoint at position 0, a disabled one, and a log stream
+    # that has caught up, then three sequenced events and one not yet sequenced
+    def lag(text: str) -> dict[str, float]:
+        return {
+            s.labels["consumer"]: s.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "gatehouse_event_lag_events"
+            for s in family.samples
+        }
+
+    for i in range(3):
+        await record_event("test.lag", None, {"i": i})
+    head = await sequence_pending()
+    await record_event("test.lag", None, {"i": 3})
+    await WebhookEndpoint.create(
+        id="whe_behind", url="https://example.com/a", secret="x", event_types=[], cursor=0
+    )
+    await WebhookEndpoint.create(
+        id="whe_off",
+        url="https://example.com/b",
+        secret="x",
+        event_types=[],
+        cursor=0,
+        state=TargetState.DISABLED,
+    )
+
+    # then each consumer kind reports how far behind the head it is
+    # (this app's hub has not started: it has read nothing)
+    first = lag((await client.get("/metrics")).text)
+    assert first == {"sequencer": 1, "webhooks": head, "log_streams": 0, "subscriptions": head}
+
+    # and catching up brings it to zero
+    await sequence_pending()
+    await WebhookEndpoint.filter(id="whe_behind").update(cursor=head + 1)
+    second = lag((await client.get("/metrics")).text)
+    assert (second["sequencer"], second["webhooks"]) == (0, 0)
