@@ -32,6 +32,7 @@ from gatehouse.models import (
 from gatehouse.resolvers import sso
 from gatehouse.resolvers.domains import verified_domain_for_email
 from gatehouse.resolvers.sso import SignInRefused, record_failure
+from gatehouse.server import metrics
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.sso")
@@ -159,20 +160,31 @@ class _Seen:
     connection: Connection | None = None
 
 
-def refusing(handler: Callable[[Request, _Seen], Awaitable[Response]]) -> Endpoint:
-    """Turn every refusal of a sign-in step into the sso_failed event and a JSON 4xx."""
+SignInStep = Callable[[Request, _Seen], Awaitable[Response]]
 
-    async def endpoint(request: Request) -> Response:
-        seen = _Seen()
-        try:
-            return await handler(request, seen)
-        except UnsafeXml as e:
-            refusal = SignInRefused(e.reason, "The SAML response was refused.")
-            return await _refused(seen.connection, refusal)
-        except SignInRefused as e:
-            return await _refused(seen.connection, e)
 
-    return endpoint
+def refusing(protocol: str) -> Callable[[SignInStep], Endpoint]:
+    """Turn every refusal of a sign-in callback into the sso_failed event and a JSON 4xx;
+    count each finished attempt, whichever way it ended, under `protocol`."""
+
+    def wrap(handler: SignInStep) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            seen = _Seen()
+            outcome = "failed"
+            try:
+                response = await handler(request, seen)
+                outcome = "succeeded"  # handlers return only with a code; refusals raise
+            except UnsafeXml as e:
+                refusal = SignInRefused(e.reason, "The SAML response was refused.")
+                response = await _refused(seen.connection, refusal)
+            except SignInRefused as e:
+                response = await _refused(seen.connection, e)
+            metrics.SSO_OUTCOMES.labels(protocol, outcome).inc()
+            return response
+
+        return endpoint
+
+    return wrap
 
 
 async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Connection:
@@ -183,7 +195,7 @@ async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Con
     return seen.connection
 
 
-@refusing
+@refusing("saml")
 async def saml_acs(request: Request, seen: _Seen) -> Response:
     settings = _settings(request)
     conn = await _signable(request, seen, ConnectionType.SAML)
@@ -220,7 +232,7 @@ async def saml_metadata(request: Request) -> Response:
     return Response(saml.metadata_xml(conn, _settings(request)), media_type="application/xml")
 
 
-@refusing
+@refusing("oidc")
 async def oidc_callback(request: Request, seen: _Seen) -> Response:
     settings = _settings(request)
     q = request.query_params

@@ -11,6 +11,7 @@ from gatehouse.events import formats, signing
 from gatehouse.events.secrets import stream_token, unseal
 from gatehouse.events.ssrf import UnsafeUrl, check_url
 from gatehouse.models import Event, LogStream, WebhookEndpoint
+from gatehouse.server import metrics
 from gatehouse.settings import Settings
 
 
@@ -20,6 +21,26 @@ class Outcome:
     status: int | None = None
     error: str | None = None
     retry_after: timedelta | None = None
+    # The failure metric's label, one of a bounded set (`error` is free text).
+    reason: str | None = None
+
+
+def status_reason(status: int) -> str:
+    if status == 410:
+        return "status_410"
+    if 400 <= status < 500:
+        return "status_4xx"
+    if 500 <= status < 600:
+        return "status_5xx"
+    return "other"  # a redirect (never followed) or anything else that is not a 2xx
+
+
+def transport_reason(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(error, httpx.ConnectError):
+        return "connect_error"
+    return "other"
 
 
 def signing_secrets(endpoint: WebhookEndpoint, at_timestamp: int, secret_key: str) -> list[str]:
@@ -36,12 +57,26 @@ async def send(
     client: httpx.AsyncClient,
     settings: Settings,
 ) -> Outcome:
+    """One delivery attempt; each failed one is counted by reason."""
+    outcome = await _attempt(target, events, client, settings)
+    if not outcome.ok:
+        metrics.WEBHOOK_FAILURES.labels(outcome.reason or "other").inc()
+    return outcome
+
+
+async def _attempt(
+    target: WebhookEndpoint | LogStream,
+    events: list[Event],
+    client: httpx.AsyncClient,
+    settings: Settings,
+) -> Outcome:
     from gatehouse.events.worker import now, parse_retry_after
 
     try:
         await check_url(target.url, allow_private=settings.allow_private_webhooks)
     except UnsafeUrl as e:
-        return Outcome(ok=False, error=f"refused: {e}")
+        reason = "blocked_address" if e.private else "other"
+        return Outcome(ok=False, error=f"refused: {e}", reason=reason)
     if isinstance(target, WebhookEndpoint):
         body = formats.webhook_body(events[0])
         timestamp = int(now().timestamp())
@@ -57,7 +92,7 @@ async def send(
     try:
         response = await client.post(target.url, content=body, headers=headers)
     except httpx.HTTPError as e:
-        return Outcome(ok=False, error=type(e).__name__)
+        return Outcome(ok=False, error=type(e).__name__, reason=transport_reason(e))
     status = response.status_code
     if 200 <= status < 300:
         return Outcome(ok=True, status=status)
@@ -67,6 +102,7 @@ async def send(
         status=status,
         error=error,
         retry_after=parse_retry_after(response.headers.get("retry-after")),
+        reason=status_reason(status),
     )
 
 

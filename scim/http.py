@@ -24,10 +24,17 @@ from gatehouse.scim.errors import (
     uniqueness,
 )
 from gatehouse.scim.resources import etag
+from gatehouse.server import metrics
+from gatehouse.server.health import is_database_unavailable
+from gatehouse.server.ratelimit import RateLimited, rate_limit
 
 log = logging.getLogger("gatehouse.scim")
 DEFAULT_COUNT = 100
 MAX_COUNT = 1_000
+# The metric's resource label: these path segments, everything else is `other`.
+RESOURCES = frozenset(
+    {"Users", "Groups", "ServiceProviderConfig", "Schemas", "ResourceTypes", "Bulk"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,32 +94,62 @@ async def _authenticate(request: Request) -> Directory:
     return directory
 
 
+def resource_label(request: Request) -> str:
+    """`/scim/v2/{directory_id}/Users/...` -> `Users`; a bounded set, never a raw path."""
+    segments = request.url.path.partition("/scim/v2/")[2].split("/")  # id, resource, ...
+    name = segments[1] if len(segments) > 1 else ""
+    return name if name in RESOURCES else "other"
+
+
 def endpoint(handler: Handler, *, write: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
+        status = 500
         try:
-            directory = await _authenticate(request)
-            base = scim_base_url(request.app.state.settings.base_url, directory.id)
-            scim = ScimRequest(request, directory, base)
-            # One transaction per SCIM request: every row and event it writes, or none.
-            async with in_transaction():
-                if write:
-                    await touch_activity(directory)
-                return await handler(scim)
-        except ScimError as e:
-            return error_response(e)
-        except IntegrityError:
-            # A concurrent request took the same unique value between our check and insert.
-            return error_response(uniqueness("A resource with this value already exists."))
-        except OperationalError:
-            # A deadlock or a lost connection: the transaction rolled back; IdPs retry 5xx.
-            log.exception("SCIM request failed in the database")
-            return error_response(ScimError(503, "Temporarily unavailable; retry."))
-        except (ValueError, TypeError) as e:
-            # Logged with the trace: a 400 here may hide a bug rather than bad input.
-            log.warning("refused SCIM input: %s", e, exc_info=True)
-            return error_response(invalid_value("Invalid value."))
+            response = await _answer(request, handler, write)
+        except Exception as e:
+            # Escaped to the app's handlers, which answer 503 (database down) or 500.
+            status = 503 if is_database_unavailable(e) else 500
+            raise
+        else:
+            status = response.status_code
+        finally:
+            metrics.SCIM_OPERATIONS.labels(
+                resource_label(request), request.method, str(status)
+            ).inc()
+        return response
 
     return run
+
+
+async def _answer(request: Request, handler: Handler, write: bool) -> Response:
+    try:
+        directory = await _authenticate(request)
+        # After authentication: a caller with a bad token cannot drain a directory's bucket.
+        await rate_limit(f"directory:{directory.id}")
+        base = scim_base_url(request.app.state.settings.base_url, directory.id)
+        scim = ScimRequest(request, directory, base)
+        # One transaction per SCIM request: every row and event it writes, or none.
+        async with in_transaction():
+            if write:
+                await touch_activity(directory)
+            return await handler(scim)
+    except RateLimited as e:
+        response = error_response(ScimError(429, "Too many requests; retry after the delay."))
+        response.headers["Retry-After"] = e.retry_after_header
+        return response
+    except ScimError as e:
+        return error_response(e)
+    except IntegrityError:
+        # A concurrent request took the same unique value between our check and insert.
+        return error_response(uniqueness("A resource with this value already exists."))
+    except OperationalError:
+        # A deadlock or a lost connection: the transaction rolled back; IdPs retry 5xx.
+        log.exception("SCIM request failed in the database")
+        return error_response(ScimError(503, "Temporarily unavailable; retry."))
+    except (ValueError, TypeError) as e:
+        # Logged with the trace: a 400 here may hide a bug rather than bad input.
+        log.warning("refused SCIM input: %s", e, exc_info=True)
+        return error_response(invalid_value("Invalid value."))
 
 
 def page_params(scim: ScimRequest) -> tuple[int, int]:

@@ -9,18 +9,22 @@ import secrets
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.resolvers import api_keys
+from gatehouse.resolvers import api_keys, directories
+from gatehouse.scim.errors import ERROR_SCHEMA, SCIM_CONTENT_TYPE
 from gatehouse.server import ratelimit
 from gatehouse.server.app import create_app
 from gatehouse.settings import RateLimit, Settings
+from tests.dsync.conftest import Scim
 
 VIEWER = "query Viewer { viewer { kind } }"
 BACKENDS = ["memory", "redis"]
+SCIM_OPERATIONS = "gatehouse_scim_operations_total"
 
 
 def _settings(db: str, backend: str, **overrides: object) -> Settings:
@@ -49,6 +53,10 @@ def _client(settings: Settings) -> httpx.AsyncClient:
     app = create_app(settings, manage_db=False)
     app.router.routes.append(Route("/test/directories/{directory_id}", _directory_route))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def _org_key(make_org, name: str) -> str:
@@ -104,6 +112,48 @@ async def test_http_route_bucket_per_directory_gives_429_with_retry_after(db, ba
     assert flood[-1].json()["error"] == "rate_limited"
     assert int(flood[-1].headers["retry-after"]) >= 1
     assert [r.status_code for r in other] == [200] * 3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_directory_over_its_rate_gets_scim_429_while_another_succeeds(db, make_org, backend):
+    # Given two directories, each with a burst of 5
+    settings = _settings(db, backend)
+    async with _client(settings) as client:
+        pair = []
+        for name in ("A", "B"):
+            org = await make_org(name)
+            directory, token = await directories.create_directory(
+                operator_principal(), org.id, name
+            )
+            pair.append(Scim(client, directory.id, org.id, token))
+        a, b = pair
+        limited_before = _sample("gatehouse_rate_limited_total", kind="directory")
+        ops_before = _sample(SCIM_OPERATIONS, resource="Users", method="GET", status="429")
+
+        # When A is first hit with wrong tokens (refused before its bucket is touched)
+        wrong = [await a.call("GET", "/Users", token="wrong") for _ in range(8)]
+        assert {r.status_code for r in wrong} == {401}
+        # And then A floods with 12 requests while B makes its 5 in the same moment
+        results = await asyncio.gather(
+            *[a.call("GET", "/Users") for _ in range(12)],
+            *[b.call("GET", "/Users") for _ in range(5)],
+        )
+    a_results, b_results = results[:12], results[12:]
+
+    # Then A got exactly its burst and SCIM 429s with Retry-After for the rest
+    assert sorted(r.status_code for r in a_results) == [200] * 5 + [429] * 7
+    refused = next(r for r in a_results if r.status_code == 429)
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["content-type"].startswith(SCIM_CONTENT_TYPE)
+    body = refused.json()
+    assert body["schemas"] == [ERROR_SCHEMA]
+    assert body["status"] == "429"
+    assert body["detail"]
+    # And B succeeded every time
+    assert [r.status_code for r in b_results] == [200] * 5
+    # And both counters saw A's seven refusals
+    assert _sample("gatehouse_rate_limited_total", kind="directory") - limited_before == 7
+    assert _sample(SCIM_OPERATIONS, resource="Users", method="GET", status="429") - ops_before == 7
 
 
 async def test_per_key_override_raises_one_keys_limit(db, make_org):

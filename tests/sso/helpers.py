@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
+from prometheus_client import REGISTRY
 from saml_idp import Assertion, KeyPair, b64
 
 from gatehouse.auth.principal import operator_principal
@@ -110,3 +111,21 @@ async def assert_refused(before: dict[str, int], reason: str | None = None) -> N
         event = await Event.filter(type="authentication.sso_failed").order_by("-id").first()
         assert event is not None
         assert event.data["reason"] == reason, event.data
+
+
+def sso_outcomes() -> dict[tuple[str, str], float]:
+    """gatehouse_sso_outcomes_total by (protocol, outcome), for before/after deltas."""
+    return {
+        (protocol, outcome): REGISTRY.get_sample_value(
+            "gatehouse_sso_outcomes_total", {"protocol": protocol, "outcome": outcome}
+        )
+        or 0.0
+        for protocol in ("saml", "oidc")
+        for outcome in ("succeeded", "failed")
+    }
+
+
+def outcome_deltas(
+    before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]
+) -> dict[tuple[str, str], float]:
+    return {key: after[key] - before[key] for key in before if after[key] != before[key]}

@@ -7,7 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from cryptography.exceptions import InvalidTag
-from helpers import REDIRECT, assert_refused, counts, verified_domain
+from helpers import (
+    REDIRECT,
+    assert_refused,
+    counts,
+    outcome_deltas,
+    sso_outcomes,
+    verified_domain,
+)
 from oidc_provider import hmac_key, other_key
 
 from gatehouse.auth import crypto
@@ -322,3 +329,18 @@ async def test_session_dies_with_the_membership(client, oidc_conn, provider, ope
     denied = await gql("{ viewer { kind } }", token=token)
     assert denied["data"] is None
     assert denied["errors"]
+
+
+async def test_each_finished_oidc_sign_in_is_counted_once_by_outcome(client, oidc_conn, provider):
+    before = sso_outcomes()
+    # when one sign-in succeeds, its callback is replayed, and an unknown connection is called
+    url = await _through_provider(client, oidc_conn)
+    assert (await _callback(client, url)).status_code == 302
+    await _refused(client, url, "request_reused")
+    unknown = await client.get("/sso/oidc/conn_unknown/callback", params={"state": "x"})
+    assert unknown.json()["error"] == "unknown_connection"
+    # then one success and two failures are counted for OIDC
+    assert outcome_deltas(before, sso_outcomes()) == {
+        ("oidc", "succeeded"): 1,
+        ("oidc", "failed"): 2,
+    }

@@ -8,8 +8,10 @@ from helpers import (
     REDIRECT,
     assertion_for,
     counts,
+    outcome_deltas,
     post_acs,
     saml_connection,
+    sso_outcomes,
     start_saml,
     verified_domain,
 )
@@ -292,3 +294,23 @@ async def test_concurrent_first_sign_ins_create_one_account(client, make_org, id
     assert await User.all().count() == 1
     assert await Member.all().count() == 1
     assert await LinkedIdentity.all().count() == 1
+
+
+async def test_each_finished_saml_sign_in_is_counted_once_by_outcome(client, make_org, idp_keys):
+    # given an active SAML connection
+    org = await _jit_org(make_org)
+    conn = await saml_connection(org, [idp_keys])
+    before = sso_outcomes()
+
+    # when one sign-in succeeds, its response is replayed, and a post carries no response
+    request_id = await start_saml(client, conn)
+    xml = signed(assertion_for(conn, in_response_to=request_id), idp_keys)
+    _code(await post_acs(client, conn, xml))
+    assert (await post_acs(client, conn, xml)).status_code == 400
+    assert (await client.post(f"/sso/saml/{conn.id}/acs", data={})).status_code == 400
+
+    # then one success and two failures are counted for SAML (authorize counts nothing)
+    assert outcome_deltas(before, sso_outcomes()) == {
+        ("saml", "succeeded"): 1,
+        ("saml", "failed"): 2,
+    }
