@@ -63,7 +63,13 @@ def _start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str, sock
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": database_url, "GATEHOUSE_ENV": "development"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GATEHOUSE_ENV": "development",
+        # The bench measures provisioning throughput, not the per-directory rate limit.
+        "GATEHOUSE_RATE_LIMIT_ENABLED": "false",
+    }
     proc = subprocess.Popen(
         [
             sys.executable,
