@@ -40,6 +40,8 @@ class Connection(TimestampedModel):
     saml_name_id_format = fields.CharField(max_length=256, null=True)
     saml_attribute_mapping: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     saml_metadata_url = fields.CharField(max_length=2048, null=True)
+    # When the metadata URL was last read (or claimed for reading) by an admin or the daily job.
+    saml_metadata_refreshed_at = fields.DatetimeField(null=True)
     saml_allow_idp_initiated = fields.BooleanField(default=False)
     # SHA-1 signatures are refused unless a connection explicitly opts in (legacy IdPs).
     saml_allow_sha1 = fields.BooleanField(default=False)

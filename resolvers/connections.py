@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth import crypto
 from gatehouse.auth.permissions import Permission
-from gatehouse.auth.principal import Principal
+from gatehouse.auth.principal import Principal, operator_principal
 from gatehouse.events import record_event
 from gatehouse.models import Connection, ConnectionState, ConnectionType
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
@@ -22,6 +25,12 @@ from gatehouse.resolvers.connection_config import (
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
 from gatehouse.resolvers.validation import clean_name
+
+log = logging.getLogger("gatehouse.sso")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 DEFAULT_SCOPES = ["openid", "email", "profile"]
 
@@ -104,6 +113,7 @@ async def create_saml_connection(
             saml_idp_sso_url=sso_url,
             saml_idp_certificates=certs,
             saml_metadata_url=metadata_url if not metadata_xml else None,
+            saml_metadata_refreshed_at=now() if metadata_url and not metadata_xml else None,
             saml_name_id_format=idp.name_id_format,
             saml_attribute_mapping=attribute_mapping or {},
             saml_allow_idp_initiated=allow_idp_initiated,
@@ -221,8 +231,43 @@ async def refresh_saml_metadata(
         conn.saml_idp_entity_id = idp.entity_id or conn.saml_idp_entity_id
         conn.saml_idp_sso_url = idp.sso_url or conn.saml_idp_sso_url
         conn.saml_idp_certificates = certs or conn.saml_idp_certificates
+        conn.saml_metadata_refreshed_at = now()
         await conn.save()
     return conn
+
+
+METADATA_REFRESH_BATCH = 20
+
+
+async def refresh_due_metadata(at: datetime, every: timedelta, *, allow_private_urls: bool) -> int:
+    """The periodic job (server/upkeep.py): re-read the metadata URL of connections last read
+    `every` ago or more, so a rotated IdP certificate is picked up without anyone acting.
+    Each one is claimed first (compare-and-set on the timestamp), so processes running the job
+    at once fetch each URL once, and a failing IdP is retried at the next interval, not at once.
+    """
+    due = Q(saml_metadata_refreshed_at__isnull=True) | Q(saml_metadata_refreshed_at__lte=at - every)
+    candidates = (
+        Connection.filter(due, saml_metadata_url__isnull=False)
+        .order_by("saml_metadata_refreshed_at", "id")
+        .limit(METADATA_REFRESH_BATCH)
+    )
+    refreshed = 0
+    for row_id in await candidates.values_list("id", flat=True):
+        connection_id = str(row_id)
+        if not await Connection.filter(due, id=connection_id).update(saml_metadata_refreshed_at=at):
+            continue  # another process claimed it
+        try:
+            await refresh_saml_metadata(
+                operator_principal(), connection_id, allow_private_urls=allow_private_urls
+            )
+        except DomainError as e:
+            # The IdP is down or now serves something unusable: keep the settings that work.
+            log.warning(
+                "metadata refresh failed for %s: %s", connection_id, e.errors[0].code.value
+            )
+            continue
+        refreshed += 1
+    return refreshed
 
 
 def _missing_settings(conn: Connection) -> str | None:

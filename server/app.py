@@ -31,6 +31,7 @@ from gatehouse.server.ops_routes import (
     setup_ops,
 )
 from gatehouse.server.sequencing import SequenceAfterResponseMiddleware
+from gatehouse.server.upkeep import start_upkeep
 from gatehouse.settings import Settings, get_settings
 
 log = logging.getLogger("gatehouse.server")
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             background.start("invitation-retry", lambda stop: retry_forever(config, interval, stop))
         if settings.domain_rechecks_enabled:
             background.start("domain-rechecks", lambda stop: run_rechecks(settings, stop))
+        if runtime.run_worker:
+            start_upkeep(background, settings)
         try:
             yield
         finally:

@@ -79,6 +79,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
     from gatehouse.events.runtime import EventRuntime
     from gatehouse.server.background import BackgroundLoops
+    from gatehouse.server.upkeep import start_upkeep
 
     async def work() -> int:
         settings = get_settings()
@@ -89,6 +90,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await runtime.start(loops)
+        start_upkeep(loops, settings)
         print("Delivery worker running.", flush=True)
         await stop.wait()
         # A delivery already sent is finished and recorded (its cursor moves); none starts.

@@ -23,6 +23,7 @@ async def test_lifespan_runs_every_periodic_job_as_a_background_loop(settings):
             "event-retention",
             "event-sequencer",
             "invitation-retry",
+            "sso-upkeep",
         ]
     assert app.state.background.running == []
 

@@ -47,6 +47,7 @@ class Provider:
     iss_param: str | None = None  # RFC 9207 value to send; default the issuer
     redeemed: list[str] = field(default_factory=list)
     saml_metadata: str = ""  # the same server doubles as a SAML IdP's metadata host
+    saml_metadata_fetches: int = 0
 
     def reset(self) -> None:
         self.user = {
@@ -149,6 +150,7 @@ class Provider:
             return JSONResponse(self.user)
 
         async def saml_metadata(_: Request) -> Response:
+            self.saml_metadata_fetches += 1
             return Response(self.saml_metadata, media_type="application/xml")
 
         return Starlette(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from helpers import BASE
 from saml_idp import make_keypair
@@ -207,6 +210,66 @@ async def test_saml_from_metadata_url_and_refresh(
     )
     certs = body["data"]["refreshConnectionMetadata"]["connection"]["saml"]["idpCertificates"]
     assert certs == [{"subject": "CN=Rotated"}]
+
+
+async def test_the_daily_job_picks_up_a_rotated_certificate_once(make_org, provider, idp_keys):
+    # given a connection created from a metadata URL a day ago, and one created just now
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    url = f"{provider.issuer}/saml/metadata"
+    stale, fresh = [
+        await connections.create_saml_connection(
+            operator_principal(),
+            (await make_org(name)).id,
+            name,
+            metadata_url=url,
+            allow_private_urls=True,
+        )
+        for name in ("Stale", "Fresh")
+    ]
+    at = datetime.now(UTC)
+    await Connection.filter(id=stale.id).update(saml_metadata_refreshed_at=at - timedelta(days=1))
+    provider.saml_metadata = metadata(make_keypair("Rotated").cert_b64)
+    fetches = provider.saml_metadata_fetches
+
+    # when two processes run the job at the same moment
+    rounds = await asyncio.gather(
+        *(
+            connections.refresh_due_metadata(at, timedelta(days=1), allow_private_urls=True)
+            for _ in range(2)
+        )
+    )
+
+    # then the stale one was re-read once and has the new certificate; the fresh one was not
+    assert sorted(rounds) == [0, 1]
+    assert provider.saml_metadata_fetches == fetches + 1
+    await stale.refresh_from_db()
+    await fresh.refresh_from_db()
+    assert [c["subject"] for c in stale.saml_idp_certificates] == ["CN=Rotated"]
+    assert [c["subject"] for c in fresh.saml_idp_certificates] != ["CN=Rotated"]
+    assert stale.saml_metadata_refreshed_at >= at
+
+
+async def test_the_daily_job_keeps_working_settings_when_the_idp_serves_garbage(
+    make_org, provider, idp_keys
+):
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    conn = await connections.create_saml_connection(
+        operator_principal(),
+        (await make_org("Acme")).id,
+        "Okta",
+        metadata_url=f"{provider.issuer}/saml/metadata",
+        allow_private_urls=True,
+    )
+    before = conn.saml_idp_certificates
+    provider.saml_metadata = "<not metadata"
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert (
+        await connections.refresh_due_metadata(later, timedelta(days=1), allow_private_urls=True)
+        == 0
+    )
+    await conn.refresh_from_db()
+    assert conn.saml_idp_certificates == before
+    assert conn.saml_metadata_refreshed_at == later  # tried; next attempt a day later
 
 
 async def test_customer_urls_refuse_private_addresses(make_org, provider, idp_keys):
