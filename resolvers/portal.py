@@ -168,6 +168,21 @@ async def start_portal_session(token: str, settings: Settings) -> tuple[PortalSe
     return session, cookie_token
 
 
+async def revoke_portal_sessions(principal: Principal, organization_id: str) -> int:
+    """End every live portal session of an organization at once; returns how many. The next
+    request with such a cookie reads as anonymous (auth/portal.py checks `revoked_at`)."""
+    require(principal, Permission.PORTAL_WRITE)
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        at = now()
+        revoked = await PortalSession.filter(
+            organization_id=org.id, revoked_at__isnull=True, expires_at__gt=at
+        ).update(revoked_at=at)
+        if revoked:
+            await record_event("portal_sessions.revoked", org.id, {"count": revoked})
+    return revoked
+
+
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
     intent: PortalIntent
@@ -192,5 +207,6 @@ __all__ = [
     "intent_permissions",
     "onboarding_checklist",
     "peek_portal_link",
+    "revoke_portal_sessions",
     "start_portal_session",
 ]
