@@ -52,15 +52,26 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def origin_allowed(origin: str | None, base_url: str) -> bool:
+    return origin is not None and origin.lower() == origin_of(base_url)
+
+
 def request_allowed(
     cookie_token: str, csrf_header: str | None, origin: str | None, base_url: str
 ) -> bool:
     """SECURITY 28: a cookie alone never authenticates; the CSRF header and Origin must match."""
-    if not csrf_header or not origin:
-        return False
-    if origin.lower() != origin_of(base_url):
+    if not csrf_header or not origin_allowed(origin, base_url):
         return False
     return hmac.compare_digest(csrf_header, csrf_token_for(cookie_token))
+
+
+def form_post_allowed(origin: str | None, referer: str | None, base_url: str) -> bool:
+    """Login CSRF: only our own pages may post a setup link. Browsers send Origin on a form
+    POST; Referer stands in only when Origin is missing altogether (an "Origin: null" from a
+    sandboxed or privacy-stripped context is refused, not ignored)."""
+    if origin is not None:
+        return origin_allowed(origin, base_url)
+    return referer is not None and origin_allowed(origin_of(referer), base_url)
 
 
 async def load_portal_session(cookie_token: str) -> PortalSession | None:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from gatehouse.auth.portal import COOKIE_NAME, csrf_token_for, load_portal_session
+from gatehouse.auth.portal import (
+    COOKIE_NAME,
+    csrf_token_for,
+    form_post_allowed,
+    load_portal_session,
+)
 from gatehouse.models import Organization, PortalIntent, PortalSession
 from gatehouse.portal.branding import brand_from
 from gatehouse.resolvers import portal
@@ -75,18 +81,61 @@ def _to_expired(reason: str) -> Response:
     return response
 
 
+def _link_failure(error: DomainError) -> Response:
+    reason = {
+        ErrorCode.PORTAL_LINK_USED: "used",
+        ErrorCode.PORTAL_LINK_EXPIRED: "expired",
+    }.get(error.errors[0].code, "invalid")
+    return _to_expired(reason)
+
+
+async def show_start(request: Request) -> Response:
+    """GET only shows what the link opens: mail scanners and link previews fetch links, and
+    must not use up a single-use link before the admin clicks it."""
+    token = request.query_params.get("token", "")
+    try:
+        link = await portal.peek_portal_link(token)
+    except DomainError as e:
+        return _link_failure(e)
+    org = await Organization.get(id=link.organization_id)
+    response = _render(
+        request,
+        "start.html",
+        link_organization=org,
+        link_intents=[PortalIntent(i) for i in link.intents],
+        intent_titles=INTENT_TITLES,
+        token=token,
+        session_minutes=_settings(request).portal_session_ttl_seconds // 60,
+    )
+    # Under no-referrer a browser posts the form with "Origin: null", which the POST must
+    # refuse; same-origin still keeps the token's URL from every other site.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+async def _form_token(request: Request) -> str:
+    # Parsed here (urlencoded only) rather than adding python-multipart for one field.
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return parse_qs(body).get("token", [""])[-1]
+
+
 async def start(request: Request) -> Response:
     settings = _settings(request)
+    # Login CSRF: another site posting its own link would sign this browser into that portal.
+    if not form_post_allowed(
+        request.headers.get("origin"), request.headers.get("referer"), settings.base_url
+    ):
+        return JSONResponse(
+            {"error": "forbidden", "message": "Open the setup link from your email."},
+            status_code=403,
+            headers=SECURITY_HEADERS,
+        )
     try:
         _session, cookie_token = await portal.start_portal_session(
-            request.query_params.get("token", ""), settings
+            await _form_token(request), settings
         )
     except DomainError as e:
-        reason = {
-            ErrorCode.PORTAL_LINK_USED: "used",
-            ErrorCode.PORTAL_LINK_EXPIRED: "expired",
-        }.get(e.errors[0].code, "invalid")
-        return _to_expired(reason)
+        return _link_failure(e)
     response = RedirectResponse("/portal", status_code=303, headers=SECURITY_HEADERS)
     response.set_cookie(
         COOKIE_NAME,
@@ -173,7 +222,8 @@ async def brand_css(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/portal/start", start, methods=["GET"]),
+    Route("/portal/start", show_start, methods=["GET"]),
+    Route("/portal/start", start, methods=["POST"]),
     Route("/portal", home, methods=["GET"]),
     Route("/portal/domains", domains, methods=["GET"]),
     Route("/portal/sso", sso, methods=["GET"]),

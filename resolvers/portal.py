@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth.permissions import ALL_PERMISSIONS, Permission
@@ -121,18 +122,33 @@ def portal_url(settings: Settings, token: str) -> str:
     return f"{settings.base_url.rstrip('/')}/portal/start?token={token}"
 
 
-async def start_portal_session(token: str, settings: Settings) -> tuple[PortalSession, str]:
-    """Consume a setup link (once) and open a session; returns the row and its cookie token."""
+def _link_query(token: str) -> QuerySet[PortalLink]:
     if not token.startswith(f"{LINK_PREFIX}_") or len(token) > 100:
         raise DomainError.of(ErrorCode.PORTAL_LINK_INVALID, "This setup link is not valid.")
+    return PortalLink.filter(token_hash=hash_secret(token))
+
+
+def _usable(link: PortalLink | None) -> PortalLink:
+    if link is None:
+        raise DomainError.of(ErrorCode.PORTAL_LINK_INVALID, "This setup link is not valid.")
+    if link.used_at is not None:
+        raise DomainError.of(ErrorCode.PORTAL_LINK_USED, "This setup link was already used.")
+    if link.expires_at <= now():
+        raise DomainError.of(ErrorCode.PORTAL_LINK_EXPIRED, "This setup link has expired.")
+    return link
+
+
+async def peek_portal_link(token: str) -> PortalLink:
+    """The link a token names if it could still start a session; consumes nothing, so mail
+    scanners and link previews that fetch it leave it for the admin."""
+    return _usable(await _link_query(token).first())
+
+
+async def start_portal_session(token: str, settings: Settings) -> tuple[PortalSession, str]:
+    """Consume a setup link (once) and open a session; returns the row and its cookie token."""
+    query = _link_query(token)
     async with in_transaction():
-        link = await PortalLink.filter(token_hash=hash_secret(token)).select_for_update().first()
-        if link is None:
-            raise DomainError.of(ErrorCode.PORTAL_LINK_INVALID, "This setup link is not valid.")
-        if link.used_at is not None:
-            raise DomainError.of(ErrorCode.PORTAL_LINK_USED, "This setup link was already used.")
-        if link.expires_at <= now():
-            raise DomainError.of(ErrorCode.PORTAL_LINK_EXPIRED, "This setup link has expired.")
+        link = _usable(await query.select_for_update().first())
         link.used_at = now()
         await link.save(update_fields=["used_at", "updated_at"])
         cookie_token = generate_secret(SESSION_PREFIX)
@@ -150,6 +166,21 @@ async def start_portal_session(token: str, settings: Settings) -> tuple[PortalSe
             {"id": session.id, "link_id": link.id, "intents": link.intents},
         )
     return session, cookie_token
+
+
+async def revoke_portal_sessions(principal: Principal, organization_id: str) -> int:
+    """End every live portal session of an organization at once; returns how many. The next
+    request with such a cookie reads as anonymous (auth/portal.py checks `revoked_at`)."""
+    require(principal, Permission.PORTAL_WRITE)
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        at = now()
+        revoked = await PortalSession.filter(
+            organization_id=org.id, revoked_at__isnull=True, expires_at__gt=at
+        ).update(revoked_at=at)
+        if revoked:
+            await record_event("portal_sessions.revoked", org.id, {"count": revoked})
+    return revoked
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,5 +206,7 @@ __all__ = [
     "generate_portal_link",
     "intent_permissions",
     "onboarding_checklist",
+    "peek_portal_link",
+    "revoke_portal_sessions",
     "start_portal_session",
 ]

@@ -37,6 +37,19 @@ class GeneratePortalLinkPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
+@strawberry.input(description="Whose Admin Portal sessions to end.")
+class RevokePortalSessionsInput:
+    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+
+
+@strawberry.type(description="Result of `revokePortalSessions`.")
+class RevokePortalSessionsPayload:
+    revoked_count: int | None = strawberry.field(
+        description="How many live sessions were ended (0 when none were open)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
 @strawberry.type
 class PortalMutations:
     @strawberry.mutation(
@@ -63,3 +76,20 @@ class PortalMutations:
             return GeneratePortalLinkPayload(link=None, expires_at=None, user_errors=errors)
         link, url = result
         return GeneratePortalLinkPayload(link=url, expires_at=link.expires_at, user_errors=[])
+
+    @strawberry.mutation(
+        description="End every open Admin Portal session of an organization at once; their "
+        "cookies stop working on the next request. Unused setup links stay valid. "
+        "Requires `portal:write`."
+    )
+    async def revoke_portal_sessions(
+        self,
+        info: Info,
+        input: Annotated[
+            RevokePortalSessionsInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> RevokePortalSessionsPayload:
+        revoked, errors = await mutate(
+            portal.revoke_portal_sessions(info.context.principal, str(input.organization_id))
+        )
+        return RevokePortalSessionsPayload(revoked_count=revoked, user_errors=errors)

@@ -247,6 +247,8 @@ EXTRA_COVERED: set[str] = {
     "createLogStream",
     "deleteLogStream",
     "sendTestLogEvent",
+    # tests/portal/test_revoke.py
+    "revokePortalSessions",
 }
 
 

@@ -8,7 +8,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -48,6 +48,10 @@ def path_of(link: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
+def token_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query, keep_blank_values=True)["token"][0]
+
+
 class PortalBrowser:
     """What a browser holding a portal cookie sends: the cookie, and (from our pages) the
     CSRF header and our Origin."""
@@ -61,7 +65,20 @@ class PortalBrowser:
         return self.client.cookies[COOKIE_NAME]
 
     async def open(self, link: str) -> httpx.Response:
-        return await self.client.get(path_of(link))
+        """What the admin does: load the link's page, then press Continue (a same-origin POST)."""
+        shown = await self.client.get(path_of(link))
+        if shown.status_code != 200:
+            return shown
+        return await self.continue_(link)
+
+    async def continue_(
+        self, link: str, origin: str | None = "auto", **headers: str
+    ) -> httpx.Response:
+        if origin is not None:
+            headers["Origin"] = origin_of(self.settings.base_url) if origin == "auto" else origin
+        return await self.client.post(
+            "/portal/start", data={"token": token_of(link)}, headers=headers
+        )
 
     async def gql(
         self,
@@ -157,6 +174,13 @@ async def page(browser: Any, live_server: str) -> AsyncIterator[Any]:
         yield tab
     finally:
         await context.close()
+
+
+async def open_link(tab: Any, link: str) -> None:
+    """The admin opens the emailed link and presses Continue on the page it shows."""
+    await tab.goto(link)
+    async with tab.expect_navigation():
+        await tab.get_by_role("button", name="Continue").click()
 
 
 async def screenshot(tab: Any, name: str) -> Path:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 
 from gatehouse.portal.branding import brand_from, contrast, relative_luminance
-from tests.portal.conftest import path_of
 
 
-async def test_pages_carry_the_operators_brand(client, settings, make_org, make_link):
+async def test_pages_carry_the_operators_brand(
+    client, settings, make_org, make_link, browser_session
+):
     settings.brand_name = "Initech"
     settings.brand_logo_url = "https://cdn.initech.example/logo.svg"
     settings.brand_color = "#0a7f3f"
     org = await make_org("Acme")
-    await client.get(path_of(await make_link(org.id)))
+    await browser_session.open(await make_link(org.id))
     home = await client.get("/portal")
     assert '<img src="https://cdn.initech.example/logo.svg" alt="Initech"' in home.text
     assert "connect Acme to Initech" in home.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from gatehouse.models import Directory, GroupRoleMapping
-from tests.portal.conftest import screenshot
+from tests.portal.conftest import open_link, screenshot
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -14,7 +14,7 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 async def test_token_once_and_counts_follow_scim_pushes(page, live_server, make_org, make_link):
     org = await make_org("Acme Industries")
-    await page.goto(await make_link(org.id, ["DSYNC"]))
+    await open_link(page, await make_link(org.id, ["DSYNC"]))
     await page.get_by_role("link", name="Connect your directory").click()
     assert page.url == f"{live_server}/portal/directory"
     # Create the directory: the bearer token is revealed, with the SCIM base URL

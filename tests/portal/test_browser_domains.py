@@ -7,14 +7,14 @@ from gatehouse.models import Domain, DomainState
 from gatehouse.resolvers.dns_challenge import DnsConfig
 from gatehouse.resolvers.domain_claims import now
 from gatehouse.resolvers.domain_verification import recheck_due_domains
-from tests.portal.conftest import screenshot
+from tests.portal.conftest import open_link, screenshot
 
 
 async def test_verify_a_domain_from_a_fresh_link(page, live_server, make_org, make_link, dns):
     # Given a fresh setup link for domain verification
     org = await make_org("Acme Industries")
     link = await make_link(org.id, ["DOMAIN_VERIFICATION"])
-    await page.goto(link)
+    await open_link(page, link)
     # When the admin goes to the domain page (by keyboard-reachable link) and adds a domain
     await page.get_by_role("link", name="Verify your domains").click()
     assert page.url == f"{live_server}/portal/domains"
@@ -65,7 +65,7 @@ async def test_the_page_follows_background_checks_by_polling(
 ):
     # Given a pending domain on the open page
     org = await make_org()
-    await page.goto(await make_link(org.id, ["DOMAIN_VERIFICATION"]))
+    await open_link(page, await make_link(org.id, ["DOMAIN_VERIFICATION"]))
     await page.goto(f"{live_server}/portal/domains")
     await page.get_by_text("No domains yet").wait_for()
     await page.get_by_label("Domain", exact=True).fill("polled.example")
@@ -85,7 +85,7 @@ async def test_refused_domains_show_the_reason_next_to_the_field(
     page, live_server, make_org, make_link
 ):
     org = await make_org()
-    await page.goto(await make_link(org.id, ["DOMAIN_VERIFICATION"]))
+    await open_link(page, await make_link(org.id, ["DOMAIN_VERIFICATION"]))
     await page.goto(f"{live_server}/portal/domains")
     await page.get_by_text("No domains yet").wait_for()
     field = page.get_by_label("Domain", exact=True)

@@ -8,7 +8,7 @@ import json
 
 from gatehouse.models import Event, LogStream, LogStreamType
 from tests.events.conftest import Receiver
-from tests.portal.conftest import path_of, screenshot
+from tests.portal.conftest import open_link, screenshot
 
 LIST = "query($id: ID!) { organization(id: $id) { logStreams { id url state } } }"
 DELETE = """mutation($id: ID!) { deleteLogStream(input: {logStreamId: $id}) {
@@ -23,7 +23,7 @@ async def test_add_https_destination_and_send_test_event(
     await receiver.start()
     try:
         org = await make_org("Acme Industries")
-        await page.goto(await make_link(org.id, ["LOG_STREAMS"]))
+        await open_link(page, await make_link(org.id, ["LOG_STREAMS"]))
         await page.get_by_role("link", name="Stream audit logs").click()
         assert page.url == f"{live_server}/portal/log-streams"
         # Add an HTTPS (JSON lines) destination pointing at the receiver
@@ -58,7 +58,7 @@ async def test_add_https_destination_and_send_test_event(
 
 
 async def test_portal_session_cannot_list_or_delete_another_orgs_streams(
-    client, browser_session, make_org, make_link
+    browser_session, make_org, make_link
 ):
     a = await make_org("Acme")
     b = await make_org("Beta")
@@ -66,7 +66,7 @@ async def test_portal_session_cannot_list_or_delete_another_orgs_streams(
     await theirs.save()
     ours = LogStream(organization_id=a.id, type=LogStreamType.HTTPS, url="https://a.example/")
     await ours.save()
-    response = await client.get(path_of(await make_link(a.id, ["LOG_STREAMS"])))
+    response = await browser_session.open(await make_link(a.id, ["LOG_STREAMS"]))
     assert response.status_code == 303
     # Our own organization lists only our stream
     body = (await browser_session.gql(LIST, {"id": a.id})).json()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from gatehouse.models import PortalSession
 from gatehouse.resolvers import portal
-from tests.portal.conftest import screenshot
+from tests.portal.conftest import open_link, screenshot
 
 
 async def test_home_shows_the_organization_checklist_and_return_button(
@@ -16,7 +16,15 @@ async def test_home_shows_the_organization_checklist_and_return_button(
     link = await make_link(
         org.id, ["DOMAIN_VERIFICATION", "SSO"], returnUrl="https://app.example/settings"
     )
+    # Opening the link only shows what it opens; Continue starts the session.
     await page.goto(link)
+    assert await page.get_by_test_id("start-organization").inner_text() == "Acme Industries"
+    intents = await page.get_by_test_id("start-intents").locator("li").all_inner_texts()
+    assert intents == ["Verify your domains", "Set up single sign-on"]
+    assert not await PortalSession.exists()
+    await screenshot(page, "start")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Continue").click()
     assert page.url == f"{live_server}/portal"
     assert (
         await page.get_by_test_id("organization-name").inner_text() == "Setup for Acme Industries"
@@ -37,7 +45,7 @@ async def test_a_used_link_and_an_expired_session_land_on_the_expired_page(
 ):
     org = await make_org()
     link = await make_link(org.id)
-    await page.goto(link)
+    await open_link(page, link)
     assert page.url == f"{live_server}/portal"
     # A session past its hour: the next page load redirects to the expired page.
     session = await PortalSession.get(organization_id=org.id)

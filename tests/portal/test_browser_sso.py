@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from gatehouse.models import Connection, ConnectionState, Domain, DomainState, Organization
-from tests.portal.conftest import screenshot
+from tests.portal.conftest import open_link, screenshot
 from tests.sso.saml_idp import Assertion, b64, make_keypair, signed
 
 
@@ -33,7 +33,7 @@ async def test_sso_page_metadata_upload_and_activation(
     page, live_server, make_org, make_link, tmp_path
 ):
     org = await make_org("Acme Industries")
-    await page.goto(await make_link(org.id, ["SSO"]))
+    await open_link(page, await make_link(org.id, ["SSO"]))
     await page.get_by_role("link", name="Set up single sign-on").click()
     assert page.url == f"{live_server}/portal/sso"
     # Pick the IdP
@@ -141,7 +141,7 @@ async def test_sso_page_metadata_upload_test_sign_in_active(
         token="x",
     )
     await Organization.filter(id=org.id).update(jit_provisioning=True)
-    await page.goto(await make_link(org.id, ["SSO"]))
+    await open_link(page, await make_link(org.id, ["SSO"]))
     await page.goto(f"{live_server}/portal/sso")
     await page.get_by_label("Generic SAML").check()
     await page.get_by_role("button", name="Continue").click()
@@ -177,7 +177,7 @@ async def test_a_refused_test_sign_in_shows_the_precise_error(
 ):
     keys, sso_url, signing = saml_idp
     org = await make_org("Acme Industries")
-    await page.goto(await make_link(org.id, ["SSO"]))
+    await open_link(page, await make_link(org.id, ["SSO"]))
     await page.goto(f"{live_server}/portal/sso")
     await page.get_by_label("Generic SAML").check()
     await page.get_by_role("button", name="Continue").click()

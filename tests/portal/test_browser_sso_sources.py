@@ -11,6 +11,7 @@ import pytest
 
 from gatehouse.models import Connection, ConnectionState, ConnectionType
 from gatehouse.settings import Settings
+from tests.portal.conftest import open_link
 from tests.portal.test_browser_sso import metadata
 from tests.sso.oidc_provider import Provider, start
 from tests.sso.saml_idp import make_keypair
@@ -44,7 +45,7 @@ async def test_saml_connection_from_a_metadata_url(
     # Given an IdP publishing its metadata on a loopback HTTP server
     provider.saml_metadata = metadata(make_keypair("Url IdP", days=90).cert_b64)
     org = await make_org("Acme Industries")
-    await page.goto(await make_link(org.id, ["SSO"]))
+    await open_link(page, await make_link(org.id, ["SSO"]))
     await page.goto(f"{live_server}/portal/sso")
     await page.get_by_label("Okta").check()
     await page.get_by_role("button", name="Continue").click()
@@ -64,7 +65,7 @@ async def test_generic_oidc_connection_created_and_activated(
     page, live_server, make_org, make_link, provider
 ):
     org = await make_org("Acme Industries")
-    await page.goto(await make_link(org.id, ["SSO"]))
+    await open_link(page, await make_link(org.id, ["SSO"]))
     await page.goto(f"{live_server}/portal/sso")
     await page.get_by_label("Generic OIDC").check()
     await page.get_by_role("button", name="Continue").click()
@@ -102,7 +103,7 @@ async def test_generic_oidc_test_sign_in_makes_it_active(
         token="x",
     )
     await Organization.filter(id=org.id).update(jit_provisioning=True)
-    await page.goto(await make_link(org.id, ["SSO"]))
+    await open_link(page, await make_link(org.id, ["SSO"]))
     await page.goto(f"{live_server}/portal/sso")
     await page.get_by_label("Generic OIDC").check()
     await page.get_by_role("button", name="Continue").click()

@@ -8,7 +8,6 @@ import pytest
 from gatehouse.auth.portal import csrf_token_for
 from gatehouse.models import Domain, Event, Organization, PortalLink
 from gatehouse.schema import build_schema
-from tests.portal.conftest import path_of
 
 VIEWER = "{ viewer { kind organizationId } }"
 HAS_DOMAINS = "addDomain" in str(build_schema())
@@ -28,10 +27,10 @@ async def _snapshot() -> tuple[int, ...]:
 
 
 @pytest.fixture
-async def two_orgs(client, make_org, make_link):
+async def two_orgs(browser_session, make_org, make_link):
     a = await make_org("Acme")
     b = await make_org("Beta")
-    response = await client.get(path_of(await make_link(a.id, ["DOMAIN_VERIFICATION"])))
+    response = await browser_session.open(await make_link(a.id, ["DOMAIN_VERIFICATION"]))
     assert response.status_code == 303
     return a, b
 
@@ -172,7 +171,7 @@ async def test_portal_session_for_a_cannot_reach_bs_domain_by_id(two_orgs, brows
 
 
 async def test_directory_session_for_a_cannot_touch_bs_directory(
-    client, make_org, make_link, browser_session
+    make_org, make_link, browser_session
 ):
     from gatehouse.auth.principal import operator_principal
     from gatehouse.models import Directory
@@ -181,7 +180,7 @@ async def test_directory_session_for_a_cannot_touch_bs_directory(
     a = await make_org("Acme")
     b = await make_org("Beta")
     theirs, _ = await directories.create_directory(operator_principal(), b.id, "Beta SCIM")
-    await client.get(path_of(await make_link(a.id, ["DSYNC"])))
+    await browser_session.open(await make_link(a.id, ["DSYNC"]))
     hash_before = (await Directory.get(id=theirs.id)).token_hash
     body = (
         await browser_session.gql(
