@@ -1,5 +1,5 @@
-"""OpenID Connect relying party, one per connection (authlib for the token call, joserfc for
-the ID token).
+"""OpenID Connect relying party, one per connection (the outbound guard for every call to the
+provider, joserfc for the ID token).
 
 Code flow with PKCE S256 (RFC 7636), state and nonce kept server-side and single use, the
 RFC 9207 `iss` parameter checked, and every ID token claim check spelled out explicitly
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,15 +22,10 @@ from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
 from gatehouse.auth import crypto
-from gatehouse.auth.outbound import OutboundError, check_url, request_json
 from gatehouse.models import Connection
+from gatehouse.outbound import OutboundError, request_json
 from gatehouse.resolvers.sso import SignInRefused, SsoProfile
 from gatehouse.settings import Settings
-
-with warnings.catch_warnings():
-    # authlib 1.9 nudges towards `httpx2`; its httpx client is what the project pins and uses.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 # Asymmetric only: `none` and HS256-with-the-public-key are refused by construction (SECURITY 18).
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
@@ -173,22 +167,27 @@ async def finish(
     token_endpoint = conn.oidc_discovery["token_endpoint"]
     secret = crypto.decrypt(settings.secret_key, conn.oidc_client_secret_encrypted or "", conn.id)
     try:
-        await check_url(token_endpoint, allow_private=settings.sso_allow_private_urls)
-        async with AsyncOAuth2Client(
-            client_id=conn.oidc_client_id,
-            client_secret=secret,
-            code_challenge_method="S256",
-            timeout=5.0,
-        ) as client:
-            token = await client.fetch_token(
-                token_endpoint,
-                grant_type="authorization_code",
-                code=code,
-                redirect_uri=callback_url(settings, conn.id),
-                code_verifier=code_verifier,
-            )
-    except Exception as e:  # noqa: BLE001 - any token-endpoint failure refuses the sign-in
+        # RFC 6749 4.1.3 with client_secret_basic (2.3.1) and the PKCE verifier (RFC 7636 4.5).
+        status, token = await request_json(
+            "POST",
+            token_endpoint,
+            allow_private=settings.sso_allow_private_urls,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": callback_url(settings, conn.id),
+                "code_verifier": code_verifier,
+            },
+            auth=(conn.oidc_client_id, secret),
+            headers={"Accept": "application/json"},
+        )
+    except (OutboundError, OSError) as e:
         raise SignInRefused("token_exchange_failed", f"Code exchange failed: {e}"[:200]) from None
+    if status != 200 or not isinstance(token, dict) or "error" in token:
+        error = token.get("error") if isinstance(token, dict) else None
+        raise SignInRefused(
+            "token_exchange_failed", f"Code exchange failed: {status} {error or ''}".strip()[:200]
+        )
     id_token = token.get("id_token")
     if not id_token:
         raise SignInRefused("invalid_id_token", "The token response has no ID token.")
@@ -196,7 +195,8 @@ async def finish(
     claims = dict(decoded.claims)
     _check_claims(conn, claims, nonce, settings.sso_clock_skew_seconds, now)
     if "email" not in claims and conn.oidc_discovery.get("userinfo_endpoint"):
-        claims.update(await _userinfo(conn, settings, token["access_token"], claims["sub"]))
+        access_token = str(token.get("access_token", ""))
+        claims.update(await _userinfo(conn, settings, access_token, claims["sub"]))
     return _profile(claims)
 
 

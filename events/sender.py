@@ -9,8 +9,8 @@ import httpx
 
 from gatehouse.events import formats, signing
 from gatehouse.events.secrets import stream_token, unseal
-from gatehouse.events.ssrf import UnsafeUrl, check_url
 from gatehouse.models import Event, LogStream, WebhookEndpoint
+from gatehouse.outbound import UnsafeUrl, pinned_request
 from gatehouse.server import metrics
 from gatehouse.settings import Settings
 
@@ -72,11 +72,6 @@ async def _attempt(
 ) -> Outcome:
     from gatehouse.events.worker import now, parse_retry_after
 
-    try:
-        await check_url(target.url, allow_private=settings.allow_private_webhooks)
-    except UnsafeUrl as e:
-        reason = "blocked_address" if e.private else "other"
-        return Outcome(ok=False, error=f"refused: {e}", reason=reason)
     if isinstance(target, WebhookEndpoint):
         body = formats.webhook_body(events[0])
         timestamp = int(now().timestamp())
@@ -90,7 +85,18 @@ async def _attempt(
             [formats.payload(e) for e in events],
         )
     try:
-        response = await client.post(target.url, content=body, headers=headers)
+        # Checked here, not only when saved: DNS can change in between.
+        response = await pinned_request(
+            client,
+            "POST",
+            target.url,
+            allow_private=settings.allow_private_webhooks,
+            content=body,
+            headers=headers,
+        )
+    except UnsafeUrl as e:
+        reason = "blocked_address" if e.private else "other"
+        return Outcome(ok=False, error=f"refused: {e}", reason=reason)
     except httpx.HTTPError as e:
         return Outcome(ok=False, error=type(e).__name__, reason=transport_reason(e))
     status = response.status_code

@@ -10,7 +10,7 @@ from typing import Any
 from cryptography import x509
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
-from gatehouse.auth.outbound import OutboundError, request, request_json
+from gatehouse.outbound import OutboundError, request, request_json
 from gatehouse.resolvers.errors import DomainError, ErrorCode
 
 MAX_METADATA_BYTES = 200_000
@@ -83,8 +83,9 @@ async def fetch_saml_metadata(url: str, *, allow_private: bool) -> SamlIdp:
     try:
         response = await request("GET", url, allow_private=allow_private)
     except (OutboundError, OSError) as e:
+        reason = str(e).rstrip(".")
         raise DomainError.of(
-            ErrorCode.METADATA_FETCH_FAILED, f"Metadata fetch failed: {e}.", "metadataUrl"
+            ErrorCode.METADATA_FETCH_FAILED, f"Metadata fetch failed: {reason}.", "metadataUrl"
         ) from None
     if response.status_code != 200:
         raise DomainError.of(
@@ -101,8 +102,9 @@ async def discover_oidc(issuer: str, *, allow_private: bool) -> dict[str, Any]:
     try:
         status, doc = await request_json("GET", url, allow_private=allow_private)
     except (OutboundError, OSError) as e:
+        reason = str(e).rstrip(".")
         raise DomainError.of(
-            ErrorCode.DISCOVERY_FAILED, f"Discovery failed: {e}.", "issuer"
+            ErrorCode.DISCOVERY_FAILED, f"Discovery failed: {reason}.", "issuer"
         ) from None
     if status != 200 or not isinstance(doc, dict):
         raise DomainError.of(ErrorCode.DISCOVERY_FAILED, "Discovery failed.", "issuer")

@@ -14,10 +14,10 @@ from gatehouse.events import record_event
 from gatehouse.events.formats import log_stream_request
 from gatehouse.events.secrets import seal, stream_token
 from gatehouse.events.sequencer import head_position
-from gatehouse.events.ssrf import UnsafeUrl, check_url
 from gatehouse.models import LogStream, LogStreamType
+from gatehouse.outbound import UnsafeUrl, pinned_request
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
-from gatehouse.resolvers.errors import ErrorCode, Validator
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.webhooks import check_scope, check_target_url, target_organization
 
 MAX_TOKEN = 512
@@ -84,13 +84,6 @@ async def send_test_log_event(
     """Sends one `log_stream.test` record now (the portal's test button); the status code."""
     require(principal, Permission.LOG_STREAMS_WRITE)
     stream = await _stream_for_change(principal, stream_id)
-    try:
-        await check_url(stream.url, allow_private=allow_private)
-    except UnsafeUrl as e:
-        raise_code = ErrorCode.PRIVATE_URL if e.private else ErrorCode.INVALID_URL
-        v = Validator()
-        v.add(raise_code, str(e), "url")
-        v.check()
     record = {
         "id": "evt_test",
         "type": "log_stream.test",
@@ -102,7 +95,17 @@ async def send_test_log_event(
     body, headers = log_stream_request(stream.type, stream_token(stream, secret_key), [record])
     try:
         async with httpx.AsyncClient(timeout=http_timeout, follow_redirects=False) as client:
-            response = await client.post(stream.url, content=body, headers=headers)
+            response = await pinned_request(
+                client,
+                "POST",
+                stream.url,
+                allow_private=allow_private,
+                content=body,
+                headers=headers,
+            )
+    except UnsafeUrl as e:
+        code = ErrorCode.PRIVATE_URL if e.private else ErrorCode.INVALID_URL
+        raise DomainError.of(code, str(e), "url") from None
     except httpx.HTTPError:
         return stream, None
     return stream, response.status_code

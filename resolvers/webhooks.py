@@ -13,8 +13,8 @@ from gatehouse.events import record_event
 from gatehouse.events.secrets import seal
 from gatehouse.events.sequencer import head_position
 from gatehouse.events.signing import new_secret
-from gatehouse.events.ssrf import UnsafeUrl, check_url
 from gatehouse.models import Delivery, LogStream, WebhookEndpoint
+from gatehouse.outbound import UnsafeUrl, check_url
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.errors import ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import organization_for_change

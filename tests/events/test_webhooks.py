@@ -156,6 +156,10 @@ async def test_redirect_is_a_failure_and_is_not_followed(live, operator_token, r
         "https://169.254.169.254/latest",
         "https://10.0.0.8/x",
         "https://[::1]/",
+        "https://100.64.0.1/",  # shared address space (carrier-grade NAT)
+        "https://[::ffff:10.0.0.8]/",  # IPv4-mapped
+        "https://[2002:7f00:1::]/",  # 6to4 for 127.0.0.1
+        "https://[fec0::1]/",  # site-local
     ],
 )
 async def test_private_targets_are_refused_unless_allowed(db, url):

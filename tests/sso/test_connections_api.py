@@ -9,9 +9,9 @@ import pytest
 from helpers import BASE
 from saml_idp import make_keypair
 
-from gatehouse.auth.outbound import OutboundError, check_url
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Connection, ConnectionState, Event
+from gatehouse.outbound import OutboundError, check_url
 from gatehouse.resolvers import api_keys, connections
 from gatehouse.resolvers.errors import DomainError
 
@@ -302,6 +302,8 @@ async def test_customer_urls_refuse_private_addresses(make_org, provider, idp_ke
         "https://10.0.0.5/x",
         "https://169.254.169.254/latest/meta-data",
         "https://[::1]/x",
+        "https://[2002:a00:5::]/x",  # 6to4 for 10.0.0.5
+        "https://[fec0::1]/x",  # site-local
         "https://localhost/x",
         "https://user:pw@example.com/x",
         "http://example.com/x",
