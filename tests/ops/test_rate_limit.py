@@ -75,6 +75,7 @@ async def test_tenant_over_its_limit_is_refused_while_another_keeps_succeeding(
     settings = _settings(db, backend)
     key_a = await _org_key(make_org, "Tenant A")
     key_b = await _org_key(make_org, "Tenant B")
+    let_through = _sample("gatehouse_rate_limiter_errors_total")
     async with _client(settings) as client:
 
         async def call(secret: str) -> httpx.Response:
@@ -86,12 +87,14 @@ async def test_tenant_over_its_limit_is_refused_while_another_keeps_succeeding(
         flood = asyncio.gather(*[call(key_a) for _ in range(30)])
         b_results = [await call(key_b) for _ in range(5)]
         a_results = await flood
+    # (on a loaded machine a Redis call can time out: that request is let through and counted)
+    let_through = _sample("gatehouse_rate_limiter_errors_total") - let_through
 
     # Then A got exactly its burst, the rest 429 + RATE_LIMITED + Retry-After
     a_ok = [r for r in a_results if r.status_code == 200]
     a_limited = [r for r in a_results if r.status_code == 429]
-    assert len(a_ok) == 5
-    assert len(a_limited) == 25
+    assert 5 <= len(a_ok) <= 5 + let_through
+    assert len(a_ok) + len(a_limited) == 30
     error = a_limited[0].json()["errors"][0]
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert int(a_limited[0].headers["retry-after"]) >= 1
