@@ -186,6 +186,7 @@ def start_server(url: str, redis: bool, workdir: Path) -> tuple[subprocess.Popen
     env |= {
         "DATABASE_URL": url,
         "GATEHOUSE_ENV": "production",
+        "GATEHOUSE_SECRET_KEY": secrets.token_urlsafe(32),
         # The limiter stays on (its cost is part of the figure) with room for the whole load.
         "GATEHOUSE_RATE_LIMIT_PER_SECOND": "100000",
         "GATEHOUSE_RATE_LIMIT_BURST": "100000",
