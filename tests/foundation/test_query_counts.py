@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from tortoise import Tortoise
+
 from gatehouse.models import Member, MemberSource, Role, User
 
 MEMBERS_PAGE = """query($id: ID!) { organization(id: $id) { name
@@ -68,3 +73,22 @@ async def test_members_page_comes_with_users_and_roles_in_its_own_query(
     assert {e["node"]["role"]["slug"] for e in members["edges"]} == {"admin", "member"}
     # Credential, organization, the page joined with its users and roles, the total.
     assert counter.count == 4
+
+
+async def test_a_pooled_connection_goes_back_without_a_reset_round_trip(db):
+    client = Tortoise.get_connection("default")
+    if client.capabilities.dialect != "postgres":
+        pytest.skip("the connection pool is PostgreSQL's")
+    sent: list[str] = []
+
+    def log(record) -> None:
+        sent.append(record.query)
+
+    async with client.acquire_connection() as proxy:
+        connection = proxy._con  # the pooled connection itself, which outlives the proxy
+        connection.add_query_logger(log)
+        await proxy.fetchval("SELECT 1")
+    # asyncpg's default release sends `... RESET ALL` here; query loggers run on the next tick
+    await asyncio.sleep(0.05)
+    connection.remove_query_logger(log)
+    assert sent == ["SELECT 1"]
