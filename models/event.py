@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from tortoise import fields, models
@@ -25,13 +25,13 @@ class InsertWatch:
 _watch: ContextVar[InsertWatch | None] = ContextVar("gatehouse_event_inserts", default=None)
 
 
-def watch_event_inserts() -> tuple[InsertWatch, Any]:
+def watch_event_inserts() -> tuple[InsertWatch, Token[InsertWatch | None]]:
     """Start watching this context; returns the watch and the token to stop with."""
     watch = InsertWatch()
     return watch, _watch.set(watch)
 
 
-def stop_watching(token: Any) -> None:
+def stop_watching(token: Token[InsertWatch | None]) -> None:
     _watch.reset(token)
 
 
