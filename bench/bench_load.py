@@ -11,8 +11,9 @@ events for the whole run; each checks its sequence numbers for gaps and duplicat
 Bounded: BENCH_DURATION seconds (default 30) of measured traffic after WARMUP, at most
 BENCH_MAX_REQUESTS requests. Prints requests/s, p50/p99 latency and errors per scenario and
 overall; subscription deliveries with their latency from the event's `occurredAt` to arrival;
-and CPU milliseconds per request spent by the servers, PostgreSQL and this load generator,
-which say more than requests/s when other work shares the machine. BENCH_SCENARIOS (names,
+and CPU milliseconds per request spent by the servers, PostgreSQL (this database's backends)
+and this load generator, which say more than requests/s when other work shares the machine
+(Redis's share is not counted). BENCH_SCENARIOS (names,
 comma-separated) runs only those scenarios, to see what each one costs.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
