@@ -40,14 +40,24 @@ FROM batch WHERE events.id = batch.id
 """  # noqa: S608
 
 
+# PostgreSQL answers with the positions it gave (and so with their count; a bare UPDATE read
+# through Tortoise's fetch path counts 0). Under the lock the highest is the head, which
+# spares a query after commit. SQLite keeps the plain statement and asks for the head.
+_STAMP_RETURNING = _STAMP + "RETURNING events.position\n"
+
+
 async def sequence_pending() -> int:
     """Sequence what has committed; returns the highest position (0 when there is none)."""
     while True:
         async with in_transaction() as conn:
             if conn.capabilities.dialect == "postgres":
                 await conn.execute_query(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
-            count, _ = await conn.execute_query(_STAMP)
+                count, rows = await conn.execute_query(_STAMP_RETURNING)
+            else:
+                count, rows = await conn.execute_query(_STAMP)
         if count < BATCH:
+            if rows:
+                return max(int(dict(row)["position"]) for row in rows)
             return await head_position()
 
 

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from typing import Any
 
 from tortoise import fields, models
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import BulkCreateQuery
 
 from gatehouse.models.base import prefixed_pk
+
+
+class InsertWatch:
+    """Whether the current context (one HTTP request, with the tasks it starts) wrote events."""
+
+    __slots__ = ("inserted",)
+
+    def __init__(self) -> None:
+        self.inserted = False
+
+
+_watch: ContextVar[InsertWatch | None] = ContextVar("gatehouse_event_inserts", default=None)
+
+
+def watch_event_inserts() -> tuple[InsertWatch, Token[InsertWatch | None]]:
+    """Start watching this context; returns the watch and the token to stop with."""
+    watch = InsertWatch()
+    return watch, _watch.set(watch)
+
+
+def stop_watching(token: Token[InsertWatch | None]) -> None:
+    _watch.reset(token)
+
+
+def _note_insert() -> None:
+    watch = _watch.get()
+    if watch is not None:
+        watch.inserted = True
 
 
 class Event(models.Model):
@@ -26,3 +58,30 @@ class Event(models.Model):
     class Meta:
         table = "events"
         indexes = (("organization_id", "organization_sequence"),)
+
+    # Every way an event row is written (record_event's create, directory sync's bulk
+    # inserts) passes here, so a request knows to nudge the sequencer once it has answered.
+    async def save(
+        self,
+        using_db: BaseDBAsyncClient | None = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        _note_insert()
+        await super().save(using_db, update_fields, force_create, force_update)
+
+    @classmethod
+    def bulk_create(
+        cls,
+        objects: Iterable[Event],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_fields: Iterable[str] | None = None,
+        on_conflict: Iterable[str] | None = None,
+        using_db: BaseDBAsyncClient | None = None,
+    ) -> BulkCreateQuery[Event]:
+        _note_insert()
+        return super().bulk_create(
+            objects, batch_size, ignore_conflicts, update_fields, on_conflict, using_db
+        )

@@ -32,6 +32,7 @@ log = logging.getLogger("gatehouse.sso")
 def now() -> datetime:
     return datetime.now(UTC)
 
+
 DEFAULT_SCOPES = ["openid", "email", "profile"]
 
 
@@ -262,9 +263,7 @@ async def refresh_due_metadata(at: datetime, every: timedelta, *, allow_private_
             )
         except DomainError as e:
             # The IdP is down or now serves something unusable: keep the settings that work.
-            log.warning(
-                "metadata refresh failed for %s: %s", connection_id, e.errors[0].code.value
-            )
+            log.warning("metadata refresh failed for %s: %s", connection_id, e.errors[0].code.value)
             continue
         refreshed += 1
     return refreshed

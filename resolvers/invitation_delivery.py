@@ -86,18 +86,27 @@ async def inviter_name(invitation: Invitation) -> str | None:
     return display_name(user) if user else None
 
 
-async def role_name(invitation: Invitation) -> str:
-    role = await Role.get_or_none(id=invitation.role_id) if invitation.role_id else None
+async def role_name(invitation: Invitation, role: Role | None = None) -> str:
+    if role is None and invitation.role_id:
+        role = await Role.get_or_none(id=invitation.role_id)
     return role.name if role else "member"
 
 
-async def compose(invitation: Invitation, token: str, config: InvitationConfig) -> EmailMessage:
-    org = await Organization.get(id=invitation.organization_id)
+async def compose(
+    invitation: Invitation,
+    token: str,
+    config: InvitationConfig,
+    organization: Organization | None = None,
+    role: Role | None = None,
+) -> EmailMessage:
+    """The email; `organization` and `role` are the invitation's own, when the caller has
+    just read them (creating one), to spare reading them again."""
+    org = organization or await Organization.get(id=invitation.organization_id)
     mail = InvitationMail(
         to=invitation.email,
         organization_name=org.name,
         inviter_name=await inviter_name(invitation),
-        role_name=await role_name(invitation),
+        role_name=await role_name(invitation, role),
         expires_at=invitation.expires_at,
         accept_url=config.accept_url(token),
     )
@@ -121,11 +130,17 @@ async def _record(invitation_id: str, sent_hash: str, error: str | None, at: dat
     await rows.update(failed_send_attempts=attempts, last_send_error=error, next_send_at=next_at)
 
 
-async def deliver(invitation: Invitation, token: str, config: InvitationConfig) -> bool:
+async def deliver(
+    invitation: Invitation,
+    token: str,
+    config: InvitationConfig,
+    organization: Organization | None = None,
+    role: Role | None = None,
+) -> bool:
     """Send the invitation with this token (after commit); record and return the outcome."""
     at = clock.now()
     try:
-        message = await compose(invitation, token, config)
+        message = await compose(invitation, token, config, organization, role)
     except DoesNotExist:
         return False  # the organization (and with it the invitation) was deleted meanwhile
     try:

@@ -184,7 +184,7 @@ async def create_invitation(
             )
             event = "invitation.created"
         await record_event(event, org.id, invitation_data(invitation, role.slug))
-    await deliver(invitation, token, config)
+    await deliver(invitation, token, config, org, role)
     return await Invitation.get(id=invitation.id)
 
 

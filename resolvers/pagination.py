@@ -59,12 +59,16 @@ def check_page_size(first: int | None) -> int:
     return first
 
 
-async def paginate(query: QuerySet[M], first: int | None, after: str | None) -> Page[M]:
+async def paginate(
+    query: QuerySet[M], first: int | None, after: str | None, related: tuple[str, ...] = ()
+) -> Page[M]:
+    """One page; `related` relations come joined into the page's own query (not the count)."""
     size = check_page_size(first)
     window = query
     if after:
         window = window.filter(id__gt=decode_cursor(after))
-    rows = await window.order_by("id").limit(size + 1)
+    window = window.order_by("id").limit(size + 1)
+    rows = await (window.select_related(*related) if related else window)
     return Page(
         items=list(rows[:size]),
         has_next_page=len(rows) > size,

