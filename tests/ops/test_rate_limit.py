@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import statistics
+import time
 
 import httpx
 import pytest
@@ -102,6 +104,51 @@ async def test_tenant_over_its_limit_is_refused_while_another_keeps_succeeding(
     # And B succeeded every time
     assert [r.status_code for r in b_results] == [200] * 5
     assert all(r.json() == {"data": {"viewer": {"kind": "ORGANIZATION_KEY"}}} for r in b_results)
+
+
+async def test_a_flooding_tenant_does_not_slow_another(db, make_org, record_property):
+    """What the flood costs is measured in work done, not in wall time (tests never assert
+    timings): A's refused requests never reach GraphQL execution, so B's requests compete with
+    A's burst only. B's latency alone and during the flood is recorded in the test report."""
+    key_a = await _org_key(make_org, "Flooder")
+    neighbour_key, key_b = await api_keys.create_api_key(
+        operator_principal(), "Neighbour", (await make_org("Neighbour")).id, ["organizations:read"]
+    )
+    # A keeps the burst of 5; B's own limit covers its 40 calls
+    settings = _settings(
+        db, "memory", GATEHOUSE_RATE_LIMIT_OVERRIDES={neighbour_key.id: {"rate": 1, "burst": 100}}
+    )
+    executed = ("gatehouse_graphql_operations_total", {"operation": "Viewer", "type": "query"})
+
+    def executions() -> float:
+        return _sample(executed[0], **executed[1], outcome="ok")
+
+    async with _client(settings) as client:
+
+        async def call(secret: str) -> tuple[int, float]:
+            started = time.perf_counter()
+            r = await client.post(
+                "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {secret}"}
+            )
+            return r.status_code, time.perf_counter() - started
+
+        async def neighbour(n: int) -> list[tuple[int, float]]:
+            return [await call(key_b) for _ in range(n)]
+
+        before = executions()
+        alone = await neighbour(20)
+        # When A sends 300 requests at once while B makes 20 more, one after the other
+        flood, during = await asyncio.gather(
+            asyncio.gather(*[call(key_a) for _ in range(300)]), neighbour(20)
+        )
+        ran = executions() - before
+
+    # Then A's burst of 5 ran and 295 were refused before any execution; B's 40 all ran
+    assert sorted(status for status, _ in flood) == [200] * 5 + [429] * 295
+    assert [status for status, _ in alone + during] == [200] * 40
+    assert ran == 5 + 40
+    for name, sample in (("b_alone", alone), ("b_during_flood", during)):
+        record_property(f"{name}_p50_ms", round(1000 * statistics.median(t for _, t in sample), 2))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
