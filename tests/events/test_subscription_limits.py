@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import websockets
+from prometheus_client import REGISTRY
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.resolvers import api_keys
 from gatehouse.server.app import create_app
-from tests.events.conftest import LiveServer, event_settings, start_server, stop_server
+from tests.events.conftest import (
+    LiveServer,
+    event_settings,
+    eventually,
+    start_server,
+    stop_server,
+)
 
 QUERY = "subscription { events { id } }"
 
@@ -122,3 +129,21 @@ async def test_the_legacy_protocol_takes_from_the_same_rate_limit(db, operator_t
         assert message["payload"]["extensions"]["code"] == "RATE_LIMITED"
     finally:
         await stop_server(server)
+
+
+async def test_open_subscriptions_are_counted_while_they_run(live, operator_token):
+    def active() -> float:
+        return REGISTRY.get_sample_value("gatehouse_active_subscriptions") or 0.0
+
+    before = active()
+    async with socket(live, operator_token) as ws:
+        await subscribe(ws, range(3))
+        await eventually(lambda: _equals(active, before + 3))
+        await ws.send(json.dumps({"id": "0", "type": "complete"}))
+        await eventually(lambda: _equals(active, before + 2))
+    # closing the socket ends the other two
+    await eventually(lambda: _equals(active, before))
+
+
+async def _equals(read: Callable[[], float], value: float) -> bool:
+    return read() == value
