@@ -44,6 +44,10 @@ class Invitation(TimestampedModel):
     pending_key = fields.CharField(max_length=400, null=True, unique=True)
     # SHA-256 of the token (auth/secrets.py); the token itself exists only in the email.
     token_hash = fields.CharField(max_length=64, unique=True)
+    # The token mailed by the attempt before an automatic retry. An SMTP server can take a
+    # message and drop the connection before confirming it; that mail may arrive, so its link
+    # keeps working alongside the retry's. An admin's resend clears it (a deliberate rotation).
+    previous_token_hash = fields.CharField(max_length=64, unique=True, null=True)
     expires_at = fields.DatetimeField()
     inviter: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "models.Member", related_name="sent_invitations", null=True, on_delete=fields.SET_NULL

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth.secrets import hash_secret, secret_matches
@@ -44,7 +46,10 @@ class Acceptance:
 def _check_usable(invitation: Invitation | None, token: str, at: datetime) -> Invitation:
     # The row was found by the SHA-256 of the token (timing reveals nothing about the token);
     # the constant-time comparison states the rule explicitly (SECURITY.md 29).
-    if invitation is None or not secret_matches(token, invitation.token_hash):
+    if invitation is None or not any(
+        h is not None and secret_matches(token, h)
+        for h in (invitation.token_hash, invitation.previous_token_hash)
+    ):
         raise DomainError.of(ErrorCode.INVALID_TOKEN, "This invitation link is not valid.", "token")
     state = invitation.state_at(at)
     if state is InvitationState.ACCEPTED:
@@ -58,6 +63,10 @@ def _check_usable(invitation: Invitation | None, token: str, at: datetime) -> In
     return invitation
 
 
+def _by_token(token_hash: str) -> QuerySet[Invitation]:
+    return Invitation.filter(Q(token_hash=token_hash) | Q(previous_token_hash=token_hash))
+
+
 def _token_hash(token: str) -> str:
     token = (token or "").strip()
     if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -67,7 +76,7 @@ def _token_hash(token: str) -> str:
 
 async def invitation_for_token(token: str) -> Invitation:
     """The usable invitation this token opens (for the hosted page); nothing is changed."""
-    found = await Invitation.get_or_none(token_hash=_token_hash(token))
+    found = await _by_token(_token_hash(token)).first()
     return _check_usable(found, token.strip(), clock.now())
 
 
@@ -113,7 +122,7 @@ async def accept_invitation(
     token_hash = _token_hash(token)
     at = clock.now()
     async with in_transaction():
-        found = await Invitation.filter(token_hash=token_hash).select_for_update().first()
+        found = await _by_token(token_hash).select_for_update().first()
         invitation = _check_usable(found, token.strip(), at)
         role = await _role_for(invitation)
         user = await _user_for(invitation.email, names)

@@ -156,8 +156,9 @@ async def deliver(
 async def retry_failed_sends(config: InvitationConfig, now: datetime | None = None) -> int:
     """Send every due invitation whose email has not gone out; returns how many were delivered.
 
-    Each retry mails a fresh token: the failed message never reached anyone, and keeping the
-    old token would mean storing it recoverably. Claims use SKIP LOCKED plus a lease, so
+    Each retry mails a fresh token (keeping the old one would mean storing it recoverably);
+    the failed attempt's token stays valid too, in case its message did arrive (a server that
+    dropped the connection after taking the message). Claims use SKIP LOCKED plus a lease, so
     several processes can run this loop without sending one invitation twice.
     """
     at = now or clock.now()
@@ -173,9 +174,12 @@ async def retry_failed_sends(config: InvitationConfig, now: datetime | None = No
         )
         for invitation in due:
             token = new_token()
+            invitation.previous_token_hash = invitation.token_hash
             invitation.token_hash = hash_secret(token)
             invitation.next_send_at = at + SEND_LEASE
-            await invitation.save(update_fields=["token_hash", "next_send_at", "updated_at"])
+            await invitation.save(
+                update_fields=["token_hash", "previous_token_hash", "next_send_at", "updated_at"]
+            )
             claimed.append((invitation, token))
     delivered = 0
     for invitation, token in claimed:

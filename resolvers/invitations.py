@@ -129,6 +129,7 @@ def _rotate(invitation: Invitation, days: int, at: datetime) -> str:
     """A new token and expiry; the old token stops working when this commits."""
     token = new_token()
     invitation.token_hash = hash_secret(token)
+    invitation.previous_token_hash = None
     invitation.expires_at = at + timedelta(days=days)
     invitation.next_send_at = at + SEND_LEASE  # picked up by the retry loop if we crash
     invitation.failed_send_attempts = 0

@@ -21,7 +21,15 @@ from gatehouse.resolvers.invitation_delivery import (
 )
 from gatehouse.server.app import create_app
 from gatehouse.settings import Settings
-from tests.invitations.conftest import ACCEPT, INVITE, LINK, SmtpServer, text_of
+from tests.invitations.conftest import (
+    ACCEPT,
+    INVITE,
+    LINK,
+    Inbox,
+    SmtpServer,
+    text_of,
+    token_in,
+)
 
 
 async def test_smtp_down_keeps_pending_then_retry_delivers(gql, smtp, settings, make_org, clock):
@@ -73,6 +81,83 @@ async def test_smtp_down_keeps_pending_then_retry_delivers(gql, smtp, settings, 
         "invitation.accepted",
         "organization_membership.created",
     ]
+
+
+class TakesThenDrops(Inbox):
+    """Keeps the message, then drops the connection before confirming it: the sender sees a
+    failure although the mail will reach the mailbox."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 Message accepted"
+
+
+async def test_a_mail_taken_but_not_confirmed_keeps_its_link_working_after_the_retry(
+    gql, smtp, settings, make_org, clock
+):
+    # given a server that takes the first mail but drops the connection before confirming
+    org = await make_org()
+    dropping = TakesThenDrops()
+    smtp.inbox = dropping
+    await smtp.stop()
+    await smtp.start()
+    body = await gql(
+        INVITE,
+        {"i": {"organizationId": org.id, "email": "twice@example.com"}},
+        token=await _operator_key(),
+    )
+    assert body["data"]["createInvitation"]["invitation"]["failedSendAttempts"] == 1
+    first = token_in(dropping.messages[0])
+
+    # when the retry delivers a second mail with a new link
+    smtp.inbox = Inbox()
+    await smtp.stop()
+    await smtp.start()
+    clock.advance(minutes=1)
+    assert await retry_failed_sends(InvitationConfig.from_settings(settings)) == 1
+    second = smtp.inbox.last_token()
+    assert second != first
+
+    # then the first mail's link works (the person may open either mail)
+    accepted = await gql(ACCEPT, {"i": {"token": first}})
+    assert accepted["data"]["acceptInvitation"]["userErrors"] == []
+    # and once used, neither opens it again
+    for token in (first, second):
+        again = await gql(ACCEPT, {"i": {"token": token}})
+        codes = [e["code"] for e in again["data"]["acceptInvitation"]["userErrors"]]
+        assert codes == ["INVITATION_ACCEPTED"]
+
+
+async def test_an_admins_resend_ends_every_earlier_link(gql, smtp, settings, make_org, clock):
+    org = await make_org()
+    dropping = TakesThenDrops()
+    smtp.inbox = dropping
+    await smtp.stop()
+    await smtp.start()
+    key = await _operator_key()
+    body = await gql(INVITE, {"i": {"organizationId": org.id, "email": "r@example.com"}}, token=key)
+    invitation_id = body["data"]["createInvitation"]["invitation"]["id"]
+    first = token_in(dropping.messages[0])
+    smtp.inbox = Inbox()
+    await smtp.stop()
+    await smtp.start()
+    clock.advance(minutes=1)
+    await retry_failed_sends(InvitationConfig.from_settings(settings))
+    second = smtp.inbox.last_token()
+
+    # when an admin resends (a deliberate rotation, e.g. the mail went to the wrong place)
+    await invitations.resend_invitation(
+        operator_principal(), invitation_id, config=InvitationConfig.from_settings(settings)
+    )
+
+    # then only the newest link works
+    for token in (first, second):
+        refused = await gql(ACCEPT, {"i": {"token": token}})
+        codes = [e["code"] for e in refused["data"]["acceptInvitation"]["userErrors"]]
+        assert codes == ["INVALID_TOKEN"]
+    accepted = await gql(ACCEPT, {"i": {"token": smtp.inbox.last_token()}})
+    assert accepted["data"]["acceptInvitation"]["userErrors"] == []
 
 
 async def _operator_key() -> str:
