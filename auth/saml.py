@@ -195,7 +195,13 @@ def validate(
         groups=[str(g) for g in groups],
         raw_attributes={k: [str(x) for x in v] for k, v in attributes.items()},
     )
-    not_after = response.get_assertion_not_on_or_after() or (now.timestamp() + 600)
+    # Present: `_extra_checks` refuses a confirmation without it. The replay cache keeps the
+    # assertion ID until the assertion can no longer be accepted.
+    not_after = response.get_assertion_not_on_or_after()
+    if not_after is None:
+        raise SignInRefused(
+            "missing_not_on_or_after", "SubjectConfirmationData has no NotOnOrAfter."
+        )
     return ValidatedAssertion(
         profile=profile,
         assertion_id=response.get_assertion_id(),
@@ -224,6 +230,12 @@ def _extra_checks(
     )
     if not nodes or any(n.get("Recipient") != urls.acs_url for n in nodes):
         raise SignInRefused("wrong_recipient", "Recipient is missing or not this ACS.")
+    # SAML profiles 4.1.4.2: a bearer confirmation MUST carry NotOnOrAfter. Without it the
+    # assertion never expires, and the replay cache (kept until then) could not protect it.
+    if any(not n.get("NotOnOrAfter") for n in nodes):
+        raise SignInRefused(
+            "missing_not_on_or_after", "SubjectConfirmationData has no NotOnOrAfter."
+        )
     # Our own skew (python3-saml's is a fixed 300 s): SAML core 2.5.1.2.
     skew = timedelta(seconds=settings.sso_clock_skew_seconds)
     for cond in response._query_assertion("/saml:Conditions"):  # noqa: SLF001

@@ -79,6 +79,7 @@ class Assertion:
     issuer: str = "https://idp.test/metadata"
     not_before: datetime | None = None
     not_on_or_after: datetime | None = None
+    omit_not_on_or_after: bool = False  # an assertion that never expires
     attributes: dict[str, str] = field(
         default_factory=lambda: {"email": "alice@acme.com", "firstName": "Alice", "lastName": "A"}
     )
@@ -93,6 +94,7 @@ def build(a: Assertion) -> bytes:
     irt = f' InResponseTo="{a.in_response_to}"' if a.in_response_to else ""
     dest = f' Destination="{a.destination}"' if a.destination else ""
     recipient = f' Recipient="{a.recipient}"' if a.recipient else ""
+    sc_noa = "" if a.omit_not_on_or_after else f' NotOnOrAfter="{t(noa)}"'
     audience = (
         f"<saml:AudienceRestriction><saml:Audience>{a.audience}</saml:Audience>"
         "</saml:AudienceRestriction>"
@@ -104,7 +106,7 @@ def build(a: Assertion) -> bytes:
         "</saml:Attribute>"
         for k, v in a.attributes.items()
     )
-    return f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{a.response_id}" Version="2.0" IssueInstant="{t(now)}"{dest}{irt}><saml:Issuer>{a.issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{a.assertion_id}" Version="2.0" IssueInstant="{t(now)}"><saml:Issuer>{a.issuer}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{a.name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{irt} NotOnOrAfter="{t(noa)}"{recipient}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{t(nb)}" NotOnOrAfter="{t(noa)}">{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant="{t(now)}" SessionIndex="{a.assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attrs}</saml:AttributeStatement></saml:Assertion></samlp:Response>""".encode()
+    return f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{a.response_id}" Version="2.0" IssueInstant="{t(now)}"{dest}{irt}><saml:Issuer>{a.issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{a.assertion_id}" Version="2.0" IssueInstant="{t(now)}"><saml:Issuer>{a.issuer}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{a.name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{irt}{sc_noa}{recipient}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{t(nb)}"{sc_noa}>{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant="{t(now)}" SessionIndex="{a.assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attrs}</saml:AttributeStatement></saml:Assertion></samlp:Response>""".encode()
 
 
 def sign_element(

@@ -230,6 +230,13 @@ async def test_destination_is_checked_against_base_url_not_host(client, conn, id
     await assert_refused(before)
 
 
+async def test_an_assertion_that_never_expires_is_refused(client, conn, idp_keys):
+    # Without NotOnOrAfter it could be replayed once its ID left the replay cache
+    a = await _sp(client, conn)
+    a.omit_not_on_or_after = True
+    await _refused(client, conn, signed(a, idp_keys), "missing_not_on_or_after")
+
+
 # 9. Timestamps beyond the skew.
 async def test_expired_assertion_refused(client, conn, idp_keys):
     now = datetime.now(UTC)
