@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import ipaddress
 import socket
 from collections.abc import Awaitable
@@ -24,7 +25,20 @@ from typing import Any
 import httpx
 
 TIMEOUT = httpx.Timeout(5.0)
+# httpx's timeouts apply per phase and per read: a server sending a byte every few seconds
+# would never trip them. This bounds a whole fetch of a customer-hosted document.
+TOTAL_SECONDS = 15.0
 MAX_BYTES = 512_000
+
+
+def client(timeout: float | httpx.Timeout = TIMEOUT) -> httpx.AsyncClient:
+    """An HTTP client for customer URLs: no redirects followed, and no cookies kept. One client
+    serves every tenant, and requests go to addresses, so a jar would keep a cookie per address
+    and send it to whichever tenant's host shares it."""
+    no_cookies = http.cookiejar.CookieJar(
+        policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+    )
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, cookies=no_cookies)
 
 
 class OutboundError(Exception):
@@ -111,9 +125,11 @@ async def pinned_request(
     *,
     allow_private: bool,
     headers: dict[str, str] | None = None,
+    stream: bool = False,
     **kwargs: Any,
 ) -> httpx.Response:
-    """`client.request` to an address resolved and checked once (raises `UnsafeUrl`).
+    """`client.request` to an address resolved and checked once (raises `UnsafeUrl`). With
+    `stream`, the body is not read: the caller reads it (bounded) and closes the response.
 
     When one address cannot be connected to (no IPv6 route, a dead host) the next is tried, as
     a dual-stack client would; nothing of the request has been sent by then.
@@ -128,11 +144,14 @@ async def pinned_request(
         pinned_headers["Connection"] = "close"
     extensions = {"sni_hostname": target.url.raw_host.decode("ascii")}
 
+    auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)  # a `send` argument, not a request's
+
     def send(address: str) -> Awaitable[httpx.Response]:
         pinned = target.url.copy_with(host=address)
-        return client.request(
+        built = client.build_request(
             method, pinned, headers=pinned_headers, extensions=extensions, **kwargs
         )
+        return client.send(built, stream=stream, auth=auth)
 
     for address in target.addresses[:-1]:
         with contextlib.suppress(httpx.ConnectError):
@@ -144,15 +163,24 @@ async def request(method: str, url: str, *, allow_private: bool, **kwargs: Any) 
     """One customer-hosted document: a short timeout, a small size, transport failures as
     `OutboundError`."""
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+        async with asyncio.timeout(TOTAL_SECONDS), client() as http_client:
             response = await pinned_request(
-                client, method, url, allow_private=allow_private, **kwargs
+                http_client, method, url, allow_private=allow_private, stream=True, **kwargs
             )
+            try:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BYTES:
+                        raise OutboundError("response too large")
+            finally:
+                await response.aclose()
+    except TimeoutError as e:
+        raise OutboundError("timed out") from e
     except httpx.HTTPError as e:
         raise OutboundError(str(e) or type(e).__name__) from e
-    if len(response.content) > MAX_BYTES:
-        raise OutboundError("response too large")
-    return response
+    status, headers = response.status_code, response.headers
+    return httpx.Response(status, headers=headers, content=bytes(body), request=response.request)
 
 
 async def request_json(

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-import httpx
 from tortoise import Tortoise
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from gatehouse import outbound
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.outbox import record_event
 from gatehouse.events.sender import Outcome, send
@@ -79,9 +79,7 @@ class DeliveryWorker:
         self._busy: set[str] = set()
         self.stopping = asyncio.Event()  # replaced by the loops' own in `run`
         self.bus.add_listener(lambda _: self._wake.set())
-        self.client = httpx.AsyncClient(
-            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
-        )
+        self.client = outbound.client(self.settings.webhook_timeout_seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
         """The background loop (server/background.py). On `stop`, deliveries already sent

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from tortoise.transactions import in_transaction
 
+from gatehouse import outbound
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
@@ -94,7 +95,7 @@ async def send_test_log_event(
     }
     body, headers = log_stream_request(stream.type, stream_token(stream, secret_key), [record])
     try:
-        async with httpx.AsyncClient(timeout=http_timeout, follow_redirects=False) as client:
+        async with outbound.client(http_timeout) as client:
             response = await pinned_request(
                 client,
                 "POST",

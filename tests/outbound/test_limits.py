@@ -1,0 +1,104 @@
+"""What a customer's server can do to the client that serves every tenant: set cookies (never
+kept), answer with a huge body, or drip bytes slowly (both cut off)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from gatehouse import outbound
+from gatehouse.auth.principal import operator_principal
+from gatehouse.events import record_event
+from gatehouse.events.bus import LocalBus
+from gatehouse.events.sequencer import sequence_pending
+from gatehouse.events.worker import DeliveryWorker
+from gatehouse.resolvers import webhooks
+from tests.events.conftest import Receiver, event_settings
+
+
+async def test_cookies_a_receiver_sets_are_never_sent_anywhere(db):
+    # given a receiver that sets a cookie on every answer
+    receiver = Receiver(headers={"Set-Cookie": "session=tenant-a; Path=/"})
+    await receiver.start()
+    try:
+        await webhooks.create_webhook_endpoint(
+            operator_principal(),
+            receiver.url,
+            ["test.cookie"],
+            None,
+            allow_private=True,
+            secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
+        )
+        worker = DeliveryWorker(event_settings(db), LocalBus())
+        try:
+            # when the worker's one client delivers two events to it
+            for i in range(2):
+                await record_event("test.cookie", None, {"i": i})
+                await sequence_pending()
+                assert await worker.run_once()
+        finally:
+            await worker.client.aclose()
+    finally:
+        await receiver.stop()
+
+    # then neither request carried a cookie, and the client kept none
+    assert len(receiver.received) == 2
+    assert [h.get("cookie") for h, _ in receiver.received] == [None, None]
+    assert len(worker.client.cookies) == 0
+
+
+class Misbehaving:
+    """A customer-hosted document server on 127.0.0.1."""
+
+    @staticmethod
+    async def huge(_: Request) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            for _ in range(outbound.MAX_BYTES // 1000 + 10):
+                yield b"x" * 1000
+
+        return StreamingResponse(body(), media_type="application/xml")
+
+    @staticmethod
+    async def drip(_: Request) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            for _ in range(200):
+                yield b"x"
+                await asyncio.sleep(0.05)  # each read is fast: only a total deadline stops it
+
+        return StreamingResponse(body(), media_type="application/xml")
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/huge", self.huge), Route("/drip", self.drip)])
+
+
+@pytest.fixture
+async def misbehaving() -> AsyncIterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(Misbehaving().app(), host="127.0.0.1", port=0, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_a_huge_document_is_cut_off(misbehaving):
+    with pytest.raises(outbound.OutboundError, match="too large"):
+        await outbound.request("GET", f"{misbehaving}/huge", allow_private=True)
+
+
+async def test_a_slow_drip_is_cut_off_by_the_total_deadline(misbehaving, monkeypatch):
+    monkeypatch.setattr(outbound, "TOTAL_SECONDS", 0.5)
+    with pytest.raises(outbound.OutboundError, match="timed out"):
+        await outbound.request("GET", f"{misbehaving}/drip", allow_private=True)
