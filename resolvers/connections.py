@@ -166,6 +166,9 @@ async def create_oidc_connection(
     return conn
 
 
+IDP_FIELDS = {"saml_idp_entity_id", "saml_idp_sso_url", "saml_idp_certificates"}
+
+
 async def update_connection(
     principal: Principal,
     connection_id: str,
@@ -191,6 +194,11 @@ async def update_connection(
     }
     changes = {key: clean(value) for key, (value, clean) in cleaners.items() if value is not UNSET}
     v.check()
+    if changes.keys() & IDP_FIELDS:
+        # Settings edited by hand (a certificate rotation, a removed key) must not be undone by
+        # the daily metadata refresh: the connection is no longer managed by its URL.
+        changes["saml_metadata_url"] = None
+        changes["saml_metadata_refreshed_at"] = None
     async with in_transaction():
         conn = await connection_for_change(principal, connection_id)
         if conn.type is ConnectionType.OIDC and any(k.startswith("saml_") for k in changes):

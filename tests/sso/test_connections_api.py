@@ -249,6 +249,37 @@ async def test_the_daily_job_picks_up_a_rotated_certificate_once(make_org, provi
     assert stale.saml_metadata_refreshed_at >= at
 
 
+async def test_settings_edited_by_hand_are_not_undone_by_the_daily_job(
+    make_org, provider, idp_keys
+):
+    # given a connection created from a metadata URL, whose admin then rotates by hand
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    conn = await connections.create_saml_connection(
+        operator_principal(),
+        (await make_org("Acme")).id,
+        "Okta",
+        metadata_url=f"{provider.issuer}/saml/metadata",
+        allow_private_urls=True,
+    )
+    manual = make_keypair("By hand")
+    await connections.update_connection(
+        operator_principal(), conn.id, certificates=[manual.cert_pem.decode()]
+    )
+
+    # when the IdP's published metadata changes and the daily job runs
+    provider.saml_metadata = metadata(make_keypair("Published").cert_b64)
+    later = datetime.now(UTC) + timedelta(days=2)
+    refreshed = await connections.refresh_due_metadata(
+        later, timedelta(days=1), allow_private_urls=True
+    )
+
+    # then the hand-edited settings stay
+    await conn.refresh_from_db()
+    assert refreshed == 0
+    assert conn.saml_metadata_url is None
+    assert [c["subject"] for c in conn.saml_idp_certificates] == ["CN=By hand"]
+
+
 async def test_the_daily_job_keeps_working_settings_when_the_idp_serves_garbage(
     make_org, provider, idp_keys
 ):
