@@ -49,6 +49,7 @@ class Hub:
     async def prime(self) -> None:
         """Start following from the current head (before `run`, so no reader sees head 0)."""
         self.head = await head_position()
+        self.closing = False
 
     def reader_joined(self) -> None:
         self.readers += 1

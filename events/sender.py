@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -85,15 +86,23 @@ async def _attempt(
             [formats.payload(e) for e in events],
         )
     try:
-        # Checked here, not only when saved: DNS can change in between.
-        response = await pinned_request(
-            client,
-            "POST",
-            target.url,
-            allow_private=settings.allow_private_webhooks,
-            content=body,
-            headers=headers,
-        )
+        # One deadline for the whole exchange (httpx's timeouts are per phase and per read), so
+        # a delivery in flight at shutdown ends within the worker's grace. Only the status and
+        # headers matter: the receiver's body is never read.
+        async with asyncio.timeout(settings.webhook_timeout_seconds):
+            # Checked here, not only when saved: DNS can change in between.
+            response = await pinned_request(
+                client,
+                "POST",
+                target.url,
+                allow_private=settings.allow_private_webhooks,
+                content=body,
+                headers=headers,
+                stream=True,
+            )
+        await response.aclose()
+    except TimeoutError:
+        return Outcome(ok=False, error="timed out", reason="timeout")
     except UnsafeUrl as e:
         reason = "blocked_address" if e.private else "other"
         return Outcome(ok=False, error=f"refused: {e}", reason=reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -248,7 +249,13 @@ async def refresh_saml_metadata(
 METADATA_REFRESH_BATCH = 20
 
 
-async def refresh_due_metadata(at: datetime, every: timedelta, *, allow_private_urls: bool) -> int:
+async def refresh_due_metadata(
+    at: datetime,
+    every: timedelta,
+    *,
+    allow_private_urls: bool,
+    stopping: Callable[[], bool] | None = None,
+) -> int:
     """The periodic job (server/upkeep.py): re-read the metadata URL of connections last read
     `every` ago or more, so a rotated IdP certificate is picked up without anyone acting.
     Each one is claimed first (compare-and-set on the timestamp), so processes running the job
@@ -262,6 +269,8 @@ async def refresh_due_metadata(at: datetime, every: timedelta, *, allow_private_
     )
     refreshed = 0
     for row_id in await candidates.values_list("id", flat=True):
+        if stopping is not None and stopping():
+            break  # the process is shutting down: the rest stay due for the next round
         connection_id = str(row_id)
         if not await Connection.filter(due, id=connection_id).update(saml_metadata_refreshed_at=at):
             continue  # another process claimed it

@@ -62,7 +62,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     invitation_page.install_log_redaction()
     setup_ops(settings)
 
-    background = BackgroundLoops(grace_seconds=settings.smtp_timeout_seconds + 5)
+    # Long enough for the slowest unit of work a loop finishes on stop: an SMTP send or a
+    # webhook delivery (each bounded by its timeout).
+    background = BackgroundLoops(
+        grace_seconds=max(settings.smtp_timeout_seconds, settings.webhook_timeout_seconds) + 5
+    )
     runtime = EventRuntime(settings)
 
     @asynccontextmanager

@@ -75,3 +75,4 @@ class BackgroundLoops:
                 await asyncio.wait(pending)
         self._tasks.clear()
         self._wakers.clear()
+        self.stopping = asyncio.Event()  # the app may run another lifespan (tests, embedding)

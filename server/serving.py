@@ -14,7 +14,12 @@ class GracefulServer(uvicorn.Server):
     without missing or repeating an event."""
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Stop listening first, so the clients told to reconnect reach another process.
+        for server in self.servers:
+            server.close()
         close = getattr(getattr(self.config.app, "state", None), "close_subscriptions", None)
-        if close is not None:
-            await close()
-        await super().shutdown(sockets)
+        try:
+            if close is not None:
+                await close()
+        finally:
+            await super().shutdown(sockets)

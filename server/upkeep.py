@@ -17,7 +17,7 @@ from gatehouse.settings import Settings
 log = logging.getLogger("gatehouse.sso")
 
 
-async def sso_upkeep_round(settings: Settings) -> None:
+async def sso_upkeep_round(settings: Settings, stop: asyncio.Event | None = None) -> None:
     try:
         removed = await sso.purge_expired()
         if removed:
@@ -29,6 +29,7 @@ async def sso_upkeep_round(settings: Settings) -> None:
             sso.now(),
             timedelta(seconds=settings.saml_metadata_refresh_seconds),
             allow_private_urls=settings.sso_allow_private_urls,
+            stopping=stop.is_set if stop is not None else None,
         )
     except Exception:
         log.exception("SAML metadata refresh round failed; retrying next round")
@@ -37,7 +38,7 @@ async def sso_upkeep_round(settings: Settings) -> None:
 def start_upkeep(loops: BackgroundLoops, settings: Settings) -> None:
     async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await sso_upkeep_round(settings)
+            await sso_upkeep_round(settings, stop)
             await pause(stop, settings.sso_upkeep_interval_seconds)
 
     loops.start("sso-upkeep", run)

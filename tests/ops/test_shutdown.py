@@ -28,6 +28,19 @@ async def test_lifespan_runs_every_periodic_job_as_a_background_loop(settings):
     assert app.state.background.running == []
 
 
+async def test_an_app_can_run_its_lifespan_again(settings):
+    # tests and embedders start and stop the same app object more than once
+    app = create_app(settings, manage_db=False)
+    for _ in range(2):
+        async with app.router.lifespan_context(app):
+            assert "event-sequencer" in app.state.background.running
+            assert not app.state.events.hub.closing
+            await asyncio.sleep(0.05)  # the loops did not exit at once
+            assert "event-hub" in app.state.background.running
+        await app.state.close_subscriptions()  # as on SIGTERM
+    assert app.state.background.running == []
+
+
 async def test_stop_lets_a_loop_finish_its_unit_of_work_and_cancels_only_stragglers(caplog):
     loops = BackgroundLoops(grace_seconds=0.5)
     in_work, finished, straggler_cleaned = asyncio.Event(), [], asyncio.Event()

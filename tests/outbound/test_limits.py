@@ -20,6 +20,7 @@ from gatehouse.events import record_event
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker
+from gatehouse.models import Delivery
 from gatehouse.resolvers import webhooks
 from tests.events.conftest import Receiver, event_settings
 
@@ -76,7 +77,12 @@ class Misbehaving:
         return StreamingResponse(body(), media_type="application/xml")
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/huge", self.huge), Route("/drip", self.drip)])
+        return Starlette(
+            routes=[
+                Route("/huge", self.huge),
+                Route("/drip", self.drip, methods=["GET", "POST"]),
+            ]
+        )
 
 
 @pytest.fixture
@@ -102,3 +108,57 @@ async def test_a_slow_drip_is_cut_off_by_the_total_deadline(misbehaving, monkeyp
     monkeypatch.setattr(outbound, "TOTAL_SECONDS", 0.5)
     with pytest.raises(outbound.OutboundError, match="timed out"):
         await outbound.request("GET", f"{misbehaving}/drip", allow_private=True)
+
+
+@pytest.fixture
+async def dripping_headers() -> AsyncIterator[str]:
+    """A raw HTTP server that sends its status line one byte every 50 ms."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except ConnectionError:
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    server.close()
+
+
+async def _deliver_once(db, url: str) -> Delivery:
+    await webhooks.create_webhook_endpoint(
+        operator_principal(),
+        url,
+        ["test.drip"],
+        None,
+        allow_private=True,
+        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
+    )
+    await record_event("test.drip", None, {})
+    await sequence_pending()
+    worker = DeliveryWorker(event_settings(db, GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS=1), LocalBus())
+    try:
+        assert await worker.run_once()
+    finally:
+        await worker.client.aclose()
+    [delivery] = await Delivery.all()
+    return delivery
+
+
+async def test_a_receivers_body_is_never_read(db, misbehaving):
+    # its 200 counts at once, although the body would take ten seconds to arrive
+    delivery = await _deliver_once(db, f"{misbehaving}/drip")
+    assert (delivery.succeeded, delivery.response_status) == (True, 200)
+
+
+async def test_an_answer_dripped_byte_by_byte_is_cut_off_at_the_delivery_timeout(
+    db, dripping_headers
+):
+    # each byte arrives well within any per-read timeout; the whole answer takes ~2 s
+    delivery = await _deliver_once(db, dripping_headers)
+    assert (delivery.succeeded, delivery.error) == (False, "timed out")

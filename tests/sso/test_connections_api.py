@@ -212,6 +212,18 @@ async def test_saml_from_metadata_url_and_refresh(
     assert certs == [{"subject": "CN=Rotated"}]
 
 
+async def _from_metadata_url(make_org, provider, idp_keys) -> Connection:
+    """A SAML connection created from the IdP's metadata URL (just read)."""
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    return await connections.create_saml_connection(
+        operator_principal(),
+        (await make_org("Acme")).id,
+        "Okta",
+        metadata_url=f"{provider.issuer}/saml/metadata",
+        allow_private_urls=True,
+    )
+
+
 async def test_the_daily_job_picks_up_a_rotated_certificate_once(make_org, provider, idp_keys):
     # given a connection created from a metadata URL a day ago, and one created just now
     provider.saml_metadata = metadata(idp_keys.cert_b64)
@@ -253,14 +265,7 @@ async def test_settings_edited_by_hand_are_not_undone_by_the_daily_job(
     make_org, provider, idp_keys
 ):
     # given a connection created from a metadata URL, whose admin then rotates by hand
-    provider.saml_metadata = metadata(idp_keys.cert_b64)
-    conn = await connections.create_saml_connection(
-        operator_principal(),
-        (await make_org("Acme")).id,
-        "Okta",
-        metadata_url=f"{provider.issuer}/saml/metadata",
-        allow_private_urls=True,
-    )
+    conn = await _from_metadata_url(make_org, provider, idp_keys)
     manual = make_keypair("By hand")
     await connections.update_connection(
         operator_principal(), conn.id, certificates=[manual.cert_pem.decode()]
@@ -283,14 +288,7 @@ async def test_settings_edited_by_hand_are_not_undone_by_the_daily_job(
 async def test_the_daily_job_keeps_working_settings_when_the_idp_serves_garbage(
     make_org, provider, idp_keys
 ):
-    provider.saml_metadata = metadata(idp_keys.cert_b64)
-    conn = await connections.create_saml_connection(
-        operator_principal(),
-        (await make_org("Acme")).id,
-        "Okta",
-        metadata_url=f"{provider.issuer}/saml/metadata",
-        allow_private_urls=True,
-    )
+    conn = await _from_metadata_url(make_org, provider, idp_keys)
     before = conn.saml_idp_certificates
     provider.saml_metadata = "<not metadata"
     later = datetime.now(UTC) + timedelta(days=2)
@@ -301,6 +299,16 @@ async def test_the_daily_job_keeps_working_settings_when_the_idp_serves_garbage(
     await conn.refresh_from_db()
     assert conn.saml_idp_certificates == before
     assert conn.saml_metadata_refreshed_at == later  # tried; next attempt a day later
+
+
+async def test_the_daily_job_stops_between_connections_when_asked(make_org, provider, idp_keys):
+    await _from_metadata_url(make_org, provider, idp_keys)
+    fetches = provider.saml_metadata_fetches
+    later = datetime.now(UTC) + timedelta(days=2)
+    refreshed = await connections.refresh_due_metadata(
+        later, timedelta(days=1), allow_private_urls=True, stopping=lambda: True
+    )
+    assert (refreshed, provider.saml_metadata_fetches) == (0, fetches)
 
 
 async def test_customer_urls_refuse_private_addresses(make_org, provider, idp_keys):
