@@ -189,7 +189,7 @@ async def finish(
             "token_exchange_failed", f"Code exchange failed: {status} {error or ''}".strip()[:200]
         )
     id_token = token.get("id_token")
-    if not id_token:
+    if not id_token or not isinstance(id_token, str):
         raise SignInRefused("invalid_id_token", "The token response has no ID token.")
     decoded = await _decode(conn, settings, id_token)
     claims = dict(decoded.claims)

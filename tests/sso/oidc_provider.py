@@ -48,6 +48,7 @@ class Provider:
     redeemed: list[str] = field(default_factory=list)
     saml_metadata: str = ""  # the same server doubles as a SAML IdP's metadata host
     saml_metadata_fetches: int = 0
+    token_response_overrides: dict[str, Any] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.user = {
@@ -143,6 +144,7 @@ class Provider:
                     "token_type": "Bearer",
                     "expires_in": 300,
                     "id_token": self.id_token(grant["nonce"]),
+                    **self.token_response_overrides,
                 }
             )
 

@@ -195,6 +195,12 @@ async def test_id_token_claims_refused(client, oidc_conn, provider, overrides):
     await _refused(client, await _through_provider(client, oidc_conn), "invalid_id_token")
 
 
+@pytest.mark.parametrize("id_token", [None, "", 42, ["a.b.c"], {"jwt": "a.b.c"}])
+async def test_a_missing_or_malformed_id_token_is_refused(client, oidc_conn, provider, id_token):
+    provider.token_response_overrides = {"id_token": id_token}
+    await _refused(client, await _through_provider(client, oidc_conn), "invalid_id_token")
+
+
 async def test_missing_nonce_refused(client, oidc_conn, provider):
     provider.id_token_overrides = {"nonce": None}
     provider.user["nonce"] = None
