@@ -60,6 +60,7 @@ class Provider:
         }
         self.codes.clear()
         self.id_token_overrides = {}
+        self.token_response_overrides = {}
         self.sign_with = None
         self.sign_alg = "RS256"
         self.iss_param = None
