@@ -24,7 +24,6 @@ from gatehouse.models import Event
 log = logging.getLogger("gatehouse.events.hub")
 LOAD_BATCH = 1000
 CLOSE_GRACE_SECONDS = 2.0
-SETTLE_SECONDS = 0.1
 
 
 class Hub:
@@ -70,9 +69,6 @@ class Hub:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_GRACE_SECONDS):
                     await self._no_readers.wait()
-            # A reader has ended once its generator has; the server then writes its error
-            # message to the socket. Give those writes a moment before the sockets close.
-            await asyncio.sleep(SETTLE_SECONDS)
 
     def _release_readers(self) -> None:
         tick, self._tick = self._tick, asyncio.Event()

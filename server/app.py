@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from gatehouse.auth.sso_routes import routes as sso_routes
+from gatehouse.events.hub import CLOSE_GRACE_SECONDS
 from gatehouse.events.runtime import EventRuntime
 from gatehouse.portal import routes as portal_routes
 from gatehouse.resolvers.invitation_delivery import InvitationConfig, retry_forever
@@ -35,6 +37,7 @@ from gatehouse.server.upkeep import start_upkeep
 from gatehouse.settings import Settings, get_settings
 
 log = logging.getLogger("gatehouse.server")
+CLIENT_SETTLE_SECONDS = 0.25
 
 
 async def healthz(_: Request) -> Response:
@@ -121,6 +124,15 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.settings = settings
     app.state.background = background
     app.state.events = runtime
-    # Called by `gatehouse serve` on SIGTERM before uvicorn closes the sockets (server/cli.py).
-    app.state.close_subscriptions = runtime.hub.close_subscriptions
+
+    async def close_subscriptions() -> None:
+        """Called by `gatehouse serve` on SIGTERM before uvicorn closes the sockets
+        (server/serving.py): end every subscription, and let each send its resume cursor."""
+        await runtime.hub.close_subscriptions()
+        await graphql.operations.finished(CLOSE_GRACE_SECONDS)
+        # Every final message is written; a close frame right behind it can make a client
+        # drop what it has not read yet (gql does). A moment for clients to read it.
+        await asyncio.sleep(CLIENT_SETTLE_SECONDS)
+
+    app.state.close_subscriptions = close_subscriptions
     return app

@@ -24,7 +24,7 @@ from gatehouse.auth.principal import ANONYMOUS, Principal
 from gatehouse.schema import build_schema
 from gatehouse.schema.context import Context
 from gatehouse.server.graphql_ops import OperationsViewMixin
-from gatehouse.server.websockets import LegacyWSHandler, TransportWSHandler
+from gatehouse.server.websockets import LegacyWSHandler, OperationTracker, TransportWSHandler
 from gatehouse.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         )
         self.settings = settings
         self.max_subscriptions_per_connection = settings.subscriptions_per_connection
+        self.operations = OperationTracker()
         self.install_operations_extensions()
         self.event_hub: Hub | None = None  # set by the lifespan once the runtime starts
 

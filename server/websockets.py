@@ -5,10 +5,16 @@ bucket as the credential's HTTP requests, so a socket cannot be used to go aroun
 limit or to flood the server with operations; a refused one gets an `error` message with code
 `RATE_LIMITED` and `retryAfter`, and the socket stays open. How many operations may be open at
 once on one socket is Strawberry's `max_subscriptions_per_connection`, set from settings.
+
+Each operation's task is tracked, so shutdown can wait until every ended subscription has
+written its last message (the resume cursor) before the sockets close.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Coroutine
 from typing import Any
 
 from graphql import GraphQLError
@@ -21,6 +27,39 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, St
 
 from gatehouse.schema.context import Context
 from gatehouse.server.ratelimit import RateLimited, principal_key, rate_limit
+
+
+class OperationTracker:
+    """The websocket operations running on one app (its GraphQL view owns one)."""
+
+    def __init__(self) -> None:
+        self.running: set[asyncio.Task[Any]] = set()
+        self._idle = asyncio.Event()
+
+    async def track(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.running.add(task)
+        self._idle.clear()
+        try:
+            await work
+        finally:
+            self.running.discard(task)
+            if not self.running:
+                self._idle.set()
+
+    async def finished(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded wait
+        """Wait (at most `timeout`) until no operation still runs: each has sent its final
+        message."""
+        if self.running:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._idle.wait()
+
+
+def _tracker(view: Any) -> OperationTracker:
+    tracker: OperationTracker = view.operations
+    return tracker
 
 
 async def _refusal(context: Context) -> GraphQLError | None:
@@ -49,6 +88,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return
         await super().handle_subscribe(message)
 
+    async def run_operation(self, operation: Any) -> None:
+        await _tracker(self.view).track(super().run_operation(operation))
+
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def handle_start(self, message: StartMessage) -> None:
@@ -61,3 +103,6 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 )
                 return
         await super().handle_start(message)
+
+    async def handle_async_results(self, *args: Any, **kwargs: Any) -> None:
+        await _tracker(self.view).track(super().handle_async_results(*args, **kwargs))
