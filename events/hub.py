@@ -10,7 +10,6 @@ once it falls out of the window it is told its resume cursor (see resolvers/even
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from tortoise.expressions import Q
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.sequencer import head_position
 from gatehouse.models import Event
+from gatehouse.server.background import pause
 
 log = logging.getLogger("gatehouse.events.hub")
 LOAD_BATCH = 1000
@@ -66,9 +66,7 @@ class Hub:
         self.closing = True
         self._release_readers()
         if self.readers:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CLOSE_GRACE_SECONDS):
-                    await self._no_readers.wait()
+            await pause(self._no_readers, CLOSE_GRACE_SECONDS)
 
     def _release_readers(self) -> None:
         tick, self._tick = self._tick, asyncio.Event()
@@ -77,9 +75,7 @@ class Hub:
     async def run(self, stop: asyncio.Event) -> None:
         """The background loop (server/background.py)."""
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):
-                    await self._wake.wait()
+            await pause(self._wake, self.poll_seconds)
             self._wake.clear()
             if stop.is_set():
                 return

@@ -7,7 +7,6 @@ in the process's `BackgroundLoops`, which stops them before `close` releases the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from gatehouse.events.bus import LocalBus, make_bus
@@ -64,9 +63,7 @@ class EventRuntime:
                 if head > self._published:
                     self._published = head
                     await self.bus.publish(head)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.event_poll_seconds):
-                    await self._kick.wait()
+            await pause(self._kick, self.settings.event_poll_seconds)
             # Under load every write kicks, and each pass is a locking transaction that then
             # makes every process's hub reload: one pass per SEQUENCE_INTERVAL serves all the
             # kicks before it. A lone write waits for none.

@@ -96,9 +96,7 @@ class DeliveryWorker:
                     sent = False
                 if sent or stop.is_set():
                     continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.settings.event_poll_seconds):
-                        await self._wake.wait()
+                await pause(self._wake, self.settings.event_poll_seconds)
                 # Under load every commit wakes every process's worker, and an idle pass
                 # still costs three queries: passes start at most every MIN_PASS_INTERVAL,
                 # each serving all the wakes before it. An occasional event waits for none.

@@ -27,11 +27,11 @@ log = logging.getLogger("gatehouse.background")
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, Any]]
 
 
-async def pause(stop: asyncio.Event, seconds: float) -> None:
-    """Sleep for `seconds`, or less if `stop` is set meanwhile."""
+async def pause(event: asyncio.Event, seconds: float) -> None:
+    """Sleep for `seconds`, or less if `event` (a stop, a wake-up) is set meanwhile."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
-            await stop.wait()
+            await event.wait()
 
 
 class BackgroundLoops:

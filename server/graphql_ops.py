@@ -14,16 +14,16 @@ from gatehouse.server.observability import OperationObserver, note_principal
 from gatehouse.server.ratelimit import RateLimited, principal_key, rate_limit
 
 
-def rate_limited_result(exc: RateLimited) -> ExecutionResult:
-    return ExecutionResult(
-        data=None,
-        errors=[
-            GraphQLError(
-                "Rate limit exceeded; retry after the delay in `retryAfter` seconds.",
-                extensions={"code": "RATE_LIMITED", "retryAfter": exc.retry_after_header},
-            )
-        ],
+def rate_limited_error(exc: RateLimited) -> GraphQLError:
+    """The GraphQL form of a 429, over HTTP and in websocket `error` messages alike."""
+    return GraphQLError(
+        "Rate limit exceeded; retry after the delay in `retryAfter` seconds.",
+        extensions={"code": "RATE_LIMITED", "retryAfter": exc.retry_after_header},
     )
+
+
+def rate_limited_result(exc: RateLimited) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=[rate_limited_error(exc)])
 
 
 def _unavailable(result: Any) -> bool:

@@ -13,7 +13,6 @@ written its last message (the resume cursor) before the sockets close.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -26,6 +25,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
 
 from gatehouse.schema.context import Context
+from gatehouse.server.background import pause
+from gatehouse.server.graphql_ops import rate_limited_error
 from gatehouse.server.ratelimit import RateLimited, principal_key, rate_limit
 
 
@@ -52,9 +53,7 @@ class OperationTracker:
         """Wait (at most `timeout`) until no operation still runs: each has sent its final
         message."""
         if self.running:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._idle.wait()
+            await pause(self._idle, timeout)
 
 
 def _tracker(view: Any) -> OperationTracker:
@@ -69,10 +68,7 @@ async def _refusal(context: Context) -> GraphQLError | None:
     try:
         await rate_limit(principal_key(context.principal, client))
     except RateLimited as exc:
-        return GraphQLError(
-            "Rate limit exceeded; retry after the delay in `retryAfter` seconds.",
-            extensions={"code": "RATE_LIMITED", "retryAfter": exc.retry_after_header},
-        )
+        return rate_limited_error(exc)
     return None
 
 
