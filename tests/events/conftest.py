@@ -20,6 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gatehouse.auth.principal import operator_principal
+from gatehouse.models import WebhookEndpoint
+from gatehouse.resolvers import webhooks
 from gatehouse.server.app import create_app
 from gatehouse.settings import Settings
 
@@ -160,6 +163,21 @@ class Receiver:
         if self.live is not None:
             await stop_server(self.live)
             self.live = None
+
+
+async def endpoint_to(
+    url: str, event_types: list[str] | None = None, organization_id: str | None = None
+) -> WebhookEndpoint:
+    """A webhook endpoint made by the operator; private targets allowed (test receivers)."""
+    endpoint, _ = await webhooks.create_webhook_endpoint(
+        operator_principal(),
+        url,
+        event_types or [],
+        organization_id,
+        allow_private=True,
+        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
+    )
+    return endpoint
 
 
 @pytest.fixture

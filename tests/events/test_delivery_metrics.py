@@ -4,19 +4,16 @@ bounded reason; a successful one counts nothing. Real receivers on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 
-from gatehouse.auth.principal import operator_principal
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker
-from gatehouse.resolvers import webhooks
-from tests.events.conftest import event_settings
+from tests.events.conftest import endpoint_to, event_settings
 
 REASONS = (
     "timeout",
@@ -39,14 +36,7 @@ def _failures() -> dict[str, float]:
 
 async def _one_attempt(db: str, url: str, **settings: Any) -> dict[str, float]:
     """Deliver the endpoint's creation event once; the failure counters that rose, by how much."""
-    await webhooks.create_webhook_endpoint(
-        operator_principal(),
-        url,
-        [],
-        None,
-        allow_private=True,
-        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-    )
+    await endpoint_to(url)
     await sequence_pending()
     before = _failures()
     worker = DeliveryWorker(event_settings(db, **settings), LocalBus())

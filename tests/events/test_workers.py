@@ -1,21 +1,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from tortoise import Tortoise
 
-from gatehouse.auth.principal import operator_principal
 from gatehouse.events import record_event
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker, backoff, parse_retry_after
 from gatehouse.models import Delivery
-from gatehouse.resolvers import webhooks
-from tests.events.conftest import event_settings
+from tests.events.conftest import endpoint_to, event_settings
 
 
 async def test_two_workers_never_deliver_an_event_twice_to_an_endpoint(db, receiver):
@@ -25,19 +22,7 @@ async def test_two_workers_never_deliver_an_event_twice_to_an_endpoint(db, recei
         )
     # given three endpoints and thirty events
     settings = event_settings(db)
-    endpoints = [
-        (
-            await webhooks.create_webhook_endpoint(
-                operator_principal(),
-                receiver.url,
-                ["test.work"],
-                None,
-                allow_private=True,
-                secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-            )
-        )[0].id
-        for _ in range(3)
-    ]
+    endpoints = [(await endpoint_to(receiver.url, ["test.work"])).id for _ in range(3)]
     for i in range(30):
         await record_event("test.work", None, {"i": i})
     await sequence_pending()
@@ -85,14 +70,7 @@ async def test_retry_after_is_honoured_and_three_days_of_failure_mark_the_endpoi
 
     receiver.status = 503
     receiver.headers = {"retry-after": "3600"}
-    endpoint, _ = await webhooks.create_webhook_endpoint(
-        operator_principal(),
-        receiver.url,
-        [],
-        None,
-        allow_private=True,
-        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-    )
+    endpoint = await endpoint_to(receiver.url)
     await sequence_pending()
     worker = DeliveryWorker(event_settings(db), LocalBus())
     try:

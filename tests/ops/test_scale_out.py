@@ -18,10 +18,8 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Event, Member
-from gatehouse.resolvers import webhooks
-from tests.events.conftest import Receiver, eventually
+from tests.events.conftest import Receiver, endpoint_to, eventually
 from tests.ops.procs import Server, Worker
 
 CREATE_MEMBER = """mutation AddMember($org: ID!, $email: String!) { createMember(input:
@@ -99,14 +97,7 @@ async def test_two_servers_and_a_worker_lose_no_committed_write_and_no_event(  #
     org = await make_org("Scale")
     receiver = Receiver()
     await receiver.start()
-    await webhooks.create_webhook_endpoint(
-        operator_principal(),
-        receiver.url,
-        [CREATED],
-        org.id,
-        allow_private=True,
-        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-    )
+    await endpoint_to(receiver.url, [CREATED], org.id)
     a = Server(db, tmp_path, "--log-level", "info", env=SERVE_ENV)
     b = Server(db, tmp_path, "--log-level", "warning", env=SERVE_ENV)
     worker = Worker(db, tmp_path, "worker-1", env=ENV)

@@ -9,13 +9,11 @@ import os
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.auth.principal import operator_principal
 from gatehouse.events import record_event
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import CONCURRENCY
 from gatehouse.models import Delivery, WebhookEndpoint
-from gatehouse.resolvers import webhooks
-from tests.events.conftest import Receiver, eventually
+from tests.events.conftest import Receiver, endpoint_to, eventually
 from tests.ops.procs import Worker
 
 
@@ -38,17 +36,7 @@ async def test_sigterm_finishes_deliveries_in_flight_and_starts_no_new_one(db, t
     receiver = HeldReceiver()
     await receiver.start()
     endpoints = [
-        (
-            await webhooks.create_webhook_endpoint(
-                operator_principal(),
-                receiver.url,
-                ["test.shutdown"],
-                None,
-                allow_private=True,
-                secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-            )
-        )[0].id
-        for _ in range(CONCURRENCY + 2)
+        (await endpoint_to(receiver.url, ["test.shutdown"])).id for _ in range(CONCURRENCY + 2)
     ]
     await record_event("test.shutdown", None, {"n": 1})
     head = await sequence_pending()

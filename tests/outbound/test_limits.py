@@ -4,25 +4,22 @@ kept), answer with a huge body, or drip bytes slowly (both cut off)."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from gatehouse import outbound
-from gatehouse.auth.principal import operator_principal
 from gatehouse.events import record_event
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker
 from gatehouse.models import Delivery
-from gatehouse.resolvers import webhooks
-from tests.events.conftest import Receiver, event_settings
+from gatehouse.settings import Settings
+from tests.events.conftest import Receiver, endpoint_to, event_settings, start_server, stop_server
 
 
 async def test_cookies_a_receiver_sets_are_never_sent_anywhere(db):
@@ -30,14 +27,7 @@ async def test_cookies_a_receiver_sets_are_never_sent_anywhere(db):
     receiver = Receiver(headers={"Set-Cookie": "session=tenant-a; Path=/"})
     await receiver.start()
     try:
-        await webhooks.create_webhook_endpoint(
-            operator_principal(),
-            receiver.url,
-            ["test.cookie"],
-            None,
-            allow_private=True,
-            secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-        )
+        await endpoint_to(receiver.url, ["test.cookie"])
         worker = DeliveryWorker(event_settings(db), LocalBus())
         try:
             # when the worker's one client delivers two events to it
@@ -87,16 +77,9 @@ class Misbehaving:
 
 @pytest.fixture
 async def misbehaving() -> AsyncIterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(Misbehaving().app(), host="127.0.0.1", port=0, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    server = await start_server(Misbehaving().app(), Settings())
+    yield server.http_url
+    await stop_server(server)
 
 
 async def test_a_huge_document_is_cut_off(misbehaving):
@@ -131,14 +114,7 @@ async def dripping_headers() -> AsyncIterator[str]:
 
 
 async def _deliver_once(db, url: str) -> Delivery:
-    await webhooks.create_webhook_endpoint(
-        operator_principal(),
-        url,
-        ["test.drip"],
-        None,
-        allow_private=True,
-        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-    )
+    await endpoint_to(url, ["test.drip"])
     await record_event("test.drip", None, {})
     await sequence_pending()
     worker = DeliveryWorker(event_settings(db, GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS=1), LocalBus())

@@ -4,19 +4,16 @@ resolution of the name; TLS still checks the certificate for the name (SECURITY 
 from __future__ import annotations
 
 import ipaddress
-import os
 
 import httpx
 import pytest
 
 from gatehouse import outbound
-from gatehouse.auth.principal import operator_principal
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker
 from gatehouse.models import Delivery
-from gatehouse.resolvers import webhooks
-from tests.events.conftest import event_settings
+from tests.events.conftest import endpoint_to, event_settings
 
 # The guard refuses every loopback address, and the tests cannot reach the internet; so here
 # 127.0.0.2 plays the public address a DNS server gives the check, and 127.0.0.1 the internal
@@ -41,14 +38,7 @@ async def rebinding(dns, https_listeners, trust_test_ca, public_is_allowed):
 
 async def test_webhook_delivery_goes_to_the_checked_address(db, dns, rebinding):
     url = f"https://rebind.test:{rebinding.port}/hook"
-    await webhooks.create_webhook_endpoint(
-        operator_principal(),
-        url,
-        [],
-        None,
-        allow_private=True,  # saved unchecked; the worker below refuses private targets
-        secret_key=os.environ["GATEHOUSE_SECRET_KEY"],
-    )
+    await endpoint_to(url)  # saved unchecked; the worker below refuses private targets
     await sequence_pending()
     worker = DeliveryWorker(event_settings(db, GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS=False), LocalBus())
     try:
