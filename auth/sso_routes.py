@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from gatehouse.auth import oidc, saml
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
 from gatehouse.auth.saml_xml import UnsafeXml
+from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import (
     Connection,
     ConnectionState,
@@ -43,16 +44,13 @@ SIGNABLE = (ConnectionState.ACTIVE, ConnectionState.VALIDATING)
 
 async def form_fields(request: Request) -> dict[str, str]:
     """application/x-www-form-urlencoded only (SAML bindings 3.5.4, RFC 6749 §4.1.3); the
-    body limit middleware has already bounded its size."""
+    body limit middleware has already bounded its size. Raises BodyError when the body cannot
+    be decoded (not UTF-8, more fields than any binding sends)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != (
         "application/x-www-form-urlencoded"
     ):
         return {}
-    body = (await request.body()).decode("utf-8", "replace")
-    try:
-        return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
-    except ValueError:  # more fields than any binding sends
-        return {}
+    return {k: v[0] for k, v in decode_form(await request.body()).items()}
 
 
 def _settings(request: Request) -> Settings:
@@ -199,7 +197,10 @@ async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Con
 async def saml_acs(request: Request, seen: _Seen) -> Response:
     settings = _settings(request)
     conn = await _signable(request, seen, ConnectionType.SAML)
-    raw = (await form_fields(request)).get("SAMLResponse")
+    try:
+        raw = (await form_fields(request)).get("SAMLResponse")
+    except BodyError as e:
+        raise SignInRefused("malformed_response", str(e)) from None
     if not raw:
         raise SignInRefused("missing_response", "SAMLResponse is required.")
     in_response_to = saml.unverified_in_response_to(raw, settings)
@@ -263,8 +264,8 @@ async def token(request: Request) -> Response:
         return error("unauthorized", "An API key is required.", 401)
     try:
         code = (await form_fields(request)).get("code")
-    except ValueError:
-        code = None
+    except BodyError as e:
+        return error("invalid_request", str(e))
     if not isinstance(code, str) or not code:
         return error("invalid_request", "code is required.")
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -18,6 +17,7 @@ from gatehouse.auth.portal import (
     form_post_allowed,
     load_portal_session,
 )
+from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import Organization, PortalIntent, PortalSession
 from gatehouse.portal.branding import brand_from
 from gatehouse.resolvers import portal
@@ -115,8 +115,7 @@ async def show_start(request: Request) -> Response:
 
 async def _form_token(request: Request) -> str:
     # Parsed here (urlencoded only) rather than adding python-multipart for one field.
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return parse_qs(body).get("token", [""])[-1]
+    return decode_form(await request.body()).get("token", [""])[-1]
 
 
 async def start(request: Request) -> Response:
@@ -131,9 +130,15 @@ async def start(request: Request) -> Response:
             headers=SECURITY_HEADERS,
         )
     try:
-        _session, cookie_token = await portal.start_portal_session(
-            await _form_token(request), settings
+        token = await _form_token(request)
+    except BodyError as e:
+        return JSONResponse(
+            {"error": "invalid_request", "message": str(e)},
+            status_code=400,
+            headers=SECURITY_HEADERS,
         )
+    try:
+        _session, cookie_token = await portal.start_portal_session(token, settings)
     except DomainError as e:
         return _link_failure(e)
     response = RedirectResponse("/portal", status_code=303, headers=SECURITY_HEADERS)

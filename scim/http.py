@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from starlette.responses import Response
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
+from gatehouse.inbound import BodyError, decode_json
 from gatehouse.models import Directory, DirectoryGroup, DirectoryState, DirectoryUser
 from gatehouse.resolvers.directories import authenticate_directory, scim_base_url, touch_activity
 from gatehouse.scim.errors import (
@@ -61,11 +61,10 @@ class ScimRequest:
         return str(self.request.path_params.get("resource_id", ""))
 
     async def json(self) -> dict[str, Any]:
-        raw = await self.request.body()
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise invalid_syntax("The body is not valid JSON.") from None
+            body = decode_json(await self.request.body())
+        except BodyError as e:
+            raise invalid_syntax(str(e)) from None
         if not isinstance(body, dict):
             raise invalid_syntax("The body must be a JSON object.")
         return body

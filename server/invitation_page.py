@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import Organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode
 from gatehouse.resolvers.invitation_accept import accept_invitation, invitation_for_token
@@ -122,13 +122,15 @@ async def show_invitation(request: Request) -> Response:
 
 async def _form(request: Request) -> dict[str, str]:
     # Parsed here (urlencoded only) rather than adding python-multipart for two text fields.
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return {k: v[-1] for k, v in parse_qs(body).items()}
+    return {k: v[-1] for k, v in decode_form(await request.body()).items()}
 
 
 async def accept(request: Request) -> Response:
     token = request.path_params["token"]
-    form = await _form(request)
+    try:
+        form = await _form(request)
+    except BodyError as e:
+        return _error_page(request, _Problem("invalid_request", str(e), 400))
     try:
         details = await _details(token)
         accepted = await accept_invitation(
