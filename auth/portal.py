@@ -1,9 +1,10 @@
 """Admin Portal sessions: a cookie-borne credential, scoped to one organization and the
 setup link's intents, usable only with its CSRF token and from the portal's own origin.
 
-The CSRF token is an HMAC of the cookie token (a "signed double-submit" token, OWASP CSRF
-cheat sheet): the page that the cookie loads can embed it, a cross-site page cannot compute
-it, and the database never holds it.
+The CSRF token is an HMAC of the cookie token under a key derived from GATEHOUSE_SECRET_KEY
+(a "signed double-submit" token, OWASP CSRF cheat sheet): the page that the cookie loads can
+embed it, a cross-site page cannot compute it, the database never holds it, and even someone
+who learns a cookie cannot forge its token without the server's key.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from gatehouse.auth.crypto import derive_key
 from gatehouse.auth.permissions import ORGANIZATION_PERMISSIONS
 from gatehouse.auth.principal import Principal, PrincipalKind
 from gatehouse.auth.secrets import hash_secret
@@ -43,8 +45,10 @@ def intent_permissions(intents: Iterable[str]) -> frozenset[str]:
     return frozenset(wanted) & ORGANIZATION_PERMISSIONS
 
 
-def csrf_token_for(cookie_token: str) -> str:
-    return hmac.new(cookie_token.encode(), b"gatehouse-portal-csrf", hashlib.sha256).hexdigest()
+def csrf_token_for(secret_key: str, cookie_token: str) -> str:
+    return hmac.new(
+        derive_key(secret_key, b"portal-csrf"), cookie_token.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def origin_of(url: str) -> str:
@@ -57,12 +61,16 @@ def origin_allowed(origin: str | None, base_url: str) -> bool:
 
 
 def request_allowed(
-    cookie_token: str, csrf_header: str | None, origin: str | None, base_url: str
+    secret_key: str,
+    cookie_token: str,
+    csrf_header: str | None,
+    origin: str | None,
+    base_url: str,
 ) -> bool:
     """SECURITY 28: a cookie alone never authenticates; the CSRF header and Origin must match."""
     if not csrf_header or not origin_allowed(origin, base_url):
         return False
-    return hmac.compare_digest(csrf_header, csrf_token_for(cookie_token))
+    return hmac.compare_digest(csrf_header, csrf_token_for(secret_key, cookie_token))
 
 
 def form_post_allowed(origin: str | None, referer: str | None, base_url: str) -> bool:

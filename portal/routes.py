@@ -162,7 +162,7 @@ async def _page_context(request: Request) -> tuple[PortalSession, dict[str, Any]
     org = await Organization.get(id=session.organization_id)
     return session, {
         "organization": org,
-        "csrf_token": csrf_token_for(cookie),
+        "csrf_token": csrf_token_for(_settings(request).secret_key, cookie),
         "return_url": session.return_url,
         "intents": [PortalIntent(i) for i in session.intents],
         "intent_pages": INTENT_PAGES,

@@ -172,6 +172,7 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         if not cookie:
             return ANONYMOUS
         if not request_allowed(
+            self.settings.secret_key,
             cookie,
             request.headers.get(CSRF_HEADER),
             request.headers.get("origin"),

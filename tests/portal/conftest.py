@@ -90,7 +90,9 @@ class PortalBrowser:
     ) -> httpx.Response:
         headers = {}
         if csrf is not None:
-            headers[CSRF_HEADER] = csrf_token_for(self.cookie) if csrf == "auto" else csrf
+            headers[CSRF_HEADER] = (
+                csrf_token_for(self.settings.secret_key, self.cookie) if csrf == "auto" else csrf
+            )
         if origin is not None:
             headers["Origin"] = origin_of(self.settings.base_url) if origin == "auto" else origin
         return await self.client.post(

@@ -3,6 +3,9 @@ and Origin required), and a session for organization A never reaches organizatio
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from gatehouse.auth.portal import csrf_token_for
@@ -61,7 +64,10 @@ async def test_cookie_without_csrf_header_or_our_origin_is_refused(
 
 async def test_another_sessions_csrf_token_is_refused(two_orgs, browser_session):
     body = (
-        await browser_session.gql(VIEWER, csrf=csrf_token_for("ps_someone-elses-cookie"))
+        await browser_session.gql(
+            VIEWER,
+            csrf=csrf_token_for(browser_session.settings.secret_key, "ps_someone-elses-cookie"),
+        )
     ).json()
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
@@ -197,3 +203,16 @@ async def test_directory_session_for_a_cannot_touch_bs_directory(
         await browser_session.gql("query($id: ID!) { node(id: $id) { id } }", {"id": theirs.id})
     ).json()
     assert read["data"]["node"] is None
+
+
+async def test_the_csrf_token_is_keyed_with_the_server_secret(two_orgs, browser_session):
+    cookie = browser_session.cookie
+    # The page's own token, under this server's key, works.
+    token = csrf_token_for(browser_session.settings.secret_key, cookie)
+    assert (await browser_session.gql(VIEWER, csrf=token)).json()["data"]["viewer"]
+    # One computed from the cookie alone (without the server's key), or under another
+    # server's key, does not: knowing a cookie is not enough to forge its token.
+    cookie_only = hmac.new(cookie.encode(), b"gatehouse-portal-csrf", hashlib.sha256).hexdigest()
+    for forged in (cookie_only, csrf_token_for("another-servers-secret-key", cookie)):
+        body = (await browser_session.gql(VIEWER, csrf=forged)).json()
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
