@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
@@ -69,6 +73,14 @@ NODE_TYPES = [
 
 
 class GatehouseSchema(strawberry.Schema):
+    # No "Did you mean …?" in variable errors where introspection is off (SECURITY 52); the
+    # validator hides them in validation errors.
+    hide_suggestions = False
+
+    def _get_execute_function(self) -> Callable[..., Any]:
+        execute = super()._get_execute_function()
+        return functools.partial(execute, hide_suggestions=self.hide_suggestions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -80,13 +92,15 @@ class GatehouseSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    return GatehouseSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        types=NODE_TYPES,
-        extensions=extensions(settings or get_settings()),
+    settings = settings or get_settings()
+    schema = GatehouseSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES
     )
+    schema.hide_suggestions = not settings.introspection_enabled
+    # The validator needs the built graphql-core schema, which exists only now (Strawberry
+    # exposes it only as `_schema`).
+    schema.extensions = extensions(schema._schema, settings)  # noqa: SLF001
+    return schema
 
 
 __all__ = ["build_schema"]

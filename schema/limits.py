@@ -1,23 +1,15 @@
-"""Operation limits and error masking, applied to every operation before execution."""
+"""The extensions every operation runs through: the parse cache, validation with its token and
+size limits (schema/validation.py), and masking of unexpected errors."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import GraphQLError, GraphQLSchema
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
 
+from gatehouse.schema.validation import OperationValidator, ValidateOperation
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.graphql")
@@ -51,23 +43,13 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
-def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Factories, so every operation gets fresh extension instances."""
-    # The depth and alias limiters build a new rule class per instance; ValidationCache keys
-    # on the rule classes, so fresh classes per operation made every validation a miss.
-    # Build the rules once and reuse them: same checks, and validation is cached again.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
-    ]
-    rules: list[Callable[[], SchemaExtension]] = [
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: AddValidationRules(limit_rules),
+def extensions(schema: GraphQLSchema, settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories, so every operation gets fresh extension instances (the validator and its
+    caches are shared)."""
+    validator = OperationValidator(schema, settings)
+    return [
         MaskUnexpectedErrors,
-        # Dashboards repeat the same few documents: parse and validate each once.
+        # Dashboards repeat the same few documents: parse each once.
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: ValidateOperation(validator),
     ]
-    if not settings.introspection_enabled:
-        rules.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return rules

@@ -96,5 +96,5 @@ async def test_domain_permissions_are_required(make_org, add, org_token, gql, ve
 async def test_anonymous_caller_gets_nothing(make_org, add, org_token, gql):
     _, _, a_dom, _, _ = await two_tenants(make_org, add, org_token)
     body = await gql(NODE, {"id": a_dom["id"]})
-    assert body["data"]["node"] is None or body["data"] is None
+    assert body["data"] is None or body["data"]["node"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
