@@ -22,10 +22,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	@# mypy names packages after folders; the root is the `gatehouse` package whatever the
-	@# clone's folder is called, so check it through a link with the right name.
-	mkdir -p $(VENV)/mypy-root && ln -sfn "$(CURDIR)" $(VENV)/mypy-root/gatehouse
-	cd $(VENV)/mypy-root && ../bin/mypy --config-file "$(CURDIR)/pyproject.toml" --follow-imports=silent gatehouse/resolvers gatehouse/models
+	$(BIN)/mypy --follow-imports=silent gatehouse/resolvers gatehouse/models
 
 ## make bench: every benchmark in bench/, each printing its figures
 bench: $(STAMP)
@@ -36,9 +33,9 @@ migrations: $(STAMP)
 	DATABASE_URL=sqlite:///tmp/gatehouse-makemigrations.db $(BIN)/tortoise -c gatehouse.server.tortoise_config.TORTOISE_ORM makemigrations
 	rm -f /tmp/gatehouse-makemigrations.db*
 
-## make schema: re-print schema/schema.graphql after changing the GraphQL types
+## make schema: re-print gatehouse/schema/schema.graphql after changing the GraphQL types
 schema: $(STAMP)
-	$(BIN)/python -m gatehouse.schema.export > schema/schema.graphql
+	$(BIN)/python -m gatehouse.schema.export > gatehouse/schema/schema.graphql
 
 clean:
 	rm -rf $(VENV) *.egg-info

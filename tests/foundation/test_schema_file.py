@@ -1,4 +1,4 @@
-"""The committed schema/schema.graphql is the printed schema; every field is described."""
+"""The committed gatehouse/schema/schema.graphql is the printed schema; every field is described."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
 from gatehouse.schema import build_schema
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "gatehouse" / "schema" / "schema.graphql"
 
 
 def test_committed_schema_is_current():
