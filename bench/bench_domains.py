@@ -16,9 +16,11 @@ from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Domain, DomainState
-from gatehouse.resolvers import domain_verification, domains, organizations
-from gatehouse.resolvers.dns_challenge import DnsConfig, record_name, record_value
-from gatehouse.resolvers.domain_names import InvalidDomain, normalize_domain
+from gatehouse.resolvers import organizations
+from gatehouse.resolvers.domains import lifecycle as domains
+from gatehouse.resolvers.domains import verification as domain_verification
+from gatehouse.resolvers.domains.dns import DnsConfig, record_name, record_value
+from gatehouse.resolvers.domains.names import InvalidDomain, normalize_domain
 from gatehouse.server.db import close_db, init_db, migrate
 
 VERIFY_COUNT = 200

@@ -26,7 +26,8 @@ import asyncpg
 import httpx
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.resolvers import directories, organizations
+from gatehouse.resolvers import organizations
+from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.server.db import close_db, init_db, migrate
 
 USERS = int(os.environ.get("BENCH_USERS", "2000"))

@@ -18,9 +18,9 @@ from aiosmtpd.smtp import SMTP
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.resolvers import organizations
-from gatehouse.resolvers.invitation_accept import accept_invitation
-from gatehouse.resolvers.invitation_delivery import InvitationConfig
-from gatehouse.resolvers.invitations import create_invitation
+from gatehouse.resolvers.invitations.accept import accept_invitation
+from gatehouse.resolvers.invitations.delivery import InvitationConfig
+from gatehouse.resolvers.invitations.lifecycle import create_invitation
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.settings import Settings
 

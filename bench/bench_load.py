@@ -48,7 +48,8 @@ from aiosmtpd.smtp import SMTP
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Member, MemberSource, Role, User
-from gatehouse.resolvers import api_keys, directories, organizations
+from gatehouse.resolvers import api_keys, organizations
+from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.server.db import close_db, init_db, migrate
 
 DURATION = float(os.environ.get("BENCH_DURATION", "30"))

@@ -19,8 +19,9 @@ from saml_idp import Assertion, b64, make_keypair, signed, verify_signature
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Domain, DomainState
-from gatehouse.resolvers import connections, organizations
-from gatehouse.resolvers.connection_config import SamlIdp
+from gatehouse.resolvers import organizations
+from gatehouse.resolvers.sso import connections
+from gatehouse.resolvers.sso.config import SamlIdp
 from gatehouse.server.app import create_app
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.settings import Settings

@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     sso_max_response_bytes: int = Field(256_000, alias="GATEHOUSE_SSO_MAX_RESPONSE_BYTES")
     # OIDC discovery, JWKS and token calls refuse private and loopback addresses unless allowed.
     sso_allow_private_urls: bool = Field(default=False, alias="GATEHOUSE_SSO_ALLOW_PRIVATE_URLS")
-    # SSO upkeep (server/upkeep.py): purge expired sign-in state, re-read SAML metadata URLs.
+    # SSO upkeep (resolvers/sso/upkeep.py): purge expired sign-in state, re-read SAML metadata URLs.
     sso_upkeep_interval_seconds: float = Field(600.0, alias="GATEHOUSE_SSO_UPKEEP_SECONDS")
     saml_metadata_refresh_seconds: float = Field(
         86_400.0, alias="GATEHOUSE_SAML_METADATA_REFRESH_SECONDS"

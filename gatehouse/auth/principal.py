@@ -40,6 +40,14 @@ class Principal:
     def can_access_organization(self, organization_id: str) -> bool:
         return self.organization_id is None or self.organization_id == organization_id
 
+    def rate_limit_key(self, client_host: str | None) -> str:
+        """Its rate-limit bucket: one per API key, per session, else per client address."""
+        if self.api_key_id:
+            return f"key:{self.api_key_id}"
+        if self.session_id:
+            return f"session:{self.session_id}"
+        return f"ip:{client_host or 'unknown'}"
+
     @property
     def actor(self) -> dict[str, str | None]:
         """Who did it, for event payloads (IDs only, never a secret)."""

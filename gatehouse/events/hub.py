@@ -4,7 +4,7 @@ One task per process follows the outbox head (woken by the bus, or by its poll) 
 most recent events in memory, contiguous by position; every subscription on the process reads
 from that window instead of querying the database, and falls back to the database for older
 cursors (a replay). Readers pull at their own pace, so a slow subscriber never grows a buffer:
-once it falls out of the window it is told its resume cursor (see resolvers/events.py).
+once it falls out of the window it is told its resume cursor (see resolvers/events/reading.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.sequencer import head_position
 from gatehouse.models import Event
-from gatehouse.server.background import pause
+from gatehouse.ops.background import pause
 
 log = logging.getLogger("gatehouse.events.hub")
 LOAD_BATCH = 1000
@@ -61,7 +61,7 @@ class Hub:
 
     async def close_subscriptions(self) -> None:
         """The process is going away: every live reader ends with its resume cursor
-        (resolvers/events.py). Called before the server closes the sockets under them, and
+        (resolvers/events/reading.py). Called before the server closes the sockets under them, and
         waits (bounded) until the readers have ended."""
         self.closing = True
         self._release_readers()
@@ -73,7 +73,7 @@ class Hub:
         tick.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The background loop (server/background.py)."""
+        """The background loop (ops/background.py)."""
         while not stop.is_set():
             await pause(self._wake, self.poll_seconds)
             self._wake.clear()

@@ -14,7 +14,7 @@ from gatehouse.events.hub import Hub
 from gatehouse.events.retention import prune_events
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker
-from gatehouse.server.background import BackgroundLoops, pause
+from gatehouse.ops.background import BackgroundLoops, pause
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.events")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 
-from gatehouse.events import formats, signing
+from gatehouse.events import clock, formats, signing
 from gatehouse.events.secrets import stream_token, unseal
 from gatehouse.models import Event, LogStream, WebhookEndpoint
+from gatehouse.ops import metrics
 from gatehouse.outbound import UnsafeUrl, pinned_request
-from gatehouse.server import metrics
 from gatehouse.settings import Settings
 
 
@@ -52,6 +54,17 @@ def signing_secrets(endpoint: WebhookEndpoint, at_timestamp: int, secret_key: st
     return keys
 
 
+def parse_retry_after(value: str | None) -> timedelta | None:
+    """RFC 9110 §10.2.3: delay-seconds or an HTTP-date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return timedelta(seconds=int(value.strip()))
+    with contextlib.suppress(TypeError, ValueError):
+        return parsedate_to_datetime(value) - clock.now()
+    return None
+
+
 async def send(
     target: WebhookEndpoint | LogStream,
     events: list[Event],
@@ -71,11 +84,9 @@ async def _attempt(
     client: httpx.AsyncClient,
     settings: Settings,
 ) -> Outcome:
-    from gatehouse.events.worker import now, parse_retry_after
-
     if isinstance(target, WebhookEndpoint):
         body = formats.webhook_body(events[0])
-        timestamp = int(now().timestamp())
+        timestamp = int(clock.now().timestamp())
         headers = signing.signed_headers(
             signing_secrets(target, timestamp, settings.secret_key), events[0].id, timestamp, body
         )

@@ -11,26 +11,25 @@ FAILING (and an event says so) but keeps being retried hourly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 
 from tortoise import Tortoise
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from gatehouse import outbound
+from gatehouse.events import clock
 from gatehouse.events.bus import LocalBus
 from gatehouse.events.outbox import record_event
 from gatehouse.events.sender import Outcome, send
 from gatehouse.events.sequencer import head_position
 from gatehouse.models import Delivery, Event, LogStream, TargetState, WebhookEndpoint
-from gatehouse.server.background import pause
+from gatehouse.ops.background import pause
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.events.worker")
@@ -44,28 +43,12 @@ MIN_PASS_INTERVAL = 0.05  # seconds
 LOG_STREAM_BATCH = 100
 
 
-def now() -> datetime:
-    """The worker's clock; tests move it instead of sleeping."""
-    return datetime.now(UTC)
-
-
 def backoff(attempts: int, base_seconds: float, retry_after: timedelta | None) -> timedelta:
     delay = min(timedelta(seconds=base_seconds * 2 ** (attempts - 1)), MAX_DELAY)
     delay = delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
-
-
-def parse_retry_after(value: str | None) -> timedelta | None:
-    """RFC 9110 §10.2.3: delay-seconds or an HTTP-date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return timedelta(seconds=int(value.strip()))
-    with contextlib.suppress(TypeError, ValueError):
-        return parsedate_to_datetime(value) - now()
-    return None
 
 
 @dataclass
@@ -82,7 +65,7 @@ class DeliveryWorker:
         self.client = outbound.client(self.settings.webhook_timeout_seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """The background loop (server/background.py). On `stop`, deliveries already sent
+        """The background loop (ops/background.py). On `stop`, deliveries already sent
         are finished and recorded; no new one starts."""
         self.stopping = stop
         loop = asyncio.get_running_loop()
@@ -114,7 +97,7 @@ class DeliveryWorker:
         """One pass over the due targets; whether any request was made."""
         head = await head_position()
         due: list[tuple[type[Target], str]] = []
-        moment = now()
+        moment = clock.now()
         for model in (WebhookEndpoint, LogStream):
             ids = await (
                 model.filter(
@@ -158,7 +141,7 @@ class DeliveryWorker:
             self._busy.discard(target_id)
 
     async def _deliver(self, target: Target, head: int) -> bool:
-        moment = now()
+        moment = clock.now()
         if target.state is TargetState.DISABLED or target.cursor >= head:
             return False
         if target.next_attempt_at is not None and target.next_attempt_at > moment:

@@ -7,7 +7,7 @@ from tortoise import fields, models
 from gatehouse.models.ids import id_factory
 
 
-def prefixed_pk(prefix: str) -> fields.CharField:
+def prefixed_pk(prefix: str) -> fields.CharField[str]:
     return fields.CharField(primary_key=True, max_length=40, default=id_factory(prefix))
 
 

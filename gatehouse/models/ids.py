@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import cast
 
 from ulid import ULID
 
@@ -162,9 +163,9 @@ def new_inv_id() -> str:
 
 def id_factory(prefix: str) -> Callable[[], str]:
     factory = globals().get(f"new_{prefix}_id")
-    if factory is None:
+    if not callable(factory):
         raise KeyError(f"no ID factory for prefix {prefix!r}; add new_{prefix}_id")
-    return factory
+    return cast("Callable[[], str]", factory)
 
 
 def prefix_of(value: str) -> str | None:

@@ -20,8 +20,8 @@ from gatehouse.auth.portal import (
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import Organization, PortalIntent, PortalSession
 from gatehouse.portal.branding import brand_from
-from gatehouse.resolvers import portal
 from gatehouse.resolvers.errors import DomainError, ErrorCode
+from gatehouse.resolvers.portal import links as portal
 from gatehouse.settings import Settings
 
 HERE = Path(__file__).parent
@@ -202,7 +202,7 @@ async def log_streams(request: Request) -> Response:
 
 
 async def sso(request: Request) -> Response:
-    from gatehouse.resolvers.portal_sso import last_failure
+    from gatehouse.resolvers.portal.sign_in_check import last_failure
 
     found = await _page_context(request)
     if found is None:

@@ -9,7 +9,8 @@ from starlette.routing import BaseRoute, Route
 from gatehouse.auth.portal import COOKIE_NAME
 from gatehouse.models import PortalIntent
 from gatehouse.portal.routes import _page_context, _render, _settings, _to_expired
-from gatehouse.resolvers import portal_sso
+from gatehouse.resolvers.portal import sign_in_check as portal_sso
+from gatehouse.sso.start import start_sign_in
 
 
 async def test_sign_in(request: Request) -> Response:
@@ -19,14 +20,19 @@ async def test_sign_in(request: Request) -> Response:
     session, _ = found
     if PortalIntent.SSO.value not in session.intents:
         return RedirectResponse("/portal", status_code=303)
-    url = await portal_sso.start_test_sign_in(
-        session.organization_id,
-        request.query_params.get("connection", ""),
-        request.cookies[COOKIE_NAME],
-        _settings(request),
+    conn = await portal_sso.testable_connection(
+        session.organization_id, request.query_params.get("connection", "")
     )
-    if url is None:
+    if conn is None:
         return RedirectResponse("/portal/sso", status_code=303)
+    settings = _settings(request)
+    # The redirect target is the portal's own fixed URL, never one from the request (13c, 20).
+    url = await start_sign_in(
+        conn,
+        settings,
+        redirect_uri=portal_sso.result_url(settings),
+        client_state=portal_sso.test_state(request.cookies[COOKIE_NAME]),
+    )
     return RedirectResponse(url, status_code=303)
 
 

@@ -82,13 +82,14 @@ async def _ensure_not_last_admin(member: Member) -> None:
     if role.slug != ADMIN_SLUG or member.status is not MemberStatus.ACTIVE:
         return
     # Lock every active admin row so two concurrent demotions cannot both pass this check.
-    admins = (
-        await Member.filter(
+    admins = [
+        str(admin_id)
+        for admin_id in await Member.filter(
             organization_id=member.organization_id, role_id=role.id, status=MemberStatus.ACTIVE
         )
         .select_for_update()
         .values_list("id", flat=True)
-    )
+    ]
     if len([a for a in admins if a != member.id]) == 0:
         raise DomainError.of(
             ErrorCode.LAST_ADMIN, "An organization needs at least one active admin.", "memberId"

@@ -16,8 +16,8 @@ from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Organization, Role
 from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.domain_claims import check_claims, create_claim
-from gatehouse.resolvers.domain_names import DomainName
+from gatehouse.resolvers.domains.claims import check_claims, create_claim
+from gatehouse.resolvers.domains.names import DomainName
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.pagination import Page, paginate
 from gatehouse.resolvers.validation import check_id, clean_metadata, clean_name

@@ -10,8 +10,8 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.models import Connection, ConnectionState, Domain, Organization
 from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.domain_names import FREE_EMAIL_DOMAINS, email_domain, parent_domains
-from gatehouse.resolvers.domains import verified_domain_for_email
+from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
+from gatehouse.resolvers.domains.names import FREE_EMAIL_DOMAINS, email_domain, parent_domains
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.validation import clean_email
 

@@ -10,12 +10,12 @@ from graphql import GraphQLError
 
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
 from gatehouse.auth.principal import Principal
-from gatehouse.resolvers import events
+from gatehouse.ops import metrics
 from gatehouse.resolvers.errors import AccessError, DomainError
+from gatehouse.resolvers.events import reading as events
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import PublicError, access_error
 from gatehouse.schema.types.event import Event
-from gatehouse.server import metrics
 
 
 @strawberry.type(description="Live streams over graphql-transport-ws or graphql-ws.")

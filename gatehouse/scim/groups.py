@@ -11,7 +11,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser
-from gatehouse.resolvers import directory_sync
+from gatehouse.resolvers.directories import sync as directory_sync
 from gatehouse.scim.errors import invalid_value, not_found, scim_response
 from gatehouse.scim.filters import GROUPS, parse_filter, sort_order
 from gatehouse.scim.http import (

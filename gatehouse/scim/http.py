@@ -14,7 +14,14 @@ from tortoise.transactions import in_transaction
 
 from gatehouse.inbound import BodyError, decode_json
 from gatehouse.models import Directory, DirectoryGroup, DirectoryState, DirectoryUser
-from gatehouse.resolvers.directories import authenticate_directory, scim_base_url, touch_activity
+from gatehouse.ops import metrics
+from gatehouse.ops.availability import is_database_unavailable
+from gatehouse.ops.ratelimit import RateLimited, rate_limit
+from gatehouse.resolvers.directories.lifecycle import (
+    authenticate_directory,
+    scim_base_url,
+    touch_activity,
+)
 from gatehouse.scim.errors import (
     ScimError,
     error_response,
@@ -24,9 +31,6 @@ from gatehouse.scim.errors import (
     uniqueness,
 )
 from gatehouse.scim.resources import etag
-from gatehouse.server import metrics
-from gatehouse.server.health import is_database_unavailable
-from gatehouse.server.ratelimit import RateLimited, rate_limit
 
 log = logging.getLogger("gatehouse.scim")
 DEFAULT_COUNT = 100

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from gatehouse.models import DirectoryUser
-from gatehouse.resolvers import directory_sync
+from gatehouse.resolvers.directories import sync as directory_sync
 from gatehouse.scim.errors import not_found, scim_response
 from gatehouse.scim.filters import USERS, parse_filter, sort_order
 from gatehouse.scim.http import (

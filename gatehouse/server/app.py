@@ -14,16 +14,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from gatehouse.auth.sso_routes import routes as sso_routes
 from gatehouse.events.hub import CLOSE_GRACE_SECONDS
 from gatehouse.events.runtime import EventRuntime
+from gatehouse.ops import ratelimit
+from gatehouse.ops.background import BackgroundLoops
+from gatehouse.pages import invitation as invitation_page
 from gatehouse.portal import routes as portal_routes
-from gatehouse.resolvers.invitation_delivery import InvitationConfig, retry_forever
+from gatehouse.resolvers.domains.rechecks import run_rechecks
+from gatehouse.resolvers.invitations.delivery import InvitationConfig, retry_forever
+from gatehouse.resolvers.sso.upkeep import start_upkeep
 from gatehouse.scim.routes import routes as scim_routes
-from gatehouse.server import invitation_page, ratelimit
-from gatehouse.server.background import BackgroundLoops
 from gatehouse.server.db import close_db, init_db, migrate
-from gatehouse.server.domain_rechecks import run_rechecks
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gatehouse.server.ops_routes import (
@@ -33,8 +34,8 @@ from gatehouse.server.ops_routes import (
     setup_ops,
 )
 from gatehouse.server.sequencing import SequenceAfterResponseMiddleware
-from gatehouse.server.upkeep import start_upkeep
 from gatehouse.settings import Settings, get_settings
+from gatehouse.sso.routes import routes as sso_routes
 
 log = logging.getLogger("gatehouse.server")
 CLIENT_SETTLE_SECONDS = 0.25

@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import ApiKey
 from gatehouse.models.portal import PortalIntent
-from gatehouse.resolvers import api_keys, portal
+from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.errors import DomainError
+from gatehouse.resolvers.portal import links as portal
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.logs import configure_logging
 from gatehouse.settings import get_settings
@@ -87,8 +88,8 @@ def cmd_worker(_: argparse.Namespace) -> int:
     import signal
 
     from gatehouse.events.runtime import EventRuntime
-    from gatehouse.server.background import BackgroundLoops
-    from gatehouse.server.upkeep import start_upkeep
+    from gatehouse.ops.background import BackgroundLoops
+    from gatehouse.resolvers.sso.upkeep import start_upkeep
 
     async def work() -> int:
         settings = get_settings()

@@ -150,7 +150,7 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """`connection_init` payload `{"authorization": "Bearer …"}`: no valid credential,
-        no connection (closed 4403); subscriptions re-check it (resolvers/events.py)."""
+        no connection (closed 4403); subscriptions re-check it (resolvers/events/reading.py)."""
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
         if not isinstance(authorization, str):

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types.execution import ExecutionResult
 
-from gatehouse.server.health import RETRY_AFTER_SECONDS
+from gatehouse.ops.availability import RETRY_AFTER_SECONDS
+from gatehouse.ops.ratelimit import RateLimited, rate_limit
 from gatehouse.server.observability import OperationObserver, note_principal
-from gatehouse.server.ratelimit import RateLimited, principal_key, rate_limit
 
 
 def rate_limited_error(exc: RateLimited) -> GraphQLError:
@@ -54,7 +54,7 @@ class OperationsViewMixin:
         note_principal(request.scope, context.principal)
         client = request.client.host if request.client else None
         try:
-            await rate_limit(principal_key(context.principal, client))
+            await rate_limit(context.principal.rate_limit_key(client))
         except RateLimited as exc:
             # 429 like any other route, and a GraphQL error that GraphQL clients read.
             sub_response.status_code = 429

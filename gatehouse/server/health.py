@@ -9,56 +9,24 @@ restart is needed, because asyncpg's pool reconnects on its own when PostgreSQL 
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import logging
 import pkgutil
-import socket
 from importlib import import_module
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise
-from tortoise.exceptions import DBConnectionError
 
-from gatehouse.server import metrics
+from gatehouse.ops import metrics
+from gatehouse.ops.availability import RETRY_AFTER_SECONDS, is_database_unavailable
 from gatehouse.server.db import MIGRATIONS_MODULE
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.health")
 
-RETRY_AFTER_SECONDS = 5
 GRAPHQL_PATH = "/graphql"
-
-# Failures that mean "the database cannot be reached right now", not "this request is wrong".
-_UNAVAILABLE = (
-    ConnectionError,  # refused, reset
-    socket.gaierror,  # DNS
-    TimeoutError,  # connect or command timeout
-    DBConnectionError,
-    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08
-    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up or shutting down
-    asyncpg.exceptions.AdminShutdownError,  # 57P01
-    asyncpg.exceptions.TooManyConnectionsError,  # 53300
-    asyncpg.exceptions.InterfaceError,  # "connection is closed"
-)
-
-_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNREFUSED}
-
-
-def is_database_unavailable(exc: BaseException | None) -> bool:
-    """True when `exc`, or anything in its cause chain, says the database is unreachable."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, _UNAVAILABLE) or (
-            isinstance(exc, OSError) and exc.errno in _UNREACHABLE_ERRNOS
-        ):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def expected_migrations() -> set[str]:

@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from gatehouse.auth.principal import Principal
-from gatehouse.server import metrics
-from gatehouse.server.health import is_database_unavailable
+from gatehouse.ops import metrics
+from gatehouse.ops.availability import is_database_unavailable
 
 access_log = logging.getLogger("gatehouse.access")
 

@@ -10,11 +10,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gatehouse.events.lag import event_lag
-from gatehouse.server import metrics
+from gatehouse.ops import metrics
+from gatehouse.ops.ratelimit import RateLimited, configure, rate_limited_handler
 from gatehouse.server.health import DatabaseUnavailableMiddleware, readyz
 from gatehouse.server.logs import install_redaction
 from gatehouse.server.observability import ObservabilityMiddleware
-from gatehouse.server.ratelimit import RateLimited, configure, rate_limited_handler
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.metrics")

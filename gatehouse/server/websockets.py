@@ -24,10 +24,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
 
+from gatehouse.ops.background import pause
+from gatehouse.ops.ratelimit import RateLimited, rate_limit
 from gatehouse.schema.context import Context
-from gatehouse.server.background import pause
 from gatehouse.server.graphql_ops import rate_limited_error
-from gatehouse.server.ratelimit import RateLimited, principal_key, rate_limit
 
 
 class OperationTracker:
@@ -66,7 +66,7 @@ async def _refusal(context: Context) -> GraphQLError | None:
     connection = context.request
     client = connection.client.host if connection is not None and connection.client else None
     try:
-        await rate_limit(principal_key(context.principal, client))
+        await rate_limit(context.principal.rate_limit_key(client))
     except RateLimited as exc:
         return rate_limited_error(exc)
     return None

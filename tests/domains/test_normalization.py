@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatehouse.models import Domain, Event, Organization
-from gatehouse.resolvers.domain_names import normalize_domain
+from gatehouse.resolvers.domains.names import normalize_domain
 
 REFUSED = [
     # the acceptance list

@@ -6,8 +6,8 @@ import asyncio
 from datetime import timedelta
 
 from gatehouse.models import Domain, DomainState
-from gatehouse.resolvers.dns_challenge import DnsConfig
-from gatehouse.resolvers.domain_verification import recheck_due_domains
+from gatehouse.resolvers.domains.dns import DnsConfig
+from gatehouse.resolvers.domains.verification import recheck_due_domains
 from gatehouse.server.app import create_app
 from gatehouse.settings import Settings
 

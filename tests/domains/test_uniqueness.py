@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from gatehouse.models import Domain, DomainState, Event, Organization
-from gatehouse.resolvers import domain_verification
+from gatehouse.resolvers.domains import verification as domain_verification
 
 CREATE = """mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) {
   organization { id domains { domain state record { name } } }

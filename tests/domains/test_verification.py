@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from gatehouse.models import Domain, DomainState
-from gatehouse.resolvers.dns_challenge import DnsConfig, Outcome, check_txt
+from gatehouse.resolvers.domains.dns import DnsConfig, Outcome, check_txt
 
 
 async def test_published_record_verifies_and_records_event(

@@ -15,7 +15,7 @@ import uvicorn
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import DeprovisioningAction, DirectoryType, Event
-from gatehouse.resolvers import directories
+from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.server.app import create_app
 from gatehouse.settings import Settings
 

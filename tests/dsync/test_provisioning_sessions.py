@@ -15,7 +15,8 @@ from gatehouse.models import (
     Session,
     User,
 )
-from gatehouse.resolvers import directories, members
+from gatehouse.resolvers import members
+from gatehouse.resolvers.directories import lifecycle as directories
 from tests.dsync.conftest import PATCH_SCHEMA, USER_SCHEMA
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

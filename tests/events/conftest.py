@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import WebhookEndpoint
-from gatehouse.resolvers import webhooks
+from gatehouse.resolvers.events import webhooks
 from gatehouse.server.app import create_app
 from gatehouse.settings import Settings
 

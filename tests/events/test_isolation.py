@@ -4,7 +4,8 @@ import os
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Delivery, LogStream, LogStreamType, WebhookEndpoint
-from gatehouse.resolvers import api_keys, log_streams, webhooks
+from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.events import log_streams, webhooks
 
 WH = "webhookEndpoint { id } secret userErrors { code }"
 LS = "logStream { id } userErrors { code }"

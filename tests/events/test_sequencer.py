@@ -12,7 +12,7 @@ from gatehouse.events.hub import read_outbox
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.models import Event
 from gatehouse.resolvers.errors import DomainError, ErrorCode
-from gatehouse.resolvers.events import decode_event_cursor, encode_event_cursor
+from gatehouse.resolvers.events.reading import decode_event_cursor, encode_event_cursor
 
 
 def _is_postgres() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.resolvers import directories
+from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.server.app import create_app
 
 ORG = "query($id: ID!) { organization(id: $id) { id name } }"

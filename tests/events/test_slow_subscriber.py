@@ -11,7 +11,7 @@ from gatehouse.events.bus import LocalBus
 from gatehouse.events.hub import Hub
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.models import Event
-from gatehouse.resolvers.events import (
+from gatehouse.resolvers.events.reading import (
     ServerShuttingDown,
     SubscriberTooSlow,
     decode_event_cursor,

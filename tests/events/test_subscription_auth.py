@@ -11,7 +11,7 @@ from gql.transport.exceptions import TransportQueryError
 from gatehouse.auth.principal import operator_principal
 from gatehouse.events.sequencer import head_position, sequence_pending
 from gatehouse.resolvers import api_keys
-from gatehouse.resolvers.events import encode_event_cursor
+from gatehouse.resolvers.events.reading import encode_event_cursor
 from gatehouse.server.app import create_app
 from tests.events.conftest import event_settings, eventually, start_server, stop_server
 from tests.events.test_subscription import collect

@@ -9,8 +9,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from gatehouse.auth.principal import operator_principal
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.models import Delivery, Event, TargetState, WebhookEndpoint
-from gatehouse.resolvers import webhooks
 from gatehouse.resolvers.errors import DomainError, ErrorCode
+from gatehouse.resolvers.events import webhooks
 from tests.events.conftest import eventually
 
 CREATE = """mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {

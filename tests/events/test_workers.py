@@ -9,8 +9,9 @@ from tortoise import Tortoise
 
 from gatehouse.events import record_event
 from gatehouse.events.bus import LocalBus
+from gatehouse.events.sender import parse_retry_after
 from gatehouse.events.sequencer import sequence_pending
-from gatehouse.events.worker import DeliveryWorker, backoff, parse_retry_after
+from gatehouse.events.worker import DeliveryWorker, backoff
 from gatehouse.models import Delivery
 from tests.events.conftest import endpoint_to, event_settings
 
@@ -65,7 +66,7 @@ async def test_retry_after_is_honoured_and_three_days_of_failure_mark_the_endpoi
     db, receiver, monkeypatch
 ):
     # given an endpoint whose receiver answers 503 with Retry-After: 3600
-    from gatehouse.events import worker as worker_module
+    from gatehouse.events import clock
     from gatehouse.models import Event, TargetState, WebhookEndpoint
 
     receiver.status = 503
@@ -85,7 +86,7 @@ async def test_retry_after_is_honoured_and_three_days_of_failure_mark_the_endpoi
 
         # when three days pass and it still fails
         later = endpoint.failing_since + timedelta(days=3, minutes=1)
-        monkeypatch.setattr(worker_module, "now", lambda: later)
+        monkeypatch.setattr(clock, "now", lambda: later)
         assert await worker.run_once()
         await endpoint.refresh_from_db()
         # then it is marked FAILING and an event says so (and it is still retried)
@@ -94,7 +95,7 @@ async def test_retry_after_is_honoured_and_three_days_of_failure_mark_the_endpoi
 
         # when the receiver recovers, the endpoint is ACTIVE again
         receiver.status = 200
-        monkeypatch.setattr(worker_module, "now", lambda: later + timedelta(days=1))
+        monkeypatch.setattr(clock, "now", lambda: later + timedelta(days=1))
         assert await worker.run_once()
         await endpoint.refresh_from_db()
         assert endpoint.state is TargetState.ACTIVE

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.resolvers import api_keys, connections, directories, organizations
-from gatehouse.resolvers.connection_config import SamlIdp
+from gatehouse.resolvers import api_keys, organizations
+from gatehouse.resolvers.directories import lifecycle as directories
+from gatehouse.resolvers.sso import connections
+from gatehouse.resolvers.sso.config import SamlIdp
 from gatehouse.server.app import create_app
 from gatehouse.settings import Settings
 from tests.sso.saml_idp import make_keypair

@@ -18,7 +18,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Event, Invitation, Member, User
-from gatehouse.resolvers import api_keys, invitation_clock
+from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.invitations import clock as invitation_clock
 from gatehouse.settings import Settings
 
 LINK = re.compile(r"http://testserver/invitations/(invtok_[A-Za-z0-9_-]+)")

@@ -13,8 +13,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from gatehouse.auth.principal import operator_principal
 from gatehouse.mail import MailError, parse_smtp_url
 from gatehouse.models import Event, Invitation, InvitationState
-from gatehouse.resolvers import invitations
-from gatehouse.resolvers.invitation_delivery import (
+from gatehouse.resolvers.invitations import lifecycle as invitations
+from gatehouse.resolvers.invitations.delivery import (
     MAX_FAILED_ATTEMPTS,
     InvitationConfig,
     retry_failed_sends,

@@ -6,7 +6,7 @@ import json
 import logging
 
 from gatehouse.models import Event, Invitation
-from gatehouse.server.invitation_page import RedactInvitationTokens
+from gatehouse.pages.invitation import RedactInvitationTokens
 from tests.invitations.conftest import ACCEPT, INVITE, RESEND, REVOKE
 
 

@@ -17,9 +17,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.resolvers import api_keys, directories
+from gatehouse.ops import ratelimit
+from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.scim.errors import ERROR_SCHEMA, SCIM_CONTENT_TYPE
-from gatehouse.server import ratelimit
 from gatehouse.server.app import create_app
 from gatehouse.settings import RateLimit, Settings
 from tests.dsync.conftest import Scim

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from gatehouse.ops.background import BackgroundLoops
 from gatehouse.server.app import create_app
-from gatehouse.server.background import BackgroundLoops
 from gatehouse.server.cli import parser
 
 

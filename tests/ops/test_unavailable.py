@@ -8,9 +8,9 @@ import asyncpg
 import httpx
 from starlette.routing import Route
 
+from gatehouse.ops.availability import is_database_unavailable
 from gatehouse.resolvers import organizations
 from gatehouse.server.app import create_app
-from gatehouse.server.health import is_database_unavailable
 
 
 async def _refused(_):

@@ -4,9 +4,9 @@ test DNS server → verify → VERIFIED shown. Real uvicorn, real Chromium, real
 from __future__ import annotations
 
 from gatehouse.models import Domain, DomainState
-from gatehouse.resolvers.dns_challenge import DnsConfig
-from gatehouse.resolvers.domain_claims import now
-from gatehouse.resolvers.domain_verification import recheck_due_domains
+from gatehouse.resolvers.domains.claims import now
+from gatehouse.resolvers.domains.dns import DnsConfig
+from gatehouse.resolvers.domains.verification import recheck_due_domains
 from tests.portal.conftest import open_link, screenshot
 
 

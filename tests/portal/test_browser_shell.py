@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from gatehouse.models import PortalSession
-from gatehouse.resolvers import portal
+from gatehouse.resolvers.portal import links as portal
 from tests.portal.conftest import open_link, screenshot
 
 

@@ -154,7 +154,7 @@ async def test_cross_site_post_with_only_the_cookie_changes_nothing(two_orgs, br
 @needs_domains
 async def test_portal_session_for_a_cannot_reach_bs_domain_by_id(two_orgs, browser_session):
     from gatehouse.auth.principal import operator_principal
-    from gatehouse.resolvers import domains
+    from gatehouse.resolvers.domains import lifecycle as domains
 
     _, b = two_orgs
     theirs = await domains.add_domain(operator_principal(), b.id, "beta-corp.example")
@@ -181,7 +181,7 @@ async def test_directory_session_for_a_cannot_touch_bs_directory(
 ):
     from gatehouse.auth.principal import operator_principal
     from gatehouse.models import Directory
-    from gatehouse.resolvers import directories
+    from gatehouse.resolvers.directories import lifecycle as directories
 
     a = await make_org("Acme")
     b = await make_org("Beta")

@@ -11,7 +11,8 @@ from gatehouse.auth.principal import operator_principal
 from gatehouse.auth.secrets import hash_secret
 from gatehouse.models import Event, PortalLink, PortalSession
 from gatehouse.portal.routes import SECURITY_HEADERS
-from gatehouse.resolvers import api_keys, portal
+from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.portal import links as portal
 from tests.portal.conftest import GENERATE, path_of, token_of
 
 VIEWER = "{ viewer { kind organizationId permissions } }"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from gatehouse.auth.portal import load_portal_session
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Event
-from gatehouse.resolvers import api_keys, portal
+from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.portal import links as portal
 
 REVOKE = """mutation($id: ID!) {
   revokePortalSessions(input: {organizationId: $id}) { revokedCount userErrors { code } }

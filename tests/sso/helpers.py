@@ -22,8 +22,8 @@ from gatehouse.models import (
     SsoCode,
     User,
 )
-from gatehouse.resolvers import connections
-from gatehouse.resolvers.connection_config import SamlIdp
+from gatehouse.resolvers.sso import connections
+from gatehouse.resolvers.sso.config import SamlIdp
 
 BASE = "https://gatehouse.test"
 REDIRECT = "https://app.example.com/callback"

@@ -12,8 +12,9 @@ from saml_idp import make_keypair
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Connection, ConnectionState, Event
 from gatehouse.outbound import OutboundError, check_url
-from gatehouse.resolvers import api_keys, connections
+from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.errors import DomainError
+from gatehouse.resolvers.sso import connections
 
 FIELDS = """connection { id name type state organization { id }
   saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl allowIdpInitiated

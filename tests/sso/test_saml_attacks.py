@@ -22,7 +22,7 @@ from saml_idp import DS, SAML, assertion_of, build, make_keypair, signed
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import User
-from gatehouse.resolvers import connections
+from gatehouse.resolvers.sso import connections
 from gatehouse.server.app import create_app
 
 

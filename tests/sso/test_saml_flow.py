@@ -203,7 +203,7 @@ async def test_test_sign_in_activates_a_validating_connection(client, make_org, 
     # given an organization admin asked to activate: the connection waits in VALIDATING
     from gatehouse.auth.permissions import ORGANIZATION_PERMISSIONS
     from gatehouse.auth.principal import Principal, PrincipalKind
-    from gatehouse.resolvers import connections
+    from gatehouse.resolvers.sso import connections
 
     org = await _jit_org(make_org)
     conn = await saml_connection(org, [idp_keys], activate=False)

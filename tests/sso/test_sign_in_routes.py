@@ -11,7 +11,8 @@ from saml_idp import signed
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import SsoRequest
-from gatehouse.resolvers import api_keys, sso
+from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.sso import sign_in as sso
 
 
 @pytest.fixture

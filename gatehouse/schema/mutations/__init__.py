@@ -1,1 +1,1 @@
-"""Mutation roots, one module per area, merged into `Mutation` by `gatehouse.schema`."""
+"""Mutations, one class per area; schema/__init__.py combines them into `Mutation`."""

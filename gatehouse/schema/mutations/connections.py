@@ -8,8 +8,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gatehouse.models import Connection as ConnectionModel
-from gatehouse.resolvers import connections
-from gatehouse.resolvers.connection_config import SamlIdp
+from gatehouse.resolvers.sso import connections
+from gatehouse.resolvers.sso.config import SamlIdp
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.mutations.maybe import given

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from gatehouse.resolvers import log_streams, webhooks
+from gatehouse.resolvers.events import log_streams, webhooks
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError

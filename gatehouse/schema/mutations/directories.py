@@ -8,7 +8,7 @@ import strawberry
 
 from gatehouse.models import DeprovisioningAction as ActionModel
 from gatehouse.models import DirectoryType as TypeModel
-from gatehouse.resolvers import directories
+from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError

@@ -7,8 +7,9 @@ from typing import Annotated
 import strawberry
 
 from gatehouse.models import DomainStrategy
-from gatehouse.resolvers import domain_verification, domains
-from gatehouse.resolvers.dns_challenge import DnsConfig
+from gatehouse.resolvers.domains import lifecycle as domains
+from gatehouse.resolvers.domains import verification as domain_verification
+from gatehouse.resolvers.domains.dns import DnsConfig
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from gatehouse.resolvers import invitation_accept, invitations
-from gatehouse.resolvers.invitation_delivery import InvitationConfig
+from gatehouse.resolvers.invitations import accept as invitation_accept
+from gatehouse.resolvers.invitations import lifecycle as invitations
+from gatehouse.resolvers.invitations.delivery import InvitationConfig
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from gatehouse.resolvers import portal
+from gatehouse.resolvers.portal import links as portal
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError

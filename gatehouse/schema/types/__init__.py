@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Strawberry object types, one module per GraphQL type family."""

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gatehouse import models
-from gatehouse.auth.oidc import callback_url
-from gatehouse.auth.saml import sp_urls
 from gatehouse.models import ConnectionState as ConnectionStateModel
 from gatehouse.models import ConnectionType as ConnectionTypeModel
-from gatehouse.resolvers.connection_config import certificate_expired
+from gatehouse.resolvers.sso.config import certificate_expired
+from gatehouse.resolvers.sso.endpoints import callback_url, sp_urls
 from gatehouse.schema.context import Info
 from gatehouse.schema.types.common import Node
 

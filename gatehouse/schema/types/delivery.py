@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from gatehouse import models
-from gatehouse.resolvers import webhooks
+from gatehouse.resolvers.events import deliveries
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import query
@@ -88,7 +88,7 @@ class DeliveryTarget(Node):
         self, info: Info, first: First = None, after: After = None
     ) -> DeliveryPage:
         page = await query(
-            webhooks.list_deliveries(info.context.principal, str(self.id), first, after)
+            deliveries.list_deliveries(info.context.principal, str(self.id), first, after)
         )
         return DeliveryPage.from_page(page)
 

@@ -12,7 +12,7 @@ from gatehouse import models
 from gatehouse.models import DeprovisioningAction as DeprovisioningActionModel
 from gatehouse.models import DirectoryState as DirectoryStateModel
 from gatehouse.models import DirectoryType as DirectoryTypeModel
-from gatehouse.resolvers import directories as directory_resolvers
+from gatehouse.resolvers.directories import lifecycle as directory_resolvers
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import query

@@ -10,8 +10,8 @@ import strawberry
 from gatehouse import models
 from gatehouse.models import DomainState as DomainStateModel
 from gatehouse.models import DomainStrategy as DomainStrategyModel
-from gatehouse.resolvers.dns_challenge import record_name, record_value
-from gatehouse.resolvers.domain_names import to_unicode
+from gatehouse.resolvers.domains.dns import record_name, record_value
+from gatehouse.resolvers.domains.names import to_unicode
 from gatehouse.schema.context import Info
 from gatehouse.schema.types.common import Node
 

@@ -8,8 +8,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gatehouse import models
-from gatehouse.resolvers.events import EventPage as EventPageResult
-from gatehouse.resolvers.events import encode_event_cursor
+from gatehouse.resolvers.events.reading import EventPage as EventPageResult
+from gatehouse.resolvers.events.reading import encode_event_cursor
 from gatehouse.schema.types.common import PageInfo
 
 

@@ -9,7 +9,7 @@ import strawberry
 
 from gatehouse import models
 from gatehouse.models import InvitationState as InvitationStateModel
-from gatehouse.resolvers import invitation_clock
+from gatehouse.resolvers.invitations import clock as invitation_clock
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.types.common import Node, PageInfo

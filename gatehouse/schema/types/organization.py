@@ -10,8 +10,8 @@ from strawberry.scalars import JSON
 
 from gatehouse import models
 from gatehouse.auth.permissions import Permission
-from gatehouse.resolvers import invitations as invitation_resolvers
 from gatehouse.resolvers import members as member_resolvers
+from gatehouse.resolvers.invitations import lifecycle as invitation_resolvers
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from gatehouse.resolvers.dns_challenge import DnsConfig
-from gatehouse.resolvers.domain_claims import now
-from gatehouse.resolvers.domain_verification import BATCH_SIZE, recheck_due_domains
-from gatehouse.server.background import pause
+from gatehouse.ops.background import pause
+from gatehouse.resolvers.domains.claims import now
+from gatehouse.resolvers.domains.dns import DnsConfig
+from gatehouse.resolvers.domains.verification import BATCH_SIZE, recheck_due_domains
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.domains")

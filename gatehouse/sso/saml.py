@@ -20,10 +20,11 @@ from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
-from gatehouse.auth.saml_xml import check_document, decode_response
 from gatehouse.models import Connection
-from gatehouse.resolvers.sso import SignInRefused, SsoProfile
+from gatehouse.resolvers.sso.endpoints import SpUrls, sp_urls
+from gatehouse.resolvers.sso.sign_in import SignInRefused, SsoProfile
 from gatehouse.settings import Settings
+from gatehouse.sso.saml_xml import check_document, decode_response
 
 NS = {"samlp": C.NS_SAMLP, "saml": C.NS_SAML}
 EMAIL_ATTRIBUTES = (
@@ -48,23 +49,6 @@ GROUP_ATTRIBUTES = (
     "memberOf",
     "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SpUrls:
-    entity_id: str
-    acs_url: str
-    metadata_url: str
-
-
-def sp_urls(settings: Settings, connection_id: str) -> SpUrls:
-    """One entity ID per connection (13a), so an assertion for B can never serve A."""
-    base = settings.base_url.rstrip("/")
-    return SpUrls(
-        entity_id=f"{base}/sso/saml/{connection_id}",
-        acs_url=f"{base}/sso/saml/{connection_id}/acs",
-        metadata_url=f"{base}/sso/saml/{connection_id}/metadata",
-    )
 
 
 def _settings(conn: Connection, settings: Settings) -> OneLogin_Saml2_Settings:

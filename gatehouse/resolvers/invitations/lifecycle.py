@@ -1,4 +1,4 @@
-"""Invitations: invite by email with a role, resend, revoke, list. (Accepting: invitation_accept.)
+"""Invitations: invite by email with a role, resend, revoke, list. (Accepting: accept.py.)
 
 Rules (issue 4): one pending invitation per person and organization (a second invite resends
 it); an active member cannot be invited; the role must exist; expiry 1-30 days (default 7);
@@ -27,11 +27,11 @@ from gatehouse.models import (
     User,
 )
 from gatehouse.models.invitation import pending_key
-from gatehouse.resolvers import invitation_clock as clock
 from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.domains import verified_domain_for_email
+from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
-from gatehouse.resolvers.invitation_delivery import (
+from gatehouse.resolvers.invitations import clock
+from gatehouse.resolvers.invitations.delivery import (
     SEND_LEASE,
     InvitationConfig,
     deliver,

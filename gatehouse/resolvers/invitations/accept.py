@@ -27,9 +27,9 @@ from gatehouse.models import (
     Role,
     User,
 )
-from gatehouse.resolvers import invitation_clock as clock
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
-from gatehouse.resolvers.invitations import invitation_data
+from gatehouse.resolvers.invitations import clock
+from gatehouse.resolvers.invitations.lifecycle import invitation_data
 from gatehouse.resolvers.members import membership_data, role_by_slug
 from gatehouse.resolvers.validation import clean_name
 

@@ -1,5 +1,5 @@
 """Claiming a domain for an organization: the rules shared by `addDomain` and
-`createOrganization(domains:)`. Kept apart from resolvers/domains.py so organizations.py
+`createOrganization(domains:)`. Kept apart from lifecycle.py so organizations.py
 can use it without an import cycle."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 
 from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainState
-from gatehouse.resolvers.domain_names import (
+from gatehouse.resolvers.domains.names import (
     DomainName,
     InvalidDomain,
     normalize_domain,

@@ -16,15 +16,15 @@ from gatehouse.auth.principal import Principal, operator_principal
 from gatehouse.events import record_event
 from gatehouse.models import Connection, ConnectionState, ConnectionType
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
-from gatehouse.resolvers.connection_config import (
+from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
+from gatehouse.resolvers.organizations import UNSET, organization_for_change
+from gatehouse.resolvers.sso.config import (
     SamlIdp,
     certificate_info,
     discover_oidc,
     fetch_saml_metadata,
     parse_saml_metadata,
 )
-from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
-from gatehouse.resolvers.organizations import UNSET, organization_for_change
 from gatehouse.resolvers.validation import clean_name
 
 log = logging.getLogger("gatehouse.sso")
@@ -185,7 +185,7 @@ async def update_connection(
 ) -> Connection:
     require(principal, Permission.CONNECTIONS_WRITE)
     v = Validator()
-    cleaners = {
+    cleaners: dict[str, tuple[Any, Callable[[Any], Any]]] = {
         "name": (name, lambda x: clean_name(v, x, "name")),
         "saml_idp_entity_id": (idp_entity_id, lambda x: (x or "").strip()[:1024] or None),
         "saml_idp_sso_url": (idp_sso_url, lambda x: _check_url(v, x, "idpSsoUrl")),
@@ -256,7 +256,7 @@ async def refresh_due_metadata(
     allow_private_urls: bool,
     stopping: Callable[[], bool] | None = None,
 ) -> int:
-    """The periodic job (server/upkeep.py): re-read the metadata URL of connections last read
+    """The periodic job (upkeep.py): re-read the metadata URL of connections last read
     `every` ago or more, so a rotated IdP certificate is picked up without anyone acting.
     Each one is claimed first (compare-and-set on the timestamp), so processes running the job
     at once fetch each URL once, and a failing IdP is retried at the next interval, not at once.

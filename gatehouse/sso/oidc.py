@@ -24,16 +24,13 @@ from joserfc.jws import extract_compact
 from gatehouse.auth import crypto
 from gatehouse.models import Connection
 from gatehouse.outbound import OutboundError, request_json
-from gatehouse.resolvers.sso import SignInRefused, SsoProfile
+from gatehouse.resolvers.sso.endpoints import callback_url
+from gatehouse.resolvers.sso.sign_in import SignInRefused, SsoProfile
 from gatehouse.settings import Settings
 
 # Asymmetric only: `none` and HS256-with-the-public-key are refused by construction (SECURITY 18).
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 _jwks_cache: dict[str, KeySet] = {}
-
-
-def callback_url(settings: Settings, connection_id: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/sso/oidc/{connection_id}/callback"
 
 
 def state_lookup(state: str) -> str:

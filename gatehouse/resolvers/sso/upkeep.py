@@ -9,9 +9,9 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from gatehouse.resolvers import sso
-from gatehouse.resolvers.connections import refresh_due_metadata
-from gatehouse.server.background import BackgroundLoops, pause
+from gatehouse.ops.background import BackgroundLoops, pause
+from gatehouse.resolvers.sso import sign_in as sso
+from gatehouse.resolvers.sso.connections import refresh_due_metadata
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.sso")

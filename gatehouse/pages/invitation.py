@@ -22,8 +22,8 @@ from starlette.routing import Route
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import Organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode
-from gatehouse.resolvers.invitation_accept import accept_invitation, invitation_for_token
-from gatehouse.resolvers.invitation_delivery import TOKEN_PREFIX, inviter_name, role_name
+from gatehouse.resolvers.invitations.accept import accept_invitation, invitation_for_token
+from gatehouse.resolvers.invitations.delivery import TOKEN_PREFIX, inviter_name, role_name
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent),
@@ -80,7 +80,7 @@ def _render(request: Request, status: int, **context: Any) -> Response:
     if _wants_json(request):
         body = context.get("json") or {}
         return JSONResponse(body, status_code=status, headers=_HEADERS)
-    html = _templates.get_template("invitation_page.html").render(**context)
+    html = _templates.get_template("invitation.html").render(**context)
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 

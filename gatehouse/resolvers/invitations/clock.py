@@ -1,7 +1,7 @@
 """The invitations' clock. Tests move it (monkeypatch `now`) instead of sleeping.
 
 Every invitation rule that reads the time (expiry, the EXPIRED state, the hourly rate limit,
-retry schedules) calls `invitation_clock.now()` through the module, so one patch moves them all.
+retry schedules) calls `clock.now()` through the module, so one patch moves them all.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from gatehouse.auth.secrets import generate_secret, hash_secret
 from gatehouse.mail import InvitationMail, Mailer, MailError, mailer_from_settings
 from gatehouse.mail import render_invitation as render
 from gatehouse.models import Invitation, InvitationState, Member, Organization, Role, User
-from gatehouse.resolvers import invitation_clock as clock
+from gatehouse.resolvers.invitations import clock
 from gatehouse.settings import Settings
 
 log = logging.getLogger("gatehouse.invitations")
@@ -70,7 +70,8 @@ def new_token() -> str:
 
 
 def backoff(failed_attempts: int) -> timedelta:
-    return min(BASE_BACKOFF * 2 ** max(failed_attempts - 1, 0), MAX_BACKOFF)
+    delay: timedelta = BASE_BACKOFF * 2 ** max(failed_attempts - 1, 0)
+    return min(delay, MAX_BACKOFF)
 
 
 def display_name(user: User) -> str:
@@ -190,7 +191,7 @@ async def retry_failed_sends(config: InvitationConfig, now: datetime | None = No
 async def retry_forever(
     config: InvitationConfig, interval_seconds: float, stop: asyncio.Event
 ) -> None:
-    """The app's background loop (server/background.py; not started when the interval is 0).
+    """The app's background loop (ops/background.py; not started when the interval is 0).
 
     A send in flight when `stop` is set finishes and its outcome is recorded, instead of being
     cut off between the SMTP reply and the update.

@@ -19,7 +19,7 @@ from gatehouse.models import LogStream, LogStreamType
 from gatehouse.outbound import UnsafeUrl, pinned_request
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
-from gatehouse.resolvers.webhooks import check_scope, check_target_url, target_organization
+from gatehouse.resolvers.events.targets import check_scope, check_target_url, target_organization
 
 MAX_TOKEN = 512
 

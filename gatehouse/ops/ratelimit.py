@@ -20,8 +20,7 @@ from typing import Protocol
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gatehouse.auth.principal import Principal
-from gatehouse.server import metrics
+from gatehouse.ops import metrics
 from gatehouse.settings import RateLimit, Settings
 
 log = logging.getLogger("gatehouse.ratelimit")
@@ -159,15 +158,6 @@ async def rate_limit(key: str) -> None:
     if not decision.allowed:
         metrics.RATE_LIMITED.labels(key.partition(":")[0]).inc()
         raise RateLimited(decision.retry_after)
-
-
-def principal_key(principal: Principal, client_host: str | None) -> str:
-    """One bucket per API key, per session, else per client address."""
-    if principal.api_key_id:
-        return f"key:{principal.api_key_id}"
-    if principal.session_id:
-        return f"session:{principal.session_id}"
-    return f"ip:{client_host or 'unknown'}"
 
 
 async def rate_limited_handler(request: Request, exc: Exception) -> Response:

@@ -191,7 +191,7 @@ class ChecklistItem:
 
 async def onboarding_checklist(session: PortalSession) -> list[ChecklistItem]:
     """Which of the session's intents are done, in the order the link listed them."""
-    from gatehouse.resolvers.portal_checks import CHECKS
+    from gatehouse.resolvers.portal.checks import CHECKS
 
     items = []
     for raw in session.intents:

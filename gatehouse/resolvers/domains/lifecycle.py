@@ -1,6 +1,6 @@
 """Domains: claims, removal, and which organization owns an email's domain.
 
-Verification (DNS and manual, the background re-check) is in resolvers/domain_verification.py.
+Verification (DNS and manual, the background re-check) is in verification.py.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainState
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
-from gatehouse.resolvers.domain_claims import check_claims, create_claim, domain_data
-from gatehouse.resolvers.domain_names import email_domain, parent_domains
+from gatehouse.resolvers.domains.claims import check_claims, create_claim, domain_data
+from gatehouse.resolvers.domains.names import email_domain, parent_domains
 from gatehouse.resolvers.organizations import organization_for_change
 
 __all__ = [

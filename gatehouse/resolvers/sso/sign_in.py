@@ -1,6 +1,6 @@
 """Finishing an SSO sign-in: the profile → linked identity → user and member (JIT) → a code.
 
-SAML and OIDC (auth/saml.py, auth/oidc.py) each turn the IdP's answer into an `SsoProfile`;
+SAML and OIDC (sso/saml.py, sso/oidc.py) each turn the IdP's answer into an `SsoProfile`;
 from there one path decides who signs in, records the event and issues the one-time code.
 """
 
@@ -28,9 +28,9 @@ from gatehouse.models import (
     SsoCode,
     User,
 )
-from gatehouse.resolvers.connections import complete_validation
-from gatehouse.resolvers.domains import verified_domain_for_email
+from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.members import membership_data
+from gatehouse.resolvers.sso.connections import complete_validation
 from gatehouse.resolvers.validation import normalize_email
 
 CODE_PREFIX = "ssoc"

@@ -1,4 +1,4 @@
-"""Webhook endpoints: created with a secret shown once, rotated, deleted; their deliveries."""
+"""Webhook endpoints: created with a secret shown once, rotated, deleted."""
 
 from __future__ import annotations
 
@@ -13,15 +13,12 @@ from gatehouse.events import record_event
 from gatehouse.events.secrets import seal
 from gatehouse.events.sequencer import head_position
 from gatehouse.events.signing import new_secret
-from gatehouse.models import Delivery, LogStream, WebhookEndpoint
-from gatehouse.outbound import UnsafeUrl, check_url
+from gatehouse.models import Delivery, WebhookEndpoint
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.errors import ErrorCode, Validator, not_found
-from gatehouse.resolvers.organizations import organization_for_change
-from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.events.targets import check_scope, check_target_url, target_organization
 from gatehouse.resolvers.validation import check_id
 
-MAX_URL = 2048
 MAX_EVENT_TYPES = 100
 _EVENT_TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._*")
 
@@ -29,35 +26,6 @@ _EVENT_TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._*")
 def endpoint_data(endpoint: WebhookEndpoint) -> dict[str, Any]:
     # Never the secret: events are readable by the organization.
     return {"id": endpoint.id, "url": endpoint.url, "event_types": endpoint.event_types}
-
-
-async def check_target_url(v: Validator, url: str, allow_private: bool) -> str:
-    url = (url or "").strip()
-    if not url or len(url) > MAX_URL:
-        v.add(ErrorCode.INVALID_URL, "Enter an https URL of at most 2048 characters.", "url")
-        return url
-    try:
-        await check_url(url, allow_private=allow_private)
-    except UnsafeUrl as e:
-        code = ErrorCode.PRIVATE_URL if e.private else ErrorCode.INVALID_URL
-        v.add(code, str(e), "url")
-    return url
-
-
-def check_scope(principal: Principal, organization_id: str | None) -> None:
-    """Another tenant's organization reads as absent, before any other validation."""
-    if organization_id is not None and not visible_organization(principal, organization_id):
-        raise not_found("Organization", "organizationId")
-
-
-async def target_organization(principal: Principal, organization_id: str | None) -> str | None:
-    """Scoped callers always get their own organization; operators may choose or omit it."""
-    if principal.organization_id is not None:
-        organization_id = organization_id or principal.organization_id
-    if organization_id is None:
-        return None
-    org = await organization_for_change(principal, organization_id)
-    return org.id
 
 
 async def create_webhook_endpoint(
@@ -145,19 +113,3 @@ async def get_webhook_endpoint(principal: Principal, endpoint_id: str) -> Webhoo
     if endpoint is None or not _visible(principal, endpoint.organization_id):
         return None
     return endpoint
-
-
-async def list_deliveries(
-    principal: Principal, target_id: str, first: int | None, after: str | None
-) -> Page[Delivery]:
-    """Attempts for one endpoint or log stream, oldest first."""
-    from gatehouse.resolvers.log_streams import get_log_stream
-
-    target: WebhookEndpoint | LogStream | None
-    if target_id.startswith("ls_"):
-        target = await get_log_stream(principal, target_id)
-    else:
-        target = await get_webhook_endpoint(principal, target_id)
-    if target is None:
-        raise not_found("Delivery target", "id")
-    return await paginate(Delivery.filter(target_id=target_id), first, after)

@@ -20,7 +20,8 @@ from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainState, DomainStrategy
 from gatehouse.resolvers.access import require, visible_organization
-from gatehouse.resolvers.dns_challenge import (
+from gatehouse.resolvers.domains.claims import domain_data, now, taken_error, verified_elsewhere
+from gatehouse.resolvers.domains.dns import (
     CheckResult,
     DnsConfig,
     Outcome,
@@ -28,8 +29,7 @@ from gatehouse.resolvers.dns_challenge import (
     record_name,
     record_value,
 )
-from gatehouse.resolvers.domain_claims import domain_data, now, taken_error, verified_elsewhere
-from gatehouse.resolvers.domain_names import parent_domains
+from gatehouse.resolvers.domains.names import parent_domains
 from gatehouse.resolvers.errors import DomainError, ErrorCode, not_found
 from gatehouse.resolvers.validation import check_id
 
@@ -46,7 +46,8 @@ TAKEN_REASON = "Verified by another organization first."
 
 def next_delay(attempts: int) -> timedelta:
     # The exponent is capped: past a few doublings the delay is MAX_DELAY anyway.
-    return min(FIRST_DELAY * 2 ** min(max(attempts - 1, 0), 16), MAX_DELAY)
+    delay: timedelta = FIRST_DELAY * 2 ** min(max(attempts - 1, 0), 16)
+    return min(delay, MAX_DELAY)
 
 
 async def verify_domain(

@@ -1,29 +1,21 @@
 """The Admin Portal's "test sign-in": a real SP-initiated sign-in through the organization's
-connection, whose result comes back to the portal instead of the operator's app."""
+connection (started by sso/start.py), whose result comes back to the portal instead of the
+operator's app."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gatehouse.auth import oidc, saml
 from gatehouse.auth.secrets import hash_secret
-from gatehouse.models import (
-    Connection,
-    ConnectionState,
-    ConnectionType,
-    Event,
-    SsoCode,
-    SsoRequest,
-)
-from gatehouse.resolvers.sso import now
+from gatehouse.models import Connection, ConnectionState, Event, SsoCode
+from gatehouse.resolvers.sso.sign_in import now
 from gatehouse.settings import Settings
 
-REQUEST_TTL = timedelta(minutes=10)
 TESTABLE = (ConnectionState.VALIDATING, ConnectionState.ACTIVE)
 
 
@@ -36,31 +28,10 @@ def result_url(settings: Settings) -> str:
     return f"{settings.base_url.rstrip('/')}/portal/sso/tested"
 
 
-async def start_test_sign_in(
-    organization_id: str, connection_id: str, cookie_token: str, settings: Settings
-) -> str | None:
-    """The IdP URL to send the browser to, or None when the connection cannot be tested."""
+async def testable_connection(organization_id: str, connection_id: str) -> Connection | None:
+    """The organization's connection, when it can be tested (validating or active)."""
     conn = await Connection.get_or_none(id=connection_id, organization_id=organization_id)
-    if conn is None or conn.state not in TESTABLE:
-        return None
-    if conn.type is ConnectionType.SAML:
-        url, lookup = saml.authn_request(conn, settings, None)
-        nonce = verifier = None
-    else:
-        start = oidc.authorization_url(conn, settings, None)
-        url, lookup = start.url, oidc.state_lookup(start.state)
-        nonce, verifier = start.nonce, start.code_verifier
-    # The redirect target is the portal's own fixed URL, never one from the request (13c, 20).
-    await SsoRequest.create(
-        connection=conn,
-        lookup=lookup,
-        redirect_uri=result_url(settings),
-        client_state=test_state(cookie_token),
-        nonce=nonce,
-        code_verifier=verifier,
-        expires_at=now() + REQUEST_TTL,
-    )
-    return url
+    return conn if conn is not None and conn.state in TESTABLE else None
 
 
 async def finish_test_sign_in(

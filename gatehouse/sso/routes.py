@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -18,9 +17,7 @@ from starlette.routing import Route
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from gatehouse.auth import oidc, saml
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
-from gatehouse.auth.saml_xml import UnsafeXml
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import (
     Connection,
@@ -30,15 +27,17 @@ from gatehouse.models import (
     SamlAssertionId,
     SsoRequest,
 )
-from gatehouse.resolvers import sso
-from gatehouse.resolvers.domains import verified_domain_for_email
-from gatehouse.resolvers.sso import SignInRefused, record_failure
-from gatehouse.server import metrics
+from gatehouse.ops import metrics
+from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
+from gatehouse.resolvers.sso import sign_in as sso
+from gatehouse.resolvers.sso.sign_in import SignInRefused, record_failure
 from gatehouse.settings import Settings
+from gatehouse.sso import oidc, saml
+from gatehouse.sso.saml_xml import UnsafeXml
+from gatehouse.sso.start import start_sign_in
 
 log = logging.getLogger("gatehouse.sso")
 Endpoint = Callable[[Request], Awaitable[Response]]
-REQUEST_TTL = timedelta(minutes=10)
 SIGNABLE = (ConnectionState.ACTIVE, ConnectionState.VALIDATING)
 
 
@@ -105,22 +104,12 @@ async def authorize(request: Request) -> Response:
     if conn.state not in SIGNABLE:
         await record_failure(conn, "connection_inactive")
         return error("connection_inactive", "This connection is not active.", 403)
-    login_hint = q.get("login_hint")
-    if conn.type is ConnectionType.SAML:
-        url, request_id = saml.authn_request(conn, settings, login_hint)
-        lookup, nonce, verifier = request_id, None, None
-    else:
-        start = oidc.authorization_url(conn, settings, login_hint)
-        url, lookup = start.url, oidc.state_lookup(start.state)
-        nonce, verifier = start.nonce, start.code_verifier
-    await SsoRequest.create(
-        connection=conn,
-        lookup=lookup,
+    url = await start_sign_in(
+        conn,
+        settings,
         redirect_uri=redirect_uri,
         client_state=(q.get("state") or None) and q["state"][:1024],
-        nonce=nonce,
-        code_verifier=verifier,
-        expires_at=sso.now() + REQUEST_TTL,
+        login_hint=q.get("login_hint"),
     )
     return RedirectResponse(url, status_code=302)
 

@@ -1,0 +1,1 @@
+"""Pages Gatehouse hosts for people rather than admins: the invitation page."""

@@ -1,0 +1,1 @@
+"""Invitations: invite by email with a role, deliver the mail (and retry it), accept by token."""
