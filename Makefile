@@ -23,7 +23,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/mypy --follow-imports=silent gatehouse/resolvers gatehouse/models
+	$(BIN)/mypy
 
 ## make bench: every benchmark in bench/, each printing its figures
 bench: $(STAMP)

@@ -17,12 +17,8 @@ async def event_lag(hub: Hub | None) -> dict[str, int]:
     head = await head_position()
     lag = {"sequencer": await Event.filter(position__isnull=True).count()}
     for consumer, model in (("webhooks", WebhookEndpoint), ("log_streams", LogStream)):
-        behind: int | None = (
-            await model.exclude(state=TargetState.DISABLED)
-            .order_by("cursor")
-            .first()
-            .values_list("cursor", flat=True)
-        )  # type: ignore[assignment]  # Tortoise types first().values_list(flat=True) as a tuple
+        oldest = model.exclude(state=TargetState.DISABLED).order_by("cursor").first()
+        behind: int | None = await oldest.values_list("cursor", flat=True)  # type: ignore[assignment]  # Tortoise types a flat first() value as a tuple
         lag[consumer] = max(0, head - behind) if behind is not None else 0
     if hub is not None:
         lag["subscriptions"] = max(0, head - hub.head)

@@ -99,7 +99,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     schema.hide_suggestions = not settings.introspection_enabled
     # The validator needs the built graphql-core schema, which exists only now (Strawberry
     # exposes it only as `_schema`).
-    schema.extensions = extensions(schema._schema, settings)  # noqa: SLF001
+    schema.extensions = tuple(extensions(schema._schema, settings))  # noqa: SLF001
     return schema
 
 

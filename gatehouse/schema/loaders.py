@@ -52,6 +52,13 @@ def _grouped(
     return load
 
 
+def required(row: M | None) -> M:
+    """A row a foreign key points at, from a by-id loader: missing only if deleted meanwhile."""
+    if row is None:
+        raise LookupError("A related row was deleted while this request ran.")
+    return row
+
+
 K = TypeVar("K")
 R = TypeVar("R")
 T = TypeVar("T")

@@ -193,7 +193,9 @@ def _field_definition(
     if name == "__type" and parent is schema.query_type:
         return TypeMetaFieldDef
     if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-        return parent.fields.get(name)
+        # graphql-core's own cached_property hides `fields`' declared type (GraphQLFieldMap).
+        fields: Mapping[str, GraphQLField] = parent.fields
+        return fields.get(name)
     return None
 
 

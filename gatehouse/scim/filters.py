@@ -102,11 +102,11 @@ class FilterMapper:
             if isinstance(node.expr, Comparison):
                 # SQL's NOT drops NULLs; in SCIM an absent attribute is "not equal" too.
                 column = self.column(node.expr.attr_path, parent)
-                return Q(~inner, Q(**{f"{column.name}__isnull": True}), join_type="OR")
+                return Q(~inner, _isnull(column.name, null=True), join_type="OR")
             return ~inner
         if isinstance(node, Present):
             column = self.column(node.attr_path, parent)
-            return Q(**{f"{column.name}__isnull": False})
+            return _isnull(column.name, null=False)
         if isinstance(node, Comparison):
             return self._comparison(node, self.column(node.attr_path, parent))
         if isinstance(node, ValuePath):
@@ -121,13 +121,17 @@ class FilterMapper:
         if value is None:
             if node.op not in (CompareOperator.eq, CompareOperator.ne):
                 raise invalid_filter("null can only be compared with eq or ne.")
-            q = Q(**{f"{column.name}__isnull": True})
+            q = _isnull(column.name, null=True)
             return ~q if node.op is CompareOperator.ne else q
         if node.op is CompareOperator.ne:
-            return Q(
-                ~Q(**{column.name: value}), Q(**{f"{column.name}__isnull": True}), join_type="OR"
-            )
+            return Q(~Q(**{column.name: value}), _isnull(column.name, null=True), join_type="OR")
         return Q(**{f"{column.name}{_LOOKUPS[node.op]}": value})
+
+
+def _isnull(column: str, *, null: bool) -> Q:
+    # Any: mypy would check a dict[str, bool] against Q's `join_type: str` keyword.
+    lookup: dict[str, Any] = {f"{column}__isnull": null}
+    return Q(**lookup)
 
 
 def _coerce(column: Column, op: CompareOperator, value: Any) -> Any:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import math
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -76,7 +77,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         # On SIGTERM: stop accepting, let in-flight requests finish for this long, then
         # run the lifespan shutdown (which stops background loops and closes the pool).
-        timeout_graceful_shutdown=settings.graceful_shutdown_seconds if grace is None else grace,
+        # uvicorn takes whole seconds: round up, so the drain is never shorter than set.
+        timeout_graceful_shutdown=math.ceil(
+            settings.graceful_shutdown_seconds if grace is None else grace
+        ),
     )
     server = GracefulServer(config)
     server.run()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -12,6 +12,16 @@ from strawberry.types.execution import ExecutionResult
 from gatehouse.ops.availability import RETRY_AFTER_SECONDS
 from gatehouse.ops.ratelimit import RateLimited, rate_limit
 from gatehouse.server.observability import OperationObserver, note_principal
+
+if TYPE_CHECKING:
+    from strawberry.asgi import GraphQL
+
+    from gatehouse.schema.context import Context
+
+    # For the type checker only: the view this is mixed into, so `super()` resolves.
+    _View = GraphQL[Context, None]
+else:
+    _View = object
 
 
 def rate_limited_error(exc: RateLimited) -> GraphQLError:
@@ -33,7 +43,7 @@ def _unavailable(result: Any) -> bool:
     )
 
 
-class OperationsViewMixin:
+class OperationsViewMixin(_View):
     """Mixed into the Strawberry view, before `GraphQL` in the bases."""
 
     schema: Any
@@ -61,7 +71,7 @@ class OperationsViewMixin:
             sub_response.headers["Retry-After"] = exc.retry_after_header
             limited = rate_limited_result(exc)
             return [limited for _ in request_data] if isinstance(request_data, list) else limited
-        result = await super().execute_operation(  # type: ignore[misc]
+        result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
         if _unavailable(result):

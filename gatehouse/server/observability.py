@@ -118,11 +118,11 @@ class OperationObserver(SchemaExtension):
             _state(request.scope)["operation"] = name
         result = ctx.result
         errors = list(getattr(result, "errors", None) or [])
-        if errors:
+        if errors and result is not None:  # errors come only with a result
             errors = [
                 _unavailable(e) if is_database_unavailable(e.original_error) else e for e in errors
             ]
-            result.errors = errors  # type: ignore[union-attr]
+            result.errors = errors
         for error in errors:
             default = "INTERNAL" if error.original_error else "BAD_REQUEST"
             code = (error.extensions or {}).get("code", default)

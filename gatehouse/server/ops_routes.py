@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ExceptionHandler
 
 from gatehouse.events.lag import event_lag
 from gatehouse.ops import metrics
@@ -44,7 +45,7 @@ def ops_middleware() -> list[Middleware]:
     return [Middleware(ObservabilityMiddleware), Middleware(DatabaseUnavailableMiddleware)]
 
 
-def ops_exception_handlers() -> dict[type[Exception], object]:
+def ops_exception_handlers() -> dict[type[Exception], ExceptionHandler]:
     return {RateLimited: rate_limited_handler}
 
 

@@ -108,15 +108,23 @@ async def _decode(conn: Connection, settings: Settings, id_token: str) -> jwt.To
         raise SignInRefused("invalid_id_token", f"ID token rejected: {e}") from None
 
 
+def _essential(value: str | None) -> jwt.ClaimsOption:
+    """A required claim, equal to `value` when there is one (joserfc skips a None value)."""
+    option: jwt.ClaimsOption = {"essential": True}
+    if value is not None:
+        option["value"] = value
+    return option
+
+
 def _check_claims(
     conn: Connection, claims: dict[str, Any], nonce: str, leeway: int, now: datetime
 ) -> None:
     registry = jwt.JWTClaimsRegistry(
         now=int(now.timestamp()),
         leeway=leeway,
-        iss={"essential": True, "value": conn.oidc_issuer},
+        iss=_essential(conn.oidc_issuer),
         sub={"essential": True},
-        aud={"essential": True, "value": conn.oidc_client_id},
+        aud=_essential(conn.oidc_client_id),
         exp={"essential": True},
         iat={"essential": True},
         nonce={"essential": True, "value": nonce},

@@ -160,7 +160,8 @@ def validate(
     except Exception as e:  # noqa: BLE001 - python3-saml raises several types; all mean "invalid"
         raise SignInRefused("invalid_saml_response", str(e)[:200]) from None
     _extra_checks(response, urls, settings, now)
-    attributes = response.get_attributes()
+    # python3-saml is untyped: attribute name → values (strings; dicts for NameID values).
+    attributes: dict[str, list[Any]] = response.get_attributes()
     mapping = conn.saml_attribute_mapping or {}
     name_id = response.get_nameid()
     email = _first(attributes, EMAIL_ATTRIBUTES, mapping.get("email")) or name_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -137,7 +137,8 @@ class ConnectionMutations:
                     metadata_url=input.metadata_url,
                     allow_private_urls=info.context.settings.sso_allow_private_urls,
                     idp=idp,
-                    attribute_mapping=input.attribute_mapping,
+                    # JSON is NewType(object): the mapping is stored as sent, unchecked as before.
+                    attribute_mapping=cast("dict[str, str] | None", input.attribute_mapping),
                     allow_idp_initiated=input.allow_idp_initiated,
                     allow_sha1=input.allow_sha1,
                 )

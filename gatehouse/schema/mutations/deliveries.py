@@ -49,7 +49,7 @@ class DeleteWebhookEndpointPayload:
 
 @strawberry.input(description="A new log stream.")
 class CreateLogStreamInput:
-    type: LogStreamType = strawberry.field(description="Destination format.")  # type: ignore[valid-type]
+    type: LogStreamType = strawberry.field(description="Destination format.")
     url: str = strawberry.field(description="Intake URL (https); private addresses are refused.")
     token: str | None = strawberry.field(
         default=None, description="Datadog API key, Splunk HEC token or bearer token."

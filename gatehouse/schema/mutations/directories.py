@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from gatehouse import models
 from gatehouse.models import DeprovisioningAction as ActionModel
 from gatehouse.models import DirectoryType as TypeModel
 from gatehouse.resolvers.directories import lifecycle as directories
@@ -24,10 +25,10 @@ from gatehouse.schema.types.directory import (
 class CreateDirectoryInput:
     organization_id: strawberry.ID = strawberry.field(description="The organization.")
     name: str = strawberry.field(description="Display name, 1-200 characters.")
-    type: DirectoryType = strawberry.field(  # type: ignore[valid-type]
+    type: DirectoryType = strawberry.field(
         default=TypeModel.GENERIC_SCIM, description="The identity provider."
     )
-    deprovisioning_action: DeprovisioningAction = strawberry.field(  # type: ignore[valid-type]
+    deprovisioning_action: DeprovisioningAction = strawberry.field(
         default=ActionModel.DEACTIVATE, description="What a SCIM DELETE of a user does."
     )
 
@@ -73,10 +74,12 @@ class DeleteDirectoryPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-def _token_payload(info: Info, result: object, errors: list[UserError]) -> DirectoryTokenPayload:
+def _token_payload(
+    info: Info, result: tuple[models.Directory, str] | None, errors: list[UserError]
+) -> DirectoryTokenPayload:
     if result is None:
         return DirectoryTokenPayload(directory=None, bearer_token=None, user_errors=errors)
-    directory, token = result  # type: ignore[misc]
+    directory, token = result
     return DirectoryTokenPayload(
         directory=Directory.from_model(directory),
         bearer_token=token,

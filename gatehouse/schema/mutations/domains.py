@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from gatehouse import models
 from gatehouse.models import DomainStrategy
 from gatehouse.resolvers.domains import lifecycle as domains
 from gatehouse.resolvers.domains import verification as domain_verification
@@ -28,7 +29,7 @@ class AddDomainInput:
 @strawberry.input(description="The domain to check now.")
 class VerifyDomainInput:
     domain_id: strawberry.ID = strawberry.field(description="The domain.")
-    strategy: DomainVerificationStrategy = strawberry.field(  # type: ignore[valid-type]
+    strategy: DomainVerificationStrategy = strawberry.field(
         default=DomainStrategy.DNS,
         description="DNS (default): look up the TXT record now. MANUAL: mark verified without "
         "DNS; operator keys only.",
@@ -52,8 +53,8 @@ class RemoveDomainPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-def _payload(model: object, errors: list[UserError]) -> DomainPayload:
-    domain = Domain.from_model(model) if model is not None else None  # type: ignore[arg-type]
+def _payload(model: models.Domain | None, errors: list[UserError]) -> DomainPayload:
+    domain = Domain.from_model(model) if model is not None else None
     return DomainPayload(domain=domain, user_errors=errors)
 
 

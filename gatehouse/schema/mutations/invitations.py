@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from gatehouse import models
 from gatehouse.resolvers.invitations import accept as invitation_accept
 from gatehouse.resolvers.invitations import lifecycle as invitations
 from gatehouse.resolvers.invitations.delivery import InvitationConfig
@@ -64,8 +65,8 @@ class AcceptInvitationPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-def _payload(model: object, errors: list[UserError]) -> InvitationPayload:
-    invitation = Invitation.from_model(model) if model is not None else None  # type: ignore[arg-type]
+def _payload(model: models.Invitation | None, errors: list[UserError]) -> InvitationPayload:
+    invitation = Invitation.from_model(model) if model is not None else None
     return InvitationPayload(invitation=invitation, user_errors=errors)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from gatehouse import models
 from gatehouse.models import MemberStatus as Status
 from gatehouse.resolvers import members
 from gatehouse.schema.context import Info
@@ -48,8 +49,8 @@ class RemoveMemberPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-def _payload(model: object, errors: list[UserError]) -> MemberPayload:
-    member = Member.from_model(model) if model is not None else None  # type: ignore[arg-type]
+def _payload(model: models.Member | None, errors: list[UserError]) -> MemberPayload:
+    member = Member.from_model(model) if model is not None else None
     return MemberPayload(member=member, user_errors=errors)
 
 

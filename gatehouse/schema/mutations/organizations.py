@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
+from gatehouse import models
 from gatehouse.resolvers import organizations as orgs
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
@@ -80,8 +81,8 @@ class DeleteOrganizationPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-def _org(model: object) -> Organization | None:
-    return Organization.from_model(model) if model is not None else None  # type: ignore[arg-type]
+def _org(model: models.Organization | None) -> Organization | None:
+    return Organization.from_model(model) if model is not None else None
 
 
 @strawberry.type
@@ -101,7 +102,11 @@ class OrganizationMutations:
             orgs.create_organization(
                 info.context.principal,
                 orgs.NewOrganization(
-                    input.name, input.external_id, input.metadata, tuple(input.domains or ())
+                    input.name,
+                    input.external_id,
+                    # JSON is NewType(object): clean_metadata refuses a non-object value.
+                    cast("dict[str, Any] | None", input.metadata),
+                    tuple(input.domains or ()),
                 ),
             )
         )

@@ -17,7 +17,7 @@ from gatehouse.schema.types.portal import PortalIntent
 @strawberry.input(description="A setup link for one organization's admin.")
 class GeneratePortalLinkInput:
     organization_id: strawberry.ID = strawberry.field(description="The organization.")
-    intents: list[PortalIntent] = strawberry.field(  # type: ignore[valid-type]
+    intents: list[PortalIntent] = strawberry.field(
         description="What the admin may configure; the link grants only these."
     )
     return_url: str | None = strawberry.field(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from gatehouse import models
 from gatehouse.resolvers import roles
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
@@ -48,8 +49,8 @@ class DeleteRolePayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-def _payload(model: object, errors: list[UserError]) -> RolePayload:
-    role = Role.from_model(model) if model is not None else None  # type: ignore[arg-type]
+def _payload(model: models.Role | None, errors: list[UserError]) -> RolePayload:
+    role = Role.from_model(model) if model is not None else None
     return RolePayload(role=role, user_errors=errors)
 
 

@@ -8,9 +8,9 @@ import strawberry
 
 from gatehouse.resolvers.errors import ErrorCode
 
-UserErrorCode = strawberry.enum(
-    ErrorCode, name="UserErrorCode", description="Why an input was refused."
-)
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(ErrorCode, name="UserErrorCode", description="Why an input was refused.")
+UserErrorCode = ErrorCode
 
 
 @strawberry.interface(description="An object with a globally unique, prefixed ID (`org_…`).")
@@ -23,7 +23,7 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description='Path to the input field at fault, e.g. `["name"]`; null for the whole input.'
     )
-    code: UserErrorCode = strawberry.field(description="Machine-readable reason.")  # type: ignore[valid-type]
+    code: UserErrorCode = strawberry.field(description="Machine-readable reason.")
     message: str = strawberry.field(description="Human-readable explanation.")
 
 

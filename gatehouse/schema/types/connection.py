@@ -20,16 +20,18 @@ if TYPE_CHECKING:
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
 
-ConnectionType = strawberry.enum(
-    ConnectionTypeModel, name="ConnectionType", description="The SSO protocol."
-)
-ConnectionState = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(ConnectionTypeModel, name="ConnectionType", description="The SSO protocol.")
+ConnectionType = ConnectionTypeModel
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     ConnectionStateModel,
     name="ConnectionState",
     description="DRAFT: being configured; VALIDATING: waiting for a successful test sign-in; "
     "ACTIVE: people sign in through it; INACTIVE: switched off. Only VALIDATING and ACTIVE "
     "connections accept sign-ins.",
 )
+ConnectionState = ConnectionStateModel
 
 
 @strawberry.type(description="An IdP signing certificate. Requires `connections:read`.")
@@ -72,8 +74,8 @@ class OidcSettings:
 )
 class Connection(Node):
     name: str = strawberry.field(description="Display name.")
-    type: ConnectionType = strawberry.field(description="SAML or OIDC.")  # type: ignore[valid-type]
-    state: ConnectionState = strawberry.field(description="Lifecycle state.")  # type: ignore[valid-type]
+    type: ConnectionType = strawberry.field(description="SAML or OIDC.")
+    state: ConnectionState = strawberry.field(description="Lifecycle state.")
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
     _model: strawberry.Private[models.Connection]
 

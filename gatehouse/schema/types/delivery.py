@@ -15,17 +15,21 @@ from gatehouse.schema.errors import query
 from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.pagination import page_parts
 
-TargetState = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     models.TargetState,
     name="DeliveryTargetState",
     description="ACTIVE; FAILING: three days without a successful delivery (still retried "
     "hourly); DISABLED: the receiver answered 410 Gone.",
 )
-LogStreamType = strawberry.enum(
+TargetState = models.TargetState
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     models.LogStreamType,
     name="LogStreamType",
     description="HTTPS: JSON lines; DATADOG: logs intake; SPLUNK_HEC: HTTP Event Collector.",
 )
+LogStreamType = models.LogStreamType
 
 
 @strawberry.type(description="One attempt to deliver one event.")
@@ -80,7 +84,7 @@ class DeliveryTarget(Node):
         description="The organization whose events it receives; null: every organization."
     )
     url: str = strawberry.field(description="Where requests are POSTed.")
-    state: TargetState = strawberry.field(description="Delivery health.")  # type: ignore[valid-type]
+    state: TargetState = strawberry.field(description="Delivery health.")
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
 
     @strawberry.field(description="Delivery attempts, oldest first. Same permission as the target.")
@@ -111,7 +115,7 @@ class WebhookEndpoint(DeliveryTarget):
 
 @strawberry.type(description="A log stream to a SIEM. Requires `log_streams:write`.")
 class LogStream(DeliveryTarget):
-    type: LogStreamType = strawberry.field(description="Destination format.")  # type: ignore[valid-type]
+    type: LogStreamType = strawberry.field(description="Destination format.")
 
     @classmethod
     def from_model(cls, s: models.LogStream) -> LogStream:

@@ -16,6 +16,7 @@ from gatehouse.resolvers.directories import lifecycle as directory_resolvers
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import query
+from gatehouse.schema.loaders import required
 from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.member import Member, Role
 from gatehouse.schema.types.pagination import page_parts
@@ -25,20 +26,26 @@ if TYPE_CHECKING:
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
 
-DirectoryType = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     DirectoryTypeModel, name="DirectoryType", description="The identity provider pushing SCIM."
 )
-DirectoryState = strawberry.enum(
+DirectoryType = DirectoryTypeModel
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     DirectoryStateModel,
     name="DirectoryState",
     description="LINKED: the bearer token works; UNLINKED: SCIM requests are refused.",
 )
-DeprovisioningAction = strawberry.enum(
+DirectoryState = DirectoryStateModel
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     DeprovisioningActionModel,
     name="DeprovisioningAction",
     description="What a SCIM DELETE of a user does to their membership: DEACTIVATE keeps it "
     "INACTIVE; DELETE removes memberships the directory created (others are deactivated).",
 )
+DeprovisioningAction = DeprovisioningActionModel
 
 
 @strawberry.type(description="A user as the directory sent it. Requires `directories:read`.")
@@ -66,7 +73,7 @@ class DirectoryUser(Node):
             first_name=u.given_name,
             last_name=u.family_name,
             active=u.active,
-            raw=u.resource,
+            raw=JSON(u.resource),
             created_at=u.created_at,
             updated_at=u.updated_at,
             _model=u,
@@ -106,12 +113,12 @@ class GroupRoleMapping:
     @strawberry.field(description="The directory group.")
     async def group(self, info: Info) -> DirectoryGroup:
         group = await info.context.loaders.directory_group.load(self._model.group_id)
-        return DirectoryGroup.from_model(group)
+        return DirectoryGroup.from_model(required(group))
 
     @strawberry.field(description="The role its members get.")
     async def role(self, info: Info) -> Role:
         role = await info.context.loaders.role.load(self._model.role_id)
-        return Role.from_model(role)
+        return Role.from_model(required(role))
 
 
 @strawberry.type(description="An edge in a directory user list.")
@@ -154,9 +161,9 @@ class DirectoryGroupPage:
 )
 class Directory(Node):
     name: str = strawberry.field(description="Display name.")
-    type: DirectoryType = strawberry.field(description="The identity provider.")  # type: ignore[valid-type]
-    state: DirectoryState = strawberry.field(description="Whether SCIM requests are accepted.")  # type: ignore[valid-type]
-    deprovisioning_action: DeprovisioningAction = strawberry.field(  # type: ignore[valid-type]
+    type: DirectoryType = strawberry.field(description="The identity provider.")
+    state: DirectoryState = strawberry.field(description="Whether SCIM requests are accepted.")
+    deprovisioning_action: DeprovisioningAction = strawberry.field(
         description="What a SCIM DELETE of a user does."
     )
     last_activity_at: datetime | None = strawberry.field(
@@ -187,7 +194,7 @@ class Directory(Node):
         from gatehouse.schema.types.organization import Organization
 
         org = await info.context.loaders.organization.load(self._model.organization_id)
-        return Organization.from_model(org)
+        return Organization.from_model(required(org))
 
     @strawberry.field(description="Users it pushed, oldest first.")
     async def users(

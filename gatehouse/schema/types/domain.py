@@ -13,6 +13,7 @@ from gatehouse.models import DomainStrategy as DomainStrategyModel
 from gatehouse.resolvers.domains.dns import record_name, record_value
 from gatehouse.resolvers.domains.names import to_unicode
 from gatehouse.schema.context import Info
+from gatehouse.schema.loaders import required
 from gatehouse.schema.types.common import Node
 
 if TYPE_CHECKING:
@@ -20,18 +21,22 @@ if TYPE_CHECKING:
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
 
-DomainState = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     DomainStateModel,
     name="DomainState",
     description="PENDING: claimed, not proven yet (re-checked in the background for 72 hours); "
     "VERIFIED: proven, routes sign-ins; FAILED: a wrong record, no proof within 72 hours, or "
     "another organization verified it first (see `failureReason`).",
 )
-DomainVerificationStrategy = strawberry.enum(
+DomainState = DomainStateModel
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     DomainStrategyModel,
     name="DomainVerificationStrategy",
     description="DNS: a TXT record proves it. MANUAL: an operator vouched for it.",
 )
+DomainVerificationStrategy = DomainStrategyModel
 
 
 @strawberry.type(description="A DNS record to publish.")
@@ -54,8 +59,8 @@ class Domain(Node):
     unicode_domain: str = strawberry.field(
         description="The same domain for people: unicode labels decoded (`résumé.example`)."
     )
-    state: DomainState = strawberry.field(description="Where verification stands.")  # type: ignore[valid-type]
-    strategy: DomainVerificationStrategy = strawberry.field(  # type: ignore[valid-type]
+    state: DomainState = strawberry.field(description="Where verification stands.")
+    strategy: DomainVerificationStrategy = strawberry.field(
         description="How it is (or will be) proven."
     )
     verified_at: datetime | None = strawberry.field(description="When it was verified (UTC).")
@@ -101,4 +106,4 @@ class Domain(Node):
         from gatehouse.schema.types.organization import Organization
 
         org = await info.context.loaders.organization.load(self._model.organization_id)
-        return Organization.from_model(org)
+        return Organization.from_model(required(org))

@@ -38,7 +38,7 @@ class Event:
             type=event.type,
             organization_id=strawberry.ID(event.organization_id) if event.organization_id else None,
             occurred_at=event.occurred_at,
-            data=event.data,
+            data=JSON(event.data),
             cursor=encode_event_cursor(event.position or 0),
             sequence=event.organization_sequence,
         )

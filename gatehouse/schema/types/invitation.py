@@ -12,6 +12,7 @@ from gatehouse.models import InvitationState as InvitationStateModel
 from gatehouse.resolvers.invitations import clock as invitation_clock
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
+from gatehouse.schema.loaders import required
 from gatehouse.schema.types.common import Node, PageInfo
 from gatehouse.schema.types.member import Member, Role, User
 from gatehouse.schema.types.pagination import page_parts
@@ -21,12 +22,14 @@ if TYPE_CHECKING:
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
 
-InvitationState = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     InvitationStateModel,
     name="InvitationState",
     description="PENDING until accepted or revoked; a PENDING invitation past its expiry "
     "reads as EXPIRED (and filters as EXPIRED).",
 )
+InvitationState = InvitationStateModel
 
 
 @strawberry.type(
@@ -72,7 +75,7 @@ class Invitation(Node):
         )
 
     @strawberry.field(description="State now; EXPIRED is derived from `expiresAt`.")
-    def state(self) -> InvitationState:  # type: ignore[valid-type]
+    def state(self) -> InvitationState:
         return self._model.state_at(invitation_clock.now())
 
     @strawberry.field(description="The organization.")
@@ -80,7 +83,7 @@ class Invitation(Node):
         from gatehouse.schema.types.organization import Organization
 
         org = await info.context.loaders.organization.load(self._model.organization_id)
-        return Organization.from_model(org)
+        return Organization.from_model(required(org))
 
     @strawberry.field(
         description="The role the person gets on accepting; null only if the role was "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +14,7 @@ from gatehouse.models import MemberSource as MemberSourceModel
 from gatehouse.models import MemberStatus as MemberStatusModel
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
-from gatehouse.schema.loaders import now_or_later
+from gatehouse.schema.loaders import now_or_later, required
 from gatehouse.schema.types.common import Node, PageInfo
 from gatehouse.schema.types.pagination import page_parts
 
@@ -21,15 +22,19 @@ if TYPE_CHECKING:
     from gatehouse.schema.types.directory import DirectoryUser
     from gatehouse.schema.types.organization import Organization
 
-MemberStatus = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     MemberStatusModel,
     name="MemberStatus",
     description="ACTIVE members may sign in; INACTIVE were deactivated (by an admin or the "
     "directory); PENDING await a step such as accepting an invitation.",
 )
-MemberSource = strawberry.enum(
+MemberStatus = MemberStatusModel
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     MemberSourceModel, name="MemberSource", description="How the membership came to be."
 )
+MemberSource = MemberSourceModel
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
 DirectoryUserRef = Annotated["DirectoryUser", strawberry.lazy("gatehouse.schema.types.directory")]
@@ -88,10 +93,18 @@ class User(Node):
         ]
 
 
+def _user(row: models.User | None) -> User:
+    return User.from_model(required(row))
+
+
+def _role(row: models.Role | None) -> Role:
+    return Role.from_model(required(row))
+
+
 @strawberry.type(description="A user's membership in an organization, with a role and status.")
 class Member(Node):
-    status: MemberStatus = strawberry.field(description="Whether the member may sign in.")  # type: ignore[valid-type]
-    source: MemberSource = strawberry.field(description="How the membership was created.")  # type: ignore[valid-type]
+    status: MemberStatus = strawberry.field(description="Whether the member may sign in.")
+    source: MemberSource = strawberry.field(description="How the membership was created.")
     created_at: datetime = strawberry.field(description="When the membership was created (UTC).")
     updated_at: datetime = strawberry.field(description="Last change (UTC).")
     _model: strawberry.Private[models.Member]
@@ -107,13 +120,14 @@ class Member(Node):
             _model=member,
         )
 
-    @strawberry.field(description="The person.")
-    def user(self, info: Info) -> User:
-        return now_or_later(info.context.loaders.user, self._model.user_id, User.from_model)  # type: ignore[return-value]
+    # graphql_type: the resolver answers at once from the loader cache, else with an awaitable.
+    @strawberry.field(description="The person.", graphql_type=User)
+    def user(self, info: Info) -> User | Awaitable[User]:
+        return now_or_later(info.context.loaders.user, self._model.user_id, _user)
 
-    @strawberry.field(description="Their role in the organization.")
-    def role(self, info: Info) -> Role:
-        return now_or_later(info.context.loaders.role, self._model.role_id, Role.from_model)  # type: ignore[return-value]
+    @strawberry.field(description="Their role in the organization.", graphql_type=Role)
+    def role(self, info: Info) -> Role | Awaitable[Role]:
+        return now_or_later(info.context.loaders.role, self._model.role_id, _role)
 
     @strawberry.field(
         description="The directory user that provisions this membership, if any. "
@@ -133,7 +147,7 @@ class Member(Node):
         from gatehouse.schema.types.organization import Organization
 
         org = await info.context.loaders.organization.load(self._model.organization_id)
-        return Organization.from_model(org)
+        return Organization.from_model(required(org))
 
 
 @strawberry.type(description="An edge in a member list.")
@@ -183,7 +197,7 @@ async def preload_member_relations(info: Info, members: list[models.Member]) -> 
         for related in (getattr(m, "user", None), getattr(m, "role", None))
         if isinstance(related, models.User | models.Role)
     )
-    loads = []
+    loads: list[Awaitable[object]] = []
     if "user" in wanted:
         loads.append(loaders.user.load_many([m.user_id for m in members]))
     if "role" in wanted:

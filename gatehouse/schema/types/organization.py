@@ -63,7 +63,7 @@ class Organization(Node):
             id=strawberry.ID(org.id),
             name=org.name,
             external_id=org.external_id,
-            metadata=org.metadata,
+            metadata=JSON(org.metadata),
             created_at=org.created_at,
             updated_at=org.updated_at,
             _model=org,
@@ -146,7 +146,7 @@ class Organization(Node):
         first: First = None,
         after: After = None,
         state: Annotated[
-            InvitationState | None,  # type: ignore[valid-type]
+            InvitationState | None,
             strawberry.argument(description="Only invitations in this state (EXPIRED derived)."),
         ] = None,
     ) -> InvitationPage:

@@ -9,18 +9,20 @@ from gatehouse.resolvers.sign_in import SignInMethod as SignInMethodModel
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.organization import Organization
 
-SignInMethod = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     SignInMethodModel,
     name="SignInMethod",
     description="SSO: redirect to `authorizeUrl`. JOIN_BY_DOMAIN: the organization admits "
     "verified-domain emails. INVITATION_REQUIRED: the domain is verified, but only invited "
     "people get in. NONE: no organization owns the email's domain.",
 )
+SignInMethod = SignInMethodModel
 
 
 @strawberry.type(description="Where an email signs in, and why.")
 class SignInRoute:
-    method: SignInMethod = strawberry.field(description="How this person gets in.")  # type: ignore[valid-type]
+    method: SignInMethod = strawberry.field(description="How this person gets in.")
     reason: str = strawberry.field(description="Why this method, in words.")
     organization: Organization | None = strawberry.field(
         description="The organization that verified the email's domain."

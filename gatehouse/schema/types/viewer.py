@@ -9,14 +9,16 @@ from gatehouse.schema.context import Info
 from gatehouse.schema.types.member import Member
 from gatehouse.schema.types.organization import Organization
 
-PrincipalKind = strawberry.enum(
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
     PrincipalKindModel, name="PrincipalKind", description="What kind of credential was used."
 )
+PrincipalKind = PrincipalKindModel
 
 
 @strawberry.type(name="Principal", description="Who is calling and what they may do.")
 class Viewer:
-    kind: PrincipalKind = strawberry.field(description="The credential's kind.")  # type: ignore[valid-type]
+    kind: PrincipalKind = strawberry.field(description="The credential's kind.")
     permissions: list[str] = strawberry.field(description="Permissions held, sorted.")
     organization_id: strawberry.ID | None = strawberry.field(
         description="The one organization in scope; null for operators (all organizations)."
