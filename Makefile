@@ -27,7 +27,8 @@ lint: $(STAMP)
 
 ## make bench: every benchmark in bench/, each printing its figures
 bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@# The checkout's root on the path, as for the tests: benches import `gatehouse` and `tests`.
+	@for b in bench/bench_*.py; do echo "== $$b"; PYTHONPATH=. $(BIN)/python $$b || exit 1; done
 
 ## make migrations: write a migration for model changes (Tortoise's built-in engine)
 migrations: $(STAMP)

@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sso"))
-
-from saml_idp import Assertion, b64, make_keypair, signed, verify_signature
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Domain, DomainState
@@ -25,6 +20,7 @@ from gatehouse.resolvers.sso.config import SamlIdp
 from gatehouse.server.app import create_app
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.settings import Settings
+from tests.sso.saml_idp import Assertion, b64, make_keypair, signed, verify_signature
 
 N = 300
 BASE = "https://gatehouse.bench"

@@ -4,19 +4,14 @@ loopback. Helpers shared by the tests live in helpers.py."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from helpers import BASE, REDIRECT
-from oidc_provider import Provider, start
-from saml_idp import KeyPair, make_keypair
-
 from gatehouse.settings import Settings
+from tests.sso.helpers import BASE, REDIRECT
+from tests.sso.oidc_provider import Provider, start
+from tests.sso.saml_idp import KeyPair, make_keypair
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from prometheus_client import REGISTRY
-from saml_idp import Assertion, KeyPair, b64
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import (
@@ -24,6 +23,7 @@ from gatehouse.models import (
 )
 from gatehouse.resolvers.sso import connections
 from gatehouse.resolvers.sso.config import SamlIdp
+from tests.sso.saml_idp import Assertion, KeyPair, b64
 
 BASE = "https://gatehouse.test"
 REDIRECT = "https://app.example.com/callback"

@@ -6,8 +6,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import BASE
-from saml_idp import make_keypair
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Connection, ConnectionState, Event
@@ -15,6 +13,8 @@ from gatehouse.outbound import OutboundError, check_url
 from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.errors import DomainError
 from gatehouse.resolvers.sso import connections
+from tests.sso.helpers import BASE
+from tests.sso.saml_idp import make_keypair
 
 FIELDS = """connection { id name type state organization { id }
   saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl allowIdpInitiated
@@ -139,7 +139,7 @@ async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
 
 async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):
     acme, other = await make_org("Acme"), await make_org("Other")
-    from helpers import saml_connection
+    from tests.sso.helpers import saml_connection
 
     conn = await saml_connection(acme, [idp_keys])
     _, key = await api_keys.create_api_key(
@@ -165,7 +165,7 @@ async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):
 async def test_organization_connections_batch(
     gql, operator_token, make_org, idp_keys, count_queries
 ):
-    from helpers import saml_connection
+    from tests.sso.helpers import saml_connection
 
     for i in range(2):
         await saml_connection(await make_org(f"Org {i}"), [idp_keys])

@@ -4,12 +4,12 @@ reads nothing of org B's connections and changes nothing there (SECURITY 24)."""
 from __future__ import annotations
 
 import pytest
-from helpers import saml_connection
 
 from gatehouse.auth.permissions import ORGANIZATION_PERMISSIONS
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Connection, Event
 from gatehouse.resolvers import api_keys
+from tests.sso.helpers import saml_connection
 
 ROOT_FIELDS = {
     "createSamlConnection": (

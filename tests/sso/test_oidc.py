@@ -7,7 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from cryptography.exceptions import InvalidTag
-from helpers import (
+
+from gatehouse.auth import crypto
+from gatehouse.models import Connection, ConnectionState, Event, LinkedIdentity, Member, User
+from tests.sso.helpers import (
     REDIRECT,
     assert_refused,
     counts,
@@ -15,10 +18,7 @@ from helpers import (
     sso_outcomes,
     verified_domain,
 )
-from oidc_provider import hmac_key, other_key
-
-from gatehouse.auth import crypto
-from gatehouse.models import Connection, ConnectionState, Event, LinkedIdentity, Member, User
+from tests.sso.oidc_provider import hmac_key, other_key
 
 CREATE = """mutation($i: CreateOidcConnectionInput!) { createOidcConnection(input: $i) {
   connection { id type state oidc { issuer clientId redirectUri scopes } }

@@ -6,7 +6,13 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import (
+from lxml import etree
+
+from gatehouse.auth.principal import operator_principal
+from gatehouse.models import User
+from gatehouse.resolvers.sso import connections
+from gatehouse.server.app import create_app
+from tests.sso.helpers import (
     BASE,
     acs,
     assert_refused,
@@ -17,13 +23,7 @@ from helpers import (
     start_saml,
     verified_domain,
 )
-from lxml import etree
-from saml_idp import DS, SAML, assertion_of, build, make_keypair, signed
-
-from gatehouse.auth.principal import operator_principal
-from gatehouse.models import User
-from gatehouse.resolvers.sso import connections
-from gatehouse.server.app import create_app
+from tests.sso.saml_idp import DS, SAML, assertion_of, b64, build, make_keypair, signed
 
 
 @pytest.fixture
@@ -223,7 +223,7 @@ async def test_destination_is_checked_against_base_url_not_host(client, conn, id
     before = await counts()
     r = await client.post(
         f"/sso/saml/{conn.id}/acs",
-        data={"SAMLResponse": __import__("saml_idp").b64(signed(a, idp_keys))},
+        data={"SAMLResponse": b64(signed(a, idp_keys))},
         headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
     )
     assert r.status_code == 400

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from helpers import (
+from gatehouse.models import (
+    ConnectionState,
+    Event,
+    LinkedIdentity,
+    Member,
+    MemberSource,
+    MemberStatus,
+    User,
+)
+from tests.sso.helpers import (
     REDIRECT,
     assertion_for,
     counts,
@@ -15,17 +24,7 @@ from helpers import (
     start_saml,
     verified_domain,
 )
-from saml_idp import make_keypair, signed
-
-from gatehouse.models import (
-    ConnectionState,
-    Event,
-    LinkedIdentity,
-    Member,
-    MemberSource,
-    MemberStatus,
-    User,
-)
+from tests.sso.saml_idp import make_keypair, signed
 
 
 async def _jit_org(make_org):

@@ -6,13 +6,20 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import REDIRECT, assertion_for, post_acs, saml_connection, start_saml, verified_domain
-from saml_idp import signed
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import SsoRequest
 from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.sso import sign_in as sso
+from tests.sso.helpers import (
+    REDIRECT,
+    assertion_for,
+    post_acs,
+    saml_connection,
+    start_saml,
+    verified_domain,
+)
+from tests.sso.saml_idp import signed
 
 
 @pytest.fixture
@@ -72,7 +79,7 @@ async def test_relay_state_is_never_a_redirect_target(client, org_conn, idp_keys
     _, conn = org_conn
     request_id = await start_saml(client, conn)
     xml = signed(assertion_for(conn, in_response_to=request_id), idp_keys)
-    from saml_idp import b64
+    from tests.sso.saml_idp import b64
 
     r = await client.post(
         f"/sso/saml/{conn.id}/acs",
