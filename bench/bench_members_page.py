@@ -32,7 +32,9 @@ QUERY = """query($id: ID!) { organization(id: $id) { members(first: 100) { edges
 
 async def plain_members(request: Request) -> JSONResponse:
     # The same work GraphQL does: authenticate, load the organization, then the page.
-    principal = await principal_from_authorization(request.headers.get("authorization"))
+    principal = await principal_from_authorization(
+        request.headers.get("authorization"), request.app.state.settings
+    )
     assert principal.is_authenticated
     org_id = request.path_params["org_id"]
     await organizations.get_organization(principal, org_id)

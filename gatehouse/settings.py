@@ -44,7 +44,14 @@ class Settings(BaseSettings):
     # None means "on in development, off in production".
     graphql_introspection: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_INTROSPECTION")
     graphql_ide: bool | None = Field(None, alias="GATEHOUSE_GRAPHQL_IDE")
+    # How long a sign-in lasts: refreshing works until then, and the person signs in again.
     session_ttl_seconds: int = Field(8 * 3600, alias="GATEHOUSE_SESSION_TTL_SECONDS")
+    # Access tokens (JWTs the operator's product verifies with /.well-known/jwks.json).
+    access_token_ttl_seconds: int = Field(300, alias="GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS", ge=30)
+    # Emailed sign-in codes: sends per address and per client address in a rolling window.
+    sign_in_codes_per_email: int = Field(5, alias="GATEHOUSE_SIGN_IN_CODES_PER_EMAIL")
+    sign_in_codes_per_ip: int = Field(20, alias="GATEHOUSE_SIGN_IN_CODES_PER_IP")
+    sign_in_code_window_seconds: int = Field(600, alias="GATEHOUSE_SIGN_IN_CODE_WINDOW_SECONDS")
     # Admin Portal: a setup link is single use and short-lived; the session it starts is not.
     portal_link_ttl_seconds: int = Field(300, alias="GATEHOUSE_PORTAL_LINK_TTL_SECONDS")
     portal_session_ttl_seconds: int = Field(3600, alias="GATEHOUSE_PORTAL_SESSION_TTL_SECONDS")
@@ -160,6 +167,11 @@ class Settings(BaseSettings):
         if "{token}" not in value:
             raise ValueError("GATEHOUSE_INVITE_URL must contain {token}")
         return value
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of access tokens and of the discovery document."""
+        return self.base_url.rstrip("/")
 
     @property
     def is_production(self) -> bool:

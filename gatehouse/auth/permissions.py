@@ -28,11 +28,15 @@ class Permission(StrEnum):
     PORTAL_WRITE = "portal:write"
     DIRECTORIES_READ = "directories:read"
     DIRECTORIES_WRITE = "directories:write"
+    # Signing people in (codes, sign-in results, refreshing sessions): the operator's backend.
+    SESSIONS_MANAGE = "sessions:manage"
 
 
-# What an organization may hold: everything except managing organizations themselves.
+# What an organization may hold: everything except managing organizations themselves and
+# signing people in, which only the operator's backend does.
+OPERATOR_ONLY_PERMISSIONS = frozenset({Permission.ORGANIZATIONS_MANAGE, Permission.SESSIONS_MANAGE})
 ORGANIZATION_PERMISSIONS: frozenset[str] = frozenset(
-    p.value for p in Permission if p is not Permission.ORGANIZATIONS_MANAGE
+    p.value for p in Permission if p not in OPERATOR_ONLY_PERMISSIONS
 )
 ALL_PERMISSIONS: frozenset[str] = frozenset(p.value for p in Permission)
 

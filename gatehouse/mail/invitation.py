@@ -7,17 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from gatehouse.mail.templating import templates
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent),
-    # Organization and inviter names come from customers: escaped in HTML, never markup.
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -51,8 +43,8 @@ def render_invitation(mail: InvitationMail, sender: str) -> EmailMessage:
     message["Date"] = format_datetime(datetime.now().astimezone())
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
-    message.set_content(_templates.get_template("invitation.txt").render(context))
+    message.set_content(templates.get_template("invitation.txt").render(context))
     message.add_alternative(
-        _templates.get_template("invitation.html").render(context), subtype="html"
+        templates.get_template("invitation.html").render(context), subtype="html"
     )
     return message

@@ -24,12 +24,20 @@ from gatehouse.models.event import Event
 from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.portal import PortalIntent, PortalLink, PortalSession
-from gatehouse.models.session import Session
+from gatehouse.models.session import (
+    AuthenticationMethod,
+    PendingAuthentication,
+    RefreshToken,
+    Session,
+    SignInCode,
+    SigningKey,
+)
 from gatehouse.models.sso import LinkedIdentity, SamlAssertionId, SsoCode, SsoRequest
 from gatehouse.models.user import Member, MemberSource, MemberStatus, User
 
 __all__ = [
     "ApiKey",
+    "AuthenticationMethod",
     "Connection",
     "ConnectionState",
     "ConnectionType",
@@ -55,12 +63,16 @@ __all__ = [
     "MemberSource",
     "MemberStatus",
     "Organization",
+    "PendingAuthentication",
     "PortalIntent",
     "PortalLink",
     "PortalSession",
+    "RefreshToken",
     "Role",
     "SamlAssertionId",
     "Session",
+    "SignInCode",
+    "SigningKey",
     "SsoCode",
     "SsoRequest",
     "TargetState",

@@ -38,6 +38,10 @@ PREFIXES: dict[str, str] = {
     "dirg": "DirectoryGroup",
     "grm": "GroupRoleMapping",
     "inv": "Invitation",
+    "rt": "RefreshToken",
+    "jwk": "SigningKey",
+    "sic": "SignInCode",
+    "pauth": "PendingAuthentication",
 }
 
 
@@ -182,3 +186,19 @@ def prefix_of(value: str) -> str | None:
 
 def has_prefix(value: str, prefix: str) -> bool:
     return prefix_of(value) == prefix
+
+
+def new_rt_id() -> str:
+    return new_id("rt")
+
+
+def new_jwk_id() -> str:
+    return new_id("jwk")
+
+
+def new_sic_id() -> str:
+    return new_id("sic")
+
+
+def new_pauth_id() -> str:
+    return new_id("pauth")

@@ -58,6 +58,8 @@ class Invitation(TimestampedModel):
     )
     accepted_by_id: str | None
     accepted_at = fields.DatetimeField(null=True)
+    # Where the hosted page sends the person after accepting (allow-listed when invited).
+    redirect_uri = fields.CharField(max_length=2048, null=True)
     revoked_at = fields.DatetimeField(null=True)
 
     # Delivery: a failed send keeps the invitation PENDING and schedules a retry.

@@ -12,6 +12,7 @@ from tortoise import fields, models
 
 from gatehouse.models.base import TimestampedModel, prefixed_pk
 from gatehouse.models.connection import Connection
+from gatehouse.models.session import AuthenticationMethod
 from gatehouse.models.user import Member, User
 
 
@@ -59,18 +60,28 @@ class LinkedIdentity(TimestampedModel):
 
 
 class SsoCode(models.Model):
-    """The one-time code handed to the operator's redirect URI, exchanged at POST /sso/token."""
+    """The one-time code handed to the operator's redirect URI, exchanged at POST /sso/token:
+    after an SSO sign-in, and after the hosted invitation and sign-in code pages."""
 
     id = prefixed_pk("ssoc")
     code_hash = fields.CharField(max_length=64, unique=True)
-    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
-        "models.Connection", related_name="codes", on_delete=fields.CASCADE
+    authentication_method = fields.CharEnumField(
+        AuthenticationMethod, max_length=16, default=AuthenticationMethod.SSO
     )
-    connection_id: str
-    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
-        "models.Member", related_name="sso_codes", on_delete=fields.CASCADE
+    connection: fields.ForeignKeyNullableRelation[Connection] = fields.ForeignKeyField(
+        "models.Connection", related_name="codes", on_delete=fields.CASCADE, null=True
     )
-    member_id: str
+    connection_id: str | None
+    # The membership signed into; or only the person, who still chooses an organization
+    # (the sign-in code page, for a person in several).
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="sso_codes", on_delete=fields.CASCADE, null=True
+    )
+    member_id: str | None
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sign_in_handoffs", on_delete=fields.CASCADE, null=True
+    )
+    user_id: str | None
     profile: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

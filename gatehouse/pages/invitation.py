@@ -2,8 +2,10 @@
 
 GET never accepts: mail scanners and link previews fetch links, and must not use them up.
 The token is the credential (as in GraphQL's `acceptInvitation`), so the form needs no CSRF
-token: whoever can post it could accept directly. The page keeps the token out of Referer
-headers and caches, and browsers get HTML while `Accept: application/json` gets JSON.
+token: whoever can post it could accept directly. Accepting sends the browser on to the
+operator's app (the invitation's redirect URI, or the first allow-listed one) with a one-time
+code that the app trades at POST /sso/token. The page keeps the token out of Referer headers
+and caches, and browsers get HTML while `Accept: application/json` gets JSON.
 """
 
 from __future__ import annotations
@@ -11,31 +13,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import Organization
+from gatehouse.pages.rendering import hand_off, render, settings_of
 from gatehouse.resolvers.errors import DomainError, ErrorCode
 from gatehouse.resolvers.invitations.accept import accept_invitation, invitation_for_token
 from gatehouse.resolvers.invitations.delivery import TOKEN_PREFIX, inviter_name, role_name
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent),
-    autoescape=select_autoescape(["html"]),
-)
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
 _STATUS = {
     ErrorCode.INVALID_TOKEN: 404,
     ErrorCode.INVITATION_ACCEPTED: 410,
@@ -71,17 +61,8 @@ class _Problem:
     status: int
 
 
-def _wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
-
-
 def _render(request: Request, status: int, **context: Any) -> Response:
-    if _wants_json(request):
-        body = context.get("json") or {}
-        return JSONResponse(body, status_code=status, headers=_HEADERS)
-    html = _templates.get_template("invitation.html").render(**context)
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    return render(request, "invitation.html", status, **context)
 
 
 def _problem(error: DomainError) -> _Problem:
@@ -134,22 +115,20 @@ async def accept(request: Request) -> Response:
     try:
         details = await _details(token)
         accepted = await accept_invitation(
-            token, form.get("first_name"), form.get("last_name"), session_ttl_seconds=None
+            token,
+            form.get("first_name"),
+            form.get("last_name"),
+            settings=settings_of(request),
+            hand_off=True,
         )
     except DomainError as e:
         return _error_page(request, _problem(e))
     member = accepted.member
-    return _render(
-        request,
-        200,
-        mode="accepted",
-        **details,
-        json={
-            "accepted": True,
-            "member_id": member.id,
-            "organization_id": member.organization_id,
-        },
-    )
+    facts = {"accepted": True, "member_id": member.id, "organization_id": member.organization_id}
+    if accepted.redirect_uri and accepted.handoff_code:
+        # On to the operator's app, which trades the code at POST /sso/token (as after SSO).
+        return hand_off(request, accepted.redirect_uri, accepted.handoff_code, **facts)
+    return _render(request, 200, mode="accepted", **details, json=facts)
 
 
 routes = [

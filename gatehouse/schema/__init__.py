@@ -21,6 +21,7 @@ from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.portal import PortalMutations
 from gatehouse.schema.mutations.roles import RoleMutations
+from gatehouse.schema.mutations.sign_in import SignInMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.subscription import Subscription
 from gatehouse.schema.types.api_key import ApiKey
@@ -49,6 +50,7 @@ class Mutation(
     DirectoryMutations,
     InvitationMutations,
     DeliveryMutations,
+    SignInMutations,
 ):
     pass
 

@@ -9,13 +9,14 @@ import strawberry
 
 from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
-from gatehouse.resolvers import api_keys, members, organizations, roles, sign_in
+from gatehouse.resolvers import api_keys, members, organizations, roles
 from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.resolvers.domains import lifecycle as domains
 from gatehouse.resolvers.errors import AuthenticationRequired
 from gatehouse.resolvers.events import log_streams, webhooks
 from gatehouse.resolvers.events import reading as events
 from gatehouse.resolvers.invitations import lifecycle as invitations
+from gatehouse.resolvers.sign_in import routing as sign_in
 from gatehouse.resolvers.sso import connections
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query

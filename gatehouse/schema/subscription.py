@@ -50,7 +50,7 @@ class Subscription:
 
         async def reauthenticate() -> Principal | None:
             try:
-                principal = await principal_from_authorization(header)
+                principal = await principal_from_authorization(header, info.context.settings)
             except InvalidCredentials:
                 return None
             return principal if principal.is_authenticated else None

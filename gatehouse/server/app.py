@@ -14,11 +14,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from gatehouse.auth.tokens import ensure_signing_key
 from gatehouse.events.hub import CLOSE_GRACE_SECONDS
 from gatehouse.events.runtime import EventRuntime
 from gatehouse.ops import ratelimit
 from gatehouse.ops.background import BackgroundLoops
 from gatehouse.pages import invitation as invitation_page
+from gatehouse.pages import sign_in_code
 from gatehouse.portal import routes as portal_routes
 from gatehouse.resolvers.domains.rechecks import run_rechecks
 from gatehouse.resolvers.invitations.delivery import InvitationConfig, retry_forever
@@ -35,6 +37,7 @@ from gatehouse.server.ops_routes import (
 )
 from gatehouse.server.sequencing import SequenceAfterResponseMiddleware
 from gatehouse.settings import Settings, get_settings
+from gatehouse.sso.discovery import routes as discovery_routes
 from gatehouse.sso.routes import routes as sso_routes
 
 log = logging.getLogger("gatehouse.server")
@@ -78,6 +81,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await migrate(settings.database_url)
             await init_db(settings.database_url)
+        # The JWKS is never empty, even before the first sign-in.
+        await ensure_signing_key(settings.secret_key)
         await runtime.start(background)
         graphql.event_hub = runtime.hub
         if settings.invitation_retry_interval_seconds > 0:
@@ -105,9 +110,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/healthz", healthz),
             *ops_routes(),
             *sso_routes,
+            *discovery_routes,
             *portal_routes,
             *scim_routes,
             *invitation_page.routes,
+            *sign_in_code.routes,
         ],
         middleware=[
             Middleware(SequenceAfterResponseMiddleware, runtime=runtime),

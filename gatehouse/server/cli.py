@@ -166,6 +166,32 @@ def cmd_api_keys_revoke(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(work))
 
 
+def cmd_keys_rotate(_: argparse.Namespace) -> int:
+    from gatehouse.auth.tokens import rotate_signing_keys
+
+    async def work() -> int:
+        key = await rotate_signing_keys(get_settings().secret_key)
+        print(
+            f"{key.id} signs access tokens from now on. The previous keys stay in the JWKS "
+            "until every token they signed has expired."
+        )
+        return 0
+
+    return asyncio.run(_with_db(work))
+
+
+def cmd_keys_list(_: argparse.Namespace) -> int:
+    from gatehouse.models import SigningKey
+
+    async def work() -> int:
+        for key in await SigningKey.all().order_by("id"):
+            state = f"retired {key.retired_at:%Y-%m-%d %H:%M}" if key.retired_at else "signing"
+            print(f"{key.id}	{key.algorithm}	{key.created_at:%Y-%m-%d %H:%M}	{state}")
+        return 0
+
+    return asyncio.run(_with_db(work))
+
+
 INTENT_NAMES = {
     "sso": PortalIntent.SSO,
     "dsync": PortalIntent.DSYNC,
@@ -233,6 +259,14 @@ def parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key")
     revoke.add_argument("id")
     revoke.set_defaults(func=cmd_api_keys_revoke)
+
+    signing = sub.add_parser(
+        "keys", help="the keys that sign access tokens (published at /.well-known/jwks.json)"
+    ).add_subparsers(dest="signing_command", required=True)
+    signing.add_parser(
+        "rotate", help="add a signing key; the old ones stay published until their tokens expire"
+    ).set_defaults(func=cmd_keys_rotate)
+    signing.add_parser("list", help="list signing keys").set_defaults(func=cmd_keys_list)
 
     link = sub.add_parser(
         "portal-link", help="print a single-use Admin Portal setup link (URL on the last line)"

@@ -132,7 +132,7 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         if not isinstance(request, WebSocket):
             authorization = request.headers.get("authorization")
             try:
-                principal = await principal_from_authorization(authorization)
+                principal = await principal_from_authorization(authorization, self.settings)
             except InvalidCredentials:
                 # An unknown, revoked or expired credential reads as none at all: every field
                 # that needs one answers UNAUTHENTICATED.
@@ -156,7 +156,7 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         if not isinstance(authorization, str):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         try:
-            principal = await principal_from_authorization(authorization)
+            principal = await principal_from_authorization(authorization, self.settings)
         except InvalidCredentials:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
         if not principal.is_authenticated:

@@ -20,9 +20,13 @@ REDACTED = "[REDACTED]"
 _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Credentials by their prefix (API keys, sessions, and the tokens other areas mint).
     (
-        re.compile(r"\b(?:sk|sess|inv_tok|portal|pl|ps|scim|dirtok|whsec)_[A-Za-z0-9_\-]{16,}"),
+        re.compile(
+            r"\b(?:sk|sess|rt|pauth|ssoc|inv_tok|portal|pl|ps|scim|dirtok|whsec)_[A-Za-z0-9_\-]{16,}"
+        ),
         REDACTED,
     ),
+    # Access tokens: JWTs (a base64url JSON header, then two more segments).
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"), REDACTED),
     # Any bearer or basic credential, whatever its shape.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {REDACTED}"),
     # Query-string or form values of secret-looking parameters (`?token=…`).

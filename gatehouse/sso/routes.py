@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
+from gatehouse.auth.principal import Principal
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import (
     Connection,
@@ -29,6 +30,9 @@ from gatehouse.models import (
 )
 from gatehouse.ops import metrics
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
+from gatehouse.resolvers.errors import DomainError
+from gatehouse.resolvers.sign_in.handoff import CodeRefused, exchange_handoff_code
+from gatehouse.resolvers.sign_in.selection import OrganizationSelectionRequired
 from gatehouse.resolvers.sso import sign_in as sso
 from gatehouse.resolvers.sso.sign_in import SignInRefused, record_failure
 from gatehouse.settings import Settings
@@ -244,9 +248,12 @@ async def oidc_callback(request: Request, seen: _Seen) -> Response:
 
 
 async def token(request: Request) -> Response:
-    """The operator's backend trades the one-time code for the profile and a session."""
+    """The operator's backend trades a one-time code (from an SSO sign-in, the invitation page
+    or the sign-in code page) for the authentication: user, organization, member and tokens."""
     try:
-        principal = await principal_from_authorization(request.headers.get("authorization"))
+        principal = await principal_from_authorization(
+            request.headers.get("authorization"), _settings(request)
+        )
     except InvalidCredentials:
         principal = None
     if principal is None or principal.api_key_id is None:
@@ -257,12 +264,32 @@ async def token(request: Request) -> Response:
         return error("invalid_request", str(e))
     if not isinstance(code, str) or not code:
         return error("invalid_request", "code is required.")
+    return await _exchange(principal, code, _settings(request))
+
+
+async def _exchange(principal: Principal, code: str, settings: Settings) -> Response:
     try:
-        result = await sso.exchange_code(principal, code, _settings(request).session_ttl_seconds)
-    except sso.CodeRefused:
+        authentication, profile = await exchange_handoff_code(principal, code, settings)
+    except CodeRefused:
         log.info("sso code refused (%s)", hashlib.sha256(code.encode()).hexdigest()[:12])
         return error("invalid_grant", "The code is invalid, used or expired.")
-    return JSONResponse(result, headers={"Cache-Control": "no-store"})
+    except OrganizationSelectionRequired as e:
+        return JSONResponse(
+            {
+                "error": "organization_selection_required",
+                "message": e.errors[0].message,
+                "pending_authentication_token": e.pending_authentication_token,
+                "organizations": [{"id": o.id, "name": o.name} for o in e.organizations],
+            },
+            status_code=400,
+            headers={"Cache-Control": "no-store"},
+        )
+    except DomainError as e:
+        return error(e.errors[0].code.value.lower(), e.errors[0].message)
+    body = authentication.as_json()
+    if profile:
+        body["profile"] = profile
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 routes = [

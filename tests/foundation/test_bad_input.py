@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.auth.sessions import issue_session
 from gatehouse.models import Event, Member, MemberStatus, Organization, Session
 from gatehouse.models.ids import new_id
 from gatehouse.resolvers import api_keys, members
+from tests.people import signed_in
 
 CREATE = """mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) {
   organization { id } userErrors { field code message } } }"""
@@ -147,17 +147,17 @@ async def test_revoked_key_is_refused(gql, make_org):
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_expired_and_revoked_sessions_are_refused(gql, org_with_one_admin):
+async def test_expired_and_revoked_sessions_are_refused(gql, org_with_one_admin, settings):
     org, admin = org_with_one_admin
     second = await members.create_member(operator_principal(), org.id, "s@acme.example", "member")
-    session, token = await issue_session(second, ttl_seconds=600)
+    token = await signed_in(second, settings)
     body = await gql("{ viewer { kind organizationId } }", token=token)
     assert body["data"]["viewer"] == {"kind": "SESSION", "organizationId": org.id}
     # Deactivating the member revokes the session at once.
     await members.set_member_status(operator_principal(), second.id, MemberStatus.INACTIVE)
     assert (await gql(VIEWER, token=token))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # An expired session of an active member is refused too.
-    _, token2 = await issue_session(admin, ttl_seconds=600)
+    token2 = await signed_in(admin, settings)
     await Session.filter(member_id=admin.id).update(
         expires_at=datetime.now(UTC) - timedelta(seconds=1)
     )

@@ -249,6 +249,13 @@ EXTRA_COVERED: set[str] = {
     "sendTestLogEvent",
     # tests/portal/test_revoke.py
     "revokePortalSessions",
+    # tests/sign_in/test_isolation.py, test_email_code.py and test_ending.py
+    "sendSignInCode",
+    "authenticateWithCode",
+    "authenticateWithOrganizationSelection",
+    "refreshSession",
+    "signOut",
+    "revokeSessions",
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.auth.sessions import issue_session
 from gatehouse.models import Invitation, InvitationState, Member, MemberSource, MemberStatus, User
 from gatehouse.resolvers import members
 from tests.invitations.conftest import (
@@ -14,6 +13,7 @@ from tests.invitations.conftest import (
     text_of,
     token_in,
 )
+from tests.people import signed_in
 
 
 async def test_invite_mail_link_accept_over_http(gql, client, smtp, make_org, org_key):  # noqa: PLR0915 - one journey, in order
@@ -125,19 +125,23 @@ async def test_accept_over_graphql_returns_member_and_session(gql, smtp, make_or
         "lastName": "King",
         "emailVerified": True,
     }
-    session = payload["sessionToken"]
-    assert session.startswith("sess_")
-    viewer = await gql("{ viewer { kind organizationId } }", token=session)
+    authentication = payload["authentication"]
+    assert authentication["authenticationMethod"] == "INVITATION"
+    assert authentication["organization"] == {"id": org.id}
+    assert authentication["refreshToken"].startswith("rt_")
+    # The deprecated field holds the same bearer credential for one more release.
+    assert payload["sessionToken"] == authentication["accessToken"]
+    viewer = await gql("{ viewer { kind organizationId } }", token=authentication["accessToken"])
     assert viewer["data"]["viewer"] == {"kind": "SESSION", "organizationId": org.id}
 
 
-async def test_existing_user_keeps_names_and_inviter_is_named(gql, smtp, make_org):
+async def test_existing_user_keeps_names_and_inviter_is_named(gql, smtp, make_org, settings):
     # given an admin member with a session, and a user who exists elsewhere
     org = await make_org("Initech")
     admin = await members.create_member(
         operator_principal(), org.id, "lead@initech.test", "admin", "Peter", "Gibbons"
     )
-    _, session = await issue_session(admin, 3600)
+    session = await signed_in(admin, settings)
     other = await make_org("Other")
     await members.create_member(operator_principal(), other.id, "milton@x.test", None, "Milton")
 

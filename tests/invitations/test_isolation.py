@@ -6,9 +6,9 @@ import pytest
 
 from gatehouse.auth.permissions import MEMBER_ROLE_PERMISSIONS
 from gatehouse.auth.principal import operator_principal
-from gatehouse.auth.sessions import issue_session
 from gatehouse.resolvers import members
 from tests.invitations.conftest import INVITE, RESEND, REVOKE, counts
+from tests.people import signed_in
 
 READS = {
     "invitation": "query($id: ID!) { invitation(id: $id) { id email } }",
@@ -19,14 +19,13 @@ ORG_INVITATIONS = """query($org: ID!) { organization(id: $org) {
 
 
 @pytest.fixture(params=["org_key", "admin_session"])
-async def tenant_a(request, make_org, org_key):
+async def tenant_a(request, make_org, org_key, settings):
     """A caller scoped to organization A: its API key, or an admin member's session."""
     org = await make_org("A Corp")
     if request.param == "org_key":
         return org, await org_key(org)
     admin = await members.create_member(operator_principal(), org.id, "root@a.test", "admin")
-    _, token = await issue_session(admin, 3600)
-    return org, token
+    return org, await signed_in(admin, settings)
 
 
 async def test_other_organizations_invitations_are_invisible_and_untouchable(
@@ -71,7 +70,7 @@ async def test_other_organizations_invitations_are_invisible_and_untouchable(
     assert len(smtp.inbox.messages) == mails
 
 
-async def test_permissions_are_checked(gql, smtp, make_org, org_key):
+async def test_permissions_are_checked(gql, smtp, make_org, org_key, settings):
     org = await make_org()
     full = await org_key(org)
     body = await gql(INVITE, {"i": {"organizationId": org.id, "email": "p@x.test"}}, token=full)
@@ -79,7 +78,7 @@ async def test_permissions_are_checked(gql, smtp, make_org, org_key):
     read_only = await org_key(org, ["organizations:read", "invitations:read"])
     no_invites = await org_key(org, ["organizations:read", "members:read"])
     member = await members.create_member(operator_principal(), org.id, "m@x.test")
-    _, member_session = await issue_session(member, 3600)
+    member_session = await signed_in(member, settings)
     before = await counts()
 
     # writing needs invitations:write

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.auth.sessions import issue_session
 from gatehouse.resolvers import members
 from tests.invitations.conftest import INVITE
+from tests.people import signed_in
 
 LIST = """query($id: ID!) { organization(id: $id) { invitations(first: 100) { totalCount
   edges { node { id state role { slug } inviter { id user { email } } organization { name }
@@ -19,10 +19,10 @@ async def _statements(gql, count_queries, org, token) -> int:
     return counter.count
 
 
-async def test_invitation_list_has_no_n_plus_one(gql, smtp, make_org, count_queries):
+async def test_invitation_list_has_no_n_plus_one(gql, smtp, make_org, count_queries, settings):
     org = await make_org()
     admin = await members.create_member(operator_principal(), org.id, "boss@x.test", "admin")
-    _, session = await issue_session(admin, 3600)
+    session = await signed_in(admin, settings)
     for i in range(3):
         await gql(INVITE, {"i": {"organizationId": org.id, "email": f"a{i}@x.test"}}, token=session)
     small = await _statements(gql, count_queries, org, session)

@@ -9,10 +9,10 @@ import logging
 
 import httpx
 
-from gatehouse.auth.sessions import issue_session
 from gatehouse.models import Member
 from gatehouse.server.logs import JsonFormatter, redact
 from tests.ops.procs import Server
+from tests.people import signed_in
 
 CREATE_KEY = """mutation CreateKey($org: ID!) { createApiKey(input: {name: "ci", organizationId: $org,
   scopes: ["organizations:read", "members:read"]}) { secret userErrors { code } } }"""
@@ -38,7 +38,9 @@ async def _secret_traffic(post, org_id: str) -> list[str]:
     return secrets_seen
 
 
-async def test_no_secret_in_any_log(client, operator_token, make_org, caplog, tmp_path, db):
+async def test_no_secret_in_any_log(
+    client, operator_token, make_org, caplog, tmp_path, db, settings
+):
     caplog.set_level(logging.DEBUG)
     org = await make_org("Acme")
 
@@ -56,7 +58,7 @@ async def test_no_secret_in_any_log(client, operator_token, make_org, caplog, tm
     member_id = (await post_inprocess(CREATE_MEMBER, {"org": org.id}))["data"]["createMember"][
         "member"
     ]["id"]
-    _, session = await issue_session(await Member.get(id=member_id), 3600)
+    session = await signed_in(await Member.get(id=member_id), settings)
     secrets.append(session)
     await post_inprocess(ORG, {"id": org.id}, token=session, params={"token": session})
 

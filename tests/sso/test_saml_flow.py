@@ -75,6 +75,20 @@ async def test_sp_initiated_sign_in_creates_then_reuses(
     assert await Event.filter(type="authentication.sso_succeeded").count() == 1
     viewer = await gql("{ viewer { kind organizationId } }", token=body["session"]["token"])
     assert viewer["data"]["viewer"] == {"kind": "SESSION", "organizationId": org.id}
+    # the same answer as every way in: organization, tokens and the method
+    assert body["authentication_method"] == "SSO"
+    assert body["organization"] == {"id": org.id, "name": "Acme"}
+    assert body["session"]["token"] == body["access_token"]
+    refreshed = await gql(
+        """mutation($i: RefreshSessionInput!) { refreshSession(input: $i) {
+             authentication { authenticationMethod organization { id } } userErrors { code } } }""",
+        {"i": {"refreshToken": body["refresh_token"]}},
+        token=operator_token,
+    )
+    assert refreshed["data"]["refreshSession"]["authentication"] == {
+        "authenticationMethod": "SSO",
+        "organization": {"id": org.id},
+    }
 
     # and the code is single use
     again = await client.post(

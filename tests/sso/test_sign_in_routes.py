@@ -7,9 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from gatehouse.auth import clock
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import SsoRequest
 from gatehouse.resolvers import api_keys
+from gatehouse.resolvers.sign_in import handoff
 from gatehouse.resolvers.sso import sign_in as sso
 from tests.sso.helpers import (
     REDIRECT,
@@ -113,8 +115,8 @@ async def test_token_needs_an_api_key(client, org_conn, idp_keys):
 async def test_expired_code_refused(client, org_conn, idp_keys, operator_token, monkeypatch):
     _, conn = org_conn
     code = await _code(client, conn, idp_keys)
-    later = sso.now() + sso.CODE_TTL + timedelta(seconds=1)
-    monkeypatch.setattr(sso, "now", lambda: later)
+    later = clock.now() + handoff.CODE_TTL + timedelta(seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
     r = await client.post(
         "/sso/token", data={"code": code}, headers={"Authorization": f"Bearer {operator_token}"}
     )
@@ -143,7 +145,7 @@ async def test_code_of_another_organization_refused(client, org_conn, idp_keys, 
 
 
 async def test_code_ttl_is_at_most_ten_minutes():
-    assert timedelta(minutes=10) >= sso.CODE_TTL
+    assert timedelta(minutes=10) >= handoff.CODE_TTL
 
 
 async def test_purge_drops_only_expired_state(client, org_conn, idp_keys, monkeypatch):

@@ -1,8 +1,10 @@
 """Accepting an invitation: the token is the credential, so no Principal is needed.
 
 One transaction creates (or completes) the user, creates the ACTIVE membership, settles the
-invitation and issues a session. The invitation row is read `FOR UPDATE`: of two concurrent
-accepts, the second waits, then sees ACCEPTED and is refused, so exactly one member results.
+invitation and signs the person in: an authentication (access and refresh tokens) over GraphQL,
+or, from the hosted page, a one-time code for the operator's app to trade at POST /sso/token.
+The invitation row is read `FOR UPDATE`: of two concurrent accepts, the second waits, then sees
+ACCEPTED and is refused, so exactly one member results.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth.secrets import hash_secret, secret_matches
-from gatehouse.auth.sessions import issue_session
 from gatehouse.events import record_event
 from gatehouse.models import (
+    AuthenticationMethod,
     Invitation,
     InvitationState,
     Member,
@@ -31,7 +33,10 @@ from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.invitations import clock
 from gatehouse.resolvers.invitations.lifecycle import invitation_data
 from gatehouse.resolvers.members import membership_data, role_by_slug
+from gatehouse.resolvers.sign_in.authentication import Authentication, authenticate_member
+from gatehouse.resolvers.sign_in.handoff import issue_handoff_code
 from gatehouse.resolvers.validation import clean_name
+from gatehouse.settings import Settings
 
 MAX_TOKEN_LENGTH = 128
 
@@ -40,7 +45,10 @@ MAX_TOKEN_LENGTH = 128
 class Acceptance:
     member: Member
     invitation: Invitation
-    session_token: str | None
+    authentication: Authentication | None = None
+    # The hosted page's hand-off: where to send the browser, with this one-time code.
+    redirect_uri: str | None = None
+    handoff_code: str | None = None
 
 
 def _check_usable(invitation: Invitation | None, token: str, at: datetime) -> Invitation:
@@ -107,9 +115,11 @@ async def accept_invitation(
     first_name: str | None = None,
     last_name: str | None = None,
     *,
-    session_ttl_seconds: int | None,
+    settings: Settings,
+    hand_off: bool = False,
 ) -> Acceptance:
-    """`session_ttl_seconds=None` issues no session (the hosted page has nowhere to keep one)."""
+    """Over GraphQL, the authentication; from the hosted page (`hand_off`), a one-time code
+    for the invitation's redirect URI (or the first allow-listed one; none if there is none)."""
     v = Validator()
     names: dict[str, str] = {}
     for key, value, field in (
@@ -168,7 +178,13 @@ async def accept_invitation(
         await record_event(
             membership_event, invitation.organization_id, membership_data(member, role.slug)
         )
-        session_token = None
-        if session_ttl_seconds is not None:
-            _, session_token = await issue_session(member, session_ttl_seconds)
-    return Acceptance(member=member, invitation=invitation, session_token=session_token)
+        if not hand_off:
+            authentication = await authenticate_member(
+                member, AuthenticationMethod.INVITATION, settings
+            )
+            return Acceptance(member, invitation, authentication=authentication)
+        redirect_uri = invitation.redirect_uri or next(iter(settings.redirect_uris), None)
+        if redirect_uri is None:
+            return Acceptance(member, invitation)
+        code = await issue_handoff_code(AuthenticationMethod.INVITATION, member=member)
+        return Acceptance(member, invitation, redirect_uri=redirect_uri, handoff_code=code)

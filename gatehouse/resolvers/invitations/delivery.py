@@ -46,6 +46,8 @@ class InvitationConfig:
     base_url: str = "http://127.0.0.1:8000"
     per_hour: int = 100  # 0: no limit
     session_ttl_seconds: int = 8 * 3600
+    # Where the hosted page may send people after accepting (GATEHOUSE_REDIRECT_URIS).
+    redirect_uris: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InvitationConfig:
@@ -56,6 +58,7 @@ class InvitationConfig:
             base_url=settings.base_url,
             per_hour=settings.invitations_per_hour,
             session_ttl_seconds=settings.session_ttl_seconds,
+            redirect_uris=tuple(settings.redirect_uris),
         )
 
     def accept_url(self, token: str) -> str:

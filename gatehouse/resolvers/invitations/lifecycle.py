@@ -145,12 +145,20 @@ async def create_invitation(
     expires_in_days: int | None = None,
     *,
     config: InvitationConfig,
+    redirect_uri: str | None = None,
 ) -> Invitation:
-    """Invite a person; a pending invitation for the same email is resent instead."""
+    """Invite a person; a pending invitation for the same email is resent instead. After
+    accepting, the hosted page sends the person to `redirect_uri` (allow-listed, exact)."""
     require(principal, Permission.INVITATIONS_WRITE)
     v = Validator()
     email = clean_email(v, email, "email")
     days = _clean_expiry(v, expires_in_days)
+    if redirect_uri is not None and redirect_uri not in config.redirect_uris:
+        v.add(
+            ErrorCode.INVALID_REDIRECT_URI,
+            "redirectUri is not in GATEHOUSE_REDIRECT_URIS.",
+            "redirectUri",
+        )
     at = clock.now()
     async with in_transaction():
         org = await organization_for_change(principal, organization_id)
@@ -168,6 +176,7 @@ async def create_invitation(
         invitation = await Invitation.filter(pending_key=key).select_for_update().first()
         if invitation is not None:
             invitation.role_id = role.id  # the latest invite's role wins
+            invitation.redirect_uri = redirect_uri or invitation.redirect_uri
             token = _rotate(invitation, days, at)
             await invitation.save()
             event = "invitation.resent"
@@ -182,6 +191,7 @@ async def create_invitation(
                 expires_at=at + timedelta(days=days),
                 inviter_id=principal.member_id,
                 next_send_at=at + SEND_LEASE,
+                redirect_uri=redirect_uri,
             )
             event = "invitation.created"
         await record_event(event, org.id, invitation_data(invitation, role.slug))

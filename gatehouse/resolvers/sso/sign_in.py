@@ -12,11 +12,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gatehouse.auth.principal import Principal
-from gatehouse.auth.secrets import generate_secret, hash_secret
-from gatehouse.auth.sessions import issue_session
 from gatehouse.events import record_event
 from gatehouse.models import (
+    AuthenticationMethod,
     Connection,
     ConnectionState,
     LinkedIdentity,
@@ -30,11 +28,12 @@ from gatehouse.models import (
 )
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.members import membership_data
+from gatehouse.resolvers.sign_in.handoff import issue_handoff_code
 from gatehouse.resolvers.sso.connections import complete_validation
 from gatehouse.resolvers.validation import normalize_email
 
-CODE_PREFIX = "ssoc"
-CODE_TTL = timedelta(minutes=5)  # SECURITY 21: at most 10 minutes
+# Ended sessions stay a day (who was signed in, for the logs and support), then go.
+SESSION_KEPT_AFTER_END = timedelta(days=1)
 
 
 def now() -> datetime:
@@ -213,13 +212,11 @@ async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Mem
             )
         if conn.state is ConnectionState.VALIDATING:
             await complete_validation(conn)
-        code = generate_secret(CODE_PREFIX)
-        await SsoCode.create(
-            code_hash=hash_secret(code),
-            connection=conn,
+        code = await issue_handoff_code(
+            AuthenticationMethod.SSO,
             member=member,
+            connection_id=conn.id,
             profile=profile.data(conn),
-            expires_at=now() + CODE_TTL,
         )
         await record_event(
             "authentication.sso_succeeded",
@@ -237,45 +234,20 @@ async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Mem
 
 async def purge_expired() -> int:
     """Drop sign-in state nobody can use any more (run periodically by the worker)."""
-    from gatehouse.models import SamlAssertionId, SsoRequest
+    from gatehouse.models import (
+        PendingAuthentication,
+        SamlAssertionId,
+        Session,
+        SignInCode,
+        SsoRequest,
+    )
 
     cutoff = now()
     removed = await SsoRequest.filter(expires_at__lte=cutoff).delete()
     removed += await SsoCode.filter(expires_at__lte=cutoff).delete()
     removed += await SamlAssertionId.filter(expires_at__lte=cutoff).delete()
+    removed += await SignInCode.filter(expires_at__lte=cutoff).delete()
+    removed += await PendingAuthentication.filter(expires_at__lte=cutoff).delete()
+    # A session past its end takes its refresh tokens with it (ON DELETE CASCADE).
+    removed += await Session.filter(expires_at__lte=cutoff - SESSION_KEPT_AFTER_END).delete()
     return removed
-
-
-class CodeRefused(Exception):
-    """Unknown, used, expired or foreign code (the caller gets one answer for all)."""
-
-
-async def exchange_code(principal: Principal, code: str, session_ttl: int) -> dict[str, Any]:
-    """POST /sso/token: the code (single use, SECURITY 21) → profile, user, member, session."""
-    async with in_transaction():
-        row = await SsoCode.filter(code_hash=hash_secret(code)).select_for_update().first()
-        if row is None or row.used_at is not None or row.expires_at <= now():
-            raise CodeRefused
-        if not principal.can_access_organization(row.profile.get("organization_id", "")):
-            raise CodeRefused
-        updated = await SsoCode.filter(id=row.id, used_at=None).update(used_at=now())
-        if updated != 1:
-            raise CodeRefused
-        member = await Member.get(id=row.member_id)
-        if member.status is not MemberStatus.ACTIVE:
-            raise CodeRefused
-        user = await User.get(id=member.user_id)
-        role = await Role.get(id=member.role_id)
-        session, token = await issue_session(member, session_ttl)
-    return {
-        "profile": row.profile,
-        "user": {
-            "id": user.id,
-            "email": user.email,
-            "email_verified": user.email_verified,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-        },
-        "member": membership_data(member, role.slug),
-        "session": {"token": token, "expires_at": session.expires_at.isoformat()},
-    }

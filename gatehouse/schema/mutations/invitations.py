@@ -12,6 +12,7 @@ from gatehouse.resolvers.invitations import lifecycle as invitations
 from gatehouse.resolvers.invitations.delivery import InvitationConfig
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
+from gatehouse.schema.types.authentication import Authentication
 from gatehouse.schema.types.common import UserError
 from gatehouse.schema.types.invitation import Invitation
 from gatehouse.schema.types.member import Member
@@ -26,6 +27,12 @@ class CreateInvitationInput:
     )
     expires_in_days: int | None = strawberry.field(
         default=None, description="Days the link stays valid, 1-30 (default 7)."
+    )
+    redirect_uri: str | None = strawberry.field(
+        default=None,
+        description="Where the hosted invitation page sends the person after accepting, with "
+        "a one-time `code` for POST /sso/token: one of `GATEHOUSE_REDIRECT_URIS` (the first "
+        "one when omitted).",
     )
 
 
@@ -59,8 +66,13 @@ class InvitationPayload:
 class AcceptInvitationPayload:
     invitation: Invitation | None = strawberry.field(description="The accepted invitation.")
     member: Member | None = strawberry.field(description="The new (or reactivated) member.")
+    authentication: Authentication | None = strawberry.field(
+        description="The person, signed in: access and refresh tokens (method INVITATION)."
+    )
     session_token: str | None = strawberry.field(
-        description="A session for the new member (`Authorization: Bearer sess_…`), shown once."
+        description="The access token of `authentication`, as a bearer credential.",
+        deprecation_reason="Use `authentication` (access and refresh tokens); removed in the "
+        "next release.",
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -92,6 +104,7 @@ class InvitationMutations:
                     input.role_slug,
                     input.expires_in_days,
                     config=InvitationConfig.from_settings(info.context.settings),
+                    redirect_uri=input.redirect_uri,
                 )
             )
         )
@@ -137,7 +150,8 @@ class InvitationMutations:
 
     @strawberry.mutation(
         description="Accept an invitation: creates the user if new and an ACTIVE member, "
-        "atomically, and returns a session. Needs no credential: the token is one."
+        "atomically, and signs the person in (`authentication`). Needs no credential: the "
+        "token is one."
     )
     async def accept_invitation(
         self,
@@ -151,16 +165,22 @@ class InvitationMutations:
                 input.token,
                 input.first_name,
                 input.last_name,
-                session_ttl_seconds=info.context.settings.session_ttl_seconds,
+                settings=info.context.settings,
             )
         )
         if result is None:
             return AcceptInvitationPayload(
-                invitation=None, member=None, session_token=None, user_errors=errors
+                invitation=None,
+                member=None,
+                authentication=None,
+                session_token=None,
+                user_errors=errors,
             )
+        authentication = result.authentication
         return AcceptInvitationPayload(
             invitation=Invitation.from_model(result.invitation),
             member=Member.from_model(result.member),
-            session_token=result.session_token,
+            authentication=Authentication.from_result(authentication) if authentication else None,
+            session_token=authentication.access_token if authentication else None,
             user_errors=[],
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from gatehouse.resolvers import sign_in
-from gatehouse.resolvers.sign_in import SignInMethod as SignInMethodModel
+from gatehouse.resolvers.sign_in import routing as sign_in
+from gatehouse.resolvers.sign_in.routing import SignInMethod as SignInMethodModel
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.organization import Organization
 
