@@ -23,8 +23,9 @@ from gatehouse.server.app import create_app
 from gatehouse.server.db import close_db, init_db, migrate, normalize_db_url
 from gatehouse.settings import Settings
 
-# Shared real-server fixtures: DNS (domain and Admin Portal tests), SMTP (invitations, codes).
-pytest_plugins = ["tests.dns_fixture", "tests.smtp_fixture"]
+# Shared real-server fixtures: DNS (domain and Admin Portal tests), SMTP (invitations, codes),
+# an OpenID provider (SSO and policy tests).
+pytest_plugins = ["tests.dns_fixture", "tests.smtp_fixture", "tests.oidc_fixture"]
 
 # One server key for the whole run: every in-process app, worker and server subprocess must be
 # able to decrypt what another encrypted, as every production process shares the key.

@@ -19,7 +19,7 @@ from gatehouse.models.directory import (
     DirectoryUser,
     GroupRoleMapping,
 )
-from gatehouse.models.domain import Domain, DomainState, DomainStrategy
+from gatehouse.models.domain import Domain, DomainEnrollment, DomainState, DomainStrategy
 from gatehouse.models.event import Event
 from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
@@ -50,6 +50,7 @@ __all__ = [
     "DirectoryType",
     "DirectoryUser",
     "Domain",
+    "DomainEnrollment",
     "DomainState",
     "DomainStrategy",
     "Event",

@@ -45,6 +45,8 @@ class Connection(TimestampedModel):
     saml_allow_idp_initiated = fields.BooleanField(default=False)
     # SHA-1 signatures are refused unless a connection explicitly opts in (legacy IdPs).
     saml_allow_sha1 = fields.BooleanField(default=False)
+    # JIT provisioning on this connection; it happens only where the policy allows it too.
+    jit_provisioning = fields.BooleanField(default=True, db_default=True)
 
     # OIDC: the client registered at the IdP. The secret is encrypted with the server key.
     oidc_issuer = fields.CharField(max_length=2048, null=True)

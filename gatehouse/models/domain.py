@@ -21,6 +21,15 @@ class DomainStrategy(StrEnum):
     MANUAL = "MANUAL"
 
 
+class DomainEnrollment(StrEnum):
+    """What happens to a person who proves an email of this (verified) domain and is not a
+    member: nothing, an ACTIVE membership, or a PENDING one an admin approves."""
+
+    NONE = "NONE"
+    AUTOMATIC = "AUTOMATIC"
+    REQUEST = "REQUEST"
+
+
 class Domain(TimestampedModel):
     id = prefixed_pk("dom")
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
@@ -42,6 +51,12 @@ class Domain(TimestampedModel):
     attempts = fields.IntField(default=0)
     # Start of the current checking window: background re-checks give up 72 hours after it.
     pending_since = fields.DatetimeField(null=True)
+    enrollment = fields.CharEnumField(
+        DomainEnrollment,
+        default=DomainEnrollment.NONE,
+        db_default=DomainEnrollment.NONE,
+        max_length=16,
+    )
 
     class Meta:
         table = "domains"

@@ -22,9 +22,12 @@ class Organization(TimestampedModel):
 
     # Policy: how people get in. Kept on the organization row (one policy per organization).
     jit_provisioning = fields.BooleanField(default=False)
-    join_by_verified_domain = fields.BooleanField(default=False)
     restrict_invitations_to_verified_domains = fields.BooleanField(default=False)
-    require_sso = fields.BooleanField(default=False)
+    # How members may prove who they are (`allowed_auth_methods`): through SSO, and by an
+    # emailed code (an accepted invitation counts as one: it proves the email). Enrollment by
+    # domain is per domain (Domain.enrollment).
+    sso_allowed = fields.BooleanField(default=True, db_default=True)
+    email_code_allowed = fields.BooleanField(default=True, db_default=True)
     default_role_slug = fields.CharField(max_length=64, default="member")
 
     members: fields.ReverseRelation[Member]
@@ -32,6 +35,17 @@ class Organization(TimestampedModel):
 
     class Meta:
         table = "organizations"
+
+    @property
+    def allowed_auth_methods(self) -> list[str]:
+        return [
+            method
+            for method, allowed in (
+                ("SSO", self.sso_allowed),
+                ("EMAIL_CODE", self.email_code_allowed),
+            )
+            if allowed
+        ]
 
 
 class Role(TimestampedModel):

@@ -65,8 +65,12 @@ class SsoCode(models.Model):
 
     id = prefixed_pk("ssoc")
     code_hash = fields.CharField(max_length=64, unique=True)
+    # A database default too: rows from before the column are SSO codes.
     authentication_method = fields.CharEnumField(
-        AuthenticationMethod, max_length=16, default=AuthenticationMethod.SSO
+        AuthenticationMethod,
+        max_length=16,
+        default=AuthenticationMethod.SSO,
+        db_default=AuthenticationMethod.SSO,
     )
     connection: fields.ForeignKeyNullableRelation[Connection] = fields.ForeignKeyField(
         "models.Connection", related_name="codes", on_delete=fields.CASCADE, null=True

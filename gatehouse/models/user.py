@@ -53,6 +53,8 @@ class Member(TimestampedModel):
     role_id: str
     status = fields.CharEnumField(MemberStatus, default=MemberStatus.ACTIVE, max_length=16)
     source = fields.CharEnumField(MemberSource, default=MemberSource.MANUAL, max_length=16)
+    # Break-glass: an admin who may sign in by email code where the policy requires SSO.
+    may_bypass_sso = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "members"

@@ -128,6 +128,13 @@ async def accept(request: Request) -> Response:
     if accepted.redirect_uri and accepted.handoff_code:
         # On to the operator's app, which trades the code at POST /sso/token (as after SSO).
         return hand_off(request, accepted.redirect_uri, accepted.handoff_code, **facts)
+    if accepted.authorize_url:
+        # SSO only: the person goes on through the IdP. A link, not a redirect of this form's
+        # post, which the page's form-action policy would stop at the IdP's origin.
+        facts["authorize_url"] = accepted.authorize_url
+        return _render(
+            request, 200, mode="accepted", sso_url=accepted.authorize_url, **details, json=facts
+        )
     return _render(request, 200, mode="accepted", **details, json=facts)
 
 

@@ -25,14 +25,14 @@ def masked(email: str) -> str:
     return f"{local[:1]}{'*' * max(len(local) - 1, 1)}@{domain}"
 
 
-def _error(request: Request, message: str, status: int) -> Response:
+def _error(request: Request, message: str, status: int, code: str = "invalid_code") -> Response:
     return render(
         request,
         "sign_in_code.html",
         status,
         mode="error",
         message=message,
-        json={"error": "invalid_code", "message": message},
+        json={"error": code, "message": message},
     )
 
 
@@ -61,7 +61,7 @@ async def submit(request: Request) -> Response:
     except DomainError as e:
         first = e.errors[0]
         if first.code is not ErrorCode.INVALID_CODE:
-            return _error(request, first.message, 400)
+            return _error(request, first.message, 400, first.code.value.lower())
         page = await code_page(code_id)
         if page is None:
             return _error(request, UNUSABLE, 410)

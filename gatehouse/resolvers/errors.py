@@ -78,6 +78,10 @@ class ErrorCode(StrEnum):
     INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"  # noqa: S105 - an error code, not a secret
     AUTH_METHOD_NOT_ALLOWED = "AUTH_METHOD_NOT_ALLOWED"
     SESSION_REQUIRED = "SESSION_REQUIRED"
+    INVALID_AUTH_METHODS = "INVALID_AUTH_METHODS"
+    MEMBERSHIP_PENDING_APPROVAL = "MEMBERSHIP_PENDING_APPROVAL"
+    NOT_PENDING = "NOT_PENDING"
+    SSO_BYPASS_ADMINS_ONLY = "SSO_BYPASS_ADMINS_ONLY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class FieldError:
     code: ErrorCode
     message: str
     field: tuple[str, ...] | None = None
+    # AUTH_METHOD_NOT_ALLOWED: where the person can sign in instead (the organization's SSO).
+    authorize_url: str | None = None
 
 
 class DomainError(Exception):

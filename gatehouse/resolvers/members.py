@@ -8,12 +8,12 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth.permissions import Permission
-from gatehouse.auth.principal import Principal
+from gatehouse.auth.principal import Principal, PrincipalKind
 from gatehouse.auth.sessions import revoke_member_sessions
 from gatehouse.events import record_event
 from gatehouse.models import Member, MemberSource, MemberStatus, Role, User
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
-from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
+from gatehouse.resolvers.errors import AccessError, DomainError, ErrorCode, Validator
 from gatehouse.resolvers.organizations import organization_for_change
 from gatehouse.resolvers.pagination import Page, empty, paginate
 from gatehouse.resolvers.validation import clean_email, clean_name
@@ -154,6 +154,12 @@ async def set_member_status(principal: Principal, member_id: str, status: Member
     require(principal, Permission.MEMBERS_WRITE)
     async with in_transaction():
         member = await member_for_change(principal, member_id)
+        if member.status is MemberStatus.PENDING:
+            raise DomainError.of(
+                ErrorCode.MEMBERSHIP_PENDING_APPROVAL,
+                "This person asked to join: approve or deny the request instead.",
+                "memberId",
+            )
         if member.status is status:
             code = (
                 ErrorCode.ALREADY_ACTIVE
@@ -185,6 +191,58 @@ async def remove_member(principal: Principal, member_id: str) -> str:
         await member.delete()
         await record_event("organization_membership.deleted", member.organization_id, data)
     return member_id
+
+
+async def _is_admin(member: Member) -> bool:
+    role = await Role.get(id=member.role_id)
+    return role.slug == ADMIN_SLUG and member.status is MemberStatus.ACTIVE
+
+
+async def _check_bypass_granter(principal: Principal, member: Member) -> None:
+    """The operator, or another active admin of the organization signed in as themselves: an
+    organization key (a machine) or the admin alone cannot open a way around the IdP."""
+    if principal.is_operator:
+        return
+    granter = (
+        await Member.get_or_none(id=principal.member_id)
+        if principal.kind is PrincipalKind.SESSION and principal.member_id
+        else None
+    )
+    if (
+        granter is None
+        or granter.id == member.id
+        or granter.organization_id != member.organization_id
+        or not await _is_admin(granter)
+    ):
+        raise AccessError("Only the operator or another admin may change who bypasses SSO.")
+
+
+async def set_member_sso_bypass(principal: Principal, member_id: str, may_bypass: bool) -> Member:
+    """Break-glass: an admin who may sign in by emailed code where the policy allows only SSO,
+    so a few named people keep a way in when the IdP is down (sign_in/admission.py)."""
+    require(principal, Permission.MEMBERS_WRITE)
+    async with in_transaction():
+        member = await member_for_change(principal, member_id)
+        await _check_bypass_granter(principal, member)
+        if may_bypass and not await _is_admin(member):
+            raise DomainError.of(
+                ErrorCode.SSO_BYPASS_ADMINS_ONLY,
+                "Only an active admin can be allowed to bypass SSO.",
+                "memberId",
+            )
+        member.may_bypass_sso = may_bypass
+        await member.save(update_fields=["may_bypass_sso", "updated_at"])
+        role = await Role.get(id=member.role_id)
+        await record_event(
+            "organization_membership.sso_bypass_changed",
+            member.organization_id,
+            {
+                **membership_data(member, role.slug),
+                "may_bypass_sso": may_bypass,
+                "actor": principal.actor,
+            },
+        )
+    return member
 
 
 async def get_user(principal: Principal, user_id: str) -> User | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -14,7 +15,7 @@ from gatehouse.auth.permissions import (
 )
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
-from gatehouse.models import Organization, Role
+from gatehouse.models import Domain, DomainEnrollment, DomainState, Organization, Role
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.domains.claims import check_claims, create_claim
 from gatehouse.resolvers.domains.names import DomainName
@@ -161,13 +162,41 @@ async def delete_organization(principal: Principal, organization_id: str) -> str
     return organization_id
 
 
+class AuthMethod(StrEnum):
+    """What an organization's policy may allow (an invitation counts as EMAIL_CODE)."""
+
+    SSO = "SSO"
+    EMAIL_CODE = "EMAIL_CODE"
+
+
+AUTH_METHODS = tuple(m.value for m in AuthMethod)
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyChange:
     jit_provisioning: bool | None = None
-    join_by_verified_domain: bool | None = None
     restrict_invitations_to_verified_domains: bool | None = None
-    require_sso: bool | None = None
+    allowed_auth_methods: list[str] | None = None
     default_role_slug: str | None = None
+    # Deprecated, kept one release: requireSso is allowedAuthMethods [SSO];
+    # joinByVerifiedDomain sets every verified domain's enrollment to AUTOMATIC (or NONE).
+    require_sso: bool | None = None
+    join_by_verified_domain: bool | None = None
+
+
+def _auth_methods(change: PolicyChange) -> list[str] | None:
+    if change.allowed_auth_methods is not None:
+        methods = list(dict.fromkeys(change.allowed_auth_methods))
+        if not methods or any(m not in AUTH_METHODS for m in methods):
+            raise DomainError.of(
+                ErrorCode.INVALID_AUTH_METHODS,
+                "Allow at least one of SSO and EMAIL_CODE.",
+                "allowedAuthMethods",
+            )
+        return methods
+    if change.require_sso is not None:
+        return ["SSO"] if change.require_sso else list(AUTH_METHODS)
+    return None
 
 
 async def update_organization_policy(
@@ -176,15 +205,23 @@ async def update_organization_policy(
     require(principal, Permission.ORGANIZATIONS_WRITE)
     async with in_transaction():
         org = await organization_for_change(principal, organization_id)
-        for attr in (
-            "jit_provisioning",
-            "join_by_verified_domain",
-            "restrict_invitations_to_verified_domains",
-            "require_sso",
-        ):
+        for attr in ("jit_provisioning", "restrict_invitations_to_verified_domains"):
             value = getattr(change, attr)
             if value is not None:
                 setattr(org, attr, value)
+        methods = _auth_methods(change)
+        if methods is not None:
+            org.sso_allowed = "SSO" in methods
+            org.email_code_allowed = "EMAIL_CODE" in methods
+        if change.join_by_verified_domain is not None:
+            enrollment = (
+                DomainEnrollment.AUTOMATIC
+                if change.join_by_verified_domain
+                else DomainEnrollment.NONE
+            )
+            await Domain.filter(organization_id=org.id, state=DomainState.VERIFIED).update(
+                enrollment=enrollment
+            )
         if change.default_role_slug is not None:
             slug = change.default_role_slug.strip().lower()
             if not await Role.filter(organization_id=org.id, slug=slug).exists():
@@ -202,8 +239,8 @@ async def update_organization_policy(
 def policy_data(org: Organization) -> dict[str, Any]:
     return {
         "jit_provisioning": org.jit_provisioning,
-        "join_by_verified_domain": org.join_by_verified_domain,
         "restrict_invitations_to_verified_domains": org.restrict_invitations_to_verified_domains,
-        "require_sso": org.require_sso,
+        "allowed_auth_methods": org.allowed_auth_methods,
+        "require_sso": not org.email_code_allowed,
         "default_role": org.default_role_slug,
     }

@@ -28,7 +28,12 @@ class PublicError(GraphQLError):
 
 def to_user_errors(error: DomainError) -> list[UserError]:
     return [
-        UserError(field=list(e.field) if e.field else None, code=e.code, message=e.message)
+        UserError(
+            field=list(e.field) if e.field else None,
+            code=e.code,
+            message=e.message,
+            authorize_url=e.authorize_url,
+        )
         for e in error.errors
     ]
 

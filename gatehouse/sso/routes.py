@@ -108,6 +108,11 @@ async def authorize(request: Request) -> Response:
     if conn.state not in SIGNABLE:
         await record_failure(conn, "connection_inactive")
         return error("connection_inactive", "This connection is not active.", 403)
+    if not (await Organization.get(id=conn.organization_id)).sso_allowed:
+        await record_failure(conn, "auth_method_not_allowed")
+        return error(
+            "auth_method_not_allowed", "This organization does not allow SSO sign-in.", 403
+        )
     url = await start_sign_in(
         conn,
         settings,
@@ -285,7 +290,19 @@ async def _exchange(principal: Principal, code: str, settings: Settings) -> Resp
             headers={"Cache-Control": "no-store"},
         )
     except DomainError as e:
-        return error(e.errors[0].code.value.lower(), e.errors[0].message)
+        first = e.errors[0]
+        response = error(first.code.value.lower(), first.message)
+        if first.authorize_url:
+            # AUTH_METHOD_NOT_ALLOWED: where the person can sign in instead.
+            response = JSONResponse(
+                {
+                    "error": first.code.value.lower(),
+                    "message": first.message,
+                    "authorize_url": first.authorize_url,
+                },
+                status_code=400,
+            )
+        return response
     body = authentication.as_json()
     if profile:
         body["profile"] = profile

@@ -220,6 +220,11 @@ EXTRA_COVERED: set[str] = {
     "addDomain",
     "verifyDomain",
     "removeDomain",
+    # tests/policy/test_isolation.py
+    "setDomainEnrollment",
+    "approveMembership",
+    "denyMembership",
+    "setMemberSsoBypass",
     # tests/sso/test_isolation.py
     "createSamlConnection",
     "createOidcConnection",

@@ -3,7 +3,7 @@ test DNS server → verify → VERIFIED shown. Real uvicorn, real Chromium, real
 
 from __future__ import annotations
 
-from gatehouse.models import Domain, DomainState
+from gatehouse.models import Domain, DomainEnrollment, DomainState
 from gatehouse.resolvers.domains.claims import now
 from gatehouse.resolvers.domains.dns import DnsConfig
 from gatehouse.resolvers.domains.verification import recheck_due_domains
@@ -98,3 +98,52 @@ async def test_refused_domains_show_the_reason_next_to_the_field(
     assert await field.get_attribute("aria-invalid") == "true"
     assert not await Domain.exists()
     await screenshot(page, "domains-refused")
+
+
+async def test_a_verified_domain_shows_and_sets_who_can_join(
+    page, live_server, make_org, make_link
+):
+    # Given a verified domain (enrollment NONE by default) on the open domain page
+    org = await make_org("Acme Industries")
+    domain = await Domain.create(
+        organization=org,
+        domain="acme-join.example",
+        verified_domain="acme-join.example",
+        state=DomainState.VERIFIED,
+        token="t",
+    )
+    await open_link(page, await make_link(org.id, ["DOMAIN_VERIFICATION"]))
+    await page.goto(f"{live_server}/portal/domains")
+    card = page.locator('[data-domain="acme-join.example"]')
+    group = card.get_by_role("group", name="Who can join with an @acme-join.example email?")
+    await group.wait_for()
+    # Then the current mode is the checked choice
+    assert await group.get_by_label("Only people we invite").is_checked()
+
+    # When the admin moves through the choices by keyboard to "ask to join"
+    await group.get_by_label("Only people we invite").focus()
+    await page.keyboard.press("ArrowDown")
+    await page.get_by_role("status").filter(has_text="joins automatically").wait_for()
+    await page.keyboard.press("ArrowDown")
+    # Then each choice is stored and announced, and the last is still checked after a reload
+    await page.get_by_role("status").filter(has_text="can ask to join").wait_for()
+    assert (await Domain.get(id=domain.id)).enrollment is DomainEnrollment.REQUEST
+    await page.reload()
+    group = page.locator('[data-domain="acme-join.example"]').get_by_role("group")
+    assert await group.get_by_label("Anyone with this email can ask to join").is_checked()
+    await screenshot(page, "domains-enrollment")
+
+    # And choosing automatic joining by click stores that
+    await group.get_by_label("Anyone with this email joins automatically").check()
+    await page.get_by_role("status").filter(has_text="joins automatically").wait_for()
+    assert (await Domain.get(id=domain.id)).enrollment is DomainEnrollment.AUTOMATIC
+
+
+async def test_a_pending_domain_offers_no_enrollment_choice(page, live_server, make_org, make_link):
+    org = await make_org()
+    await Domain.create(organization=org, domain="pending.example", token="t")
+    await open_link(page, await make_link(org.id, ["DOMAIN_VERIFICATION"]))
+    await page.goto(f"{live_server}/portal/domains")
+    card = page.locator('[data-domain="pending.example"]')
+    await card.get_by_test_id("record-value").wait_for()
+    assert await card.get_by_test_id("domain-enrollment").count() == 0

@@ -23,7 +23,8 @@ PAGE = re.compile(r"http://testserver/sign-in/code/(sic_[A-Za-z0-9]+)")
 
 AUTHENTICATION = """authentication { accessToken refreshToken accessTokenExpiresAt
   authenticationMethod user { id email } organization { id } member { id role { slug } } }
-  pendingAuthenticationToken organizations { id name } userErrors { field code message }"""
+  pendingAuthenticationToken organizations { id name } authorizeUrl
+  userErrors { field code message authorizeUrl }"""
 SEND = """mutation($i: SendSignInCodeInput!) { sendSignInCode(input: $i) {
   userErrors { field code message } } }"""
 WITH_CODE = f"""mutation($i: AuthenticateWithCodeInput!) {{ authenticateWithCode(input: $i) {{

@@ -1,16 +1,14 @@
-"""SSO fixtures: settings with an allow-list, a SAML IdP's keys, a real OIDC provider on
-loopback. Helpers shared by the tests live in helpers.py."""
+"""SSO fixtures: settings with an allow-list, a SAML IdP's keys (the OIDC provider is shared,
+tests/oidc_fixture.py). Helpers shared by the tests live in helpers.py."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 import pytest
 
 from gatehouse.settings import Settings
 from tests.sso.helpers import BASE, REDIRECT
-from tests.sso.oidc_provider import Provider, start
 from tests.sso.saml_idp import KeyPair, make_keypair
 
 
@@ -28,18 +26,3 @@ def settings(db: str) -> Settings:
 @pytest.fixture(scope="session")
 def idp_keys() -> KeyPair:
     return make_keypair()
-
-
-@pytest.fixture(scope="session")
-async def oidc_server() -> AsyncIterator[Provider]:
-    provider = Provider()
-    server, task = await start(provider)
-    yield provider
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-def provider(oidc_server: Provider) -> Provider:
-    oidc_server.reset()
-    return oidc_server

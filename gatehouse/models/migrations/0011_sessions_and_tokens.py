@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='SsoCode',
             name='authentication_method',
-            field=fields.CharEnumField(default=AuthenticationMethod.SSO, description='SSO: SSO\nEMAIL_CODE: EMAIL_CODE\nINVITATION: INVITATION', enum_type=AuthenticationMethod, max_length=16),
+            field=fields.CharEnumField(default=AuthenticationMethod.SSO, description='SSO: SSO\nEMAIL_CODE: EMAIL_CODE\nINVITATION: INVITATION', db_default=AuthenticationMethod.SSO, enum_type=AuthenticationMethod, max_length=16),
         ),
         ops.AddField(
             model_name='SsoCode',

@@ -1,7 +1,7 @@
 // Domain verification page: add a domain, show its TXT record, verify, poll its state.
 import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
 
-const DOMAIN_FIELDS = `id domain state failureReason verifiedAt lastCheckedAt
+const DOMAIN_FIELDS = `id domain state enrollment failureReason verifiedAt lastCheckedAt
   record { type name value }`;
 const LIST = `query PortalDomains($id: ID!) {
   organization(id: $id) { domains { ${DOMAIN_FIELDS} } } }`;
@@ -9,6 +9,8 @@ const ADD = `mutation PortalAddDomain($input: AddDomainInput!) {
   addDomain(input: $input) { domain { ${DOMAIN_FIELDS} } userErrors { field code message } } }`;
 const VERIFY = `mutation PortalVerifyDomain($input: VerifyDomainInput!) {
   verifyDomain(input: $input) { domain { ${DOMAIN_FIELDS} } userErrors { code message } } }`;
+const SET_ENROLLMENT = `mutation PortalSetDomainEnrollment($input: SetDomainEnrollmentInput!) {
+  setDomainEnrollment(input: $input) { domain { ${DOMAIN_FIELDS} } userErrors { code message } } }`;
 const REMOVE = `mutation PortalRemoveDomain($input: RemoveDomainInput!) {
   removeDomain(input: $input) { deletedId userErrors { code message } } }`;
 
@@ -38,9 +40,16 @@ function plainReason(domain) {
   return reason;
 }
 
+// What proving an @domain address does for someone who is not a member yet.
+const ENROLLMENT_CHOICES = [
+  ["NONE", "Only people we invite", "Others need an invitation from an admin."],
+  ["AUTOMATIC", "Anyone with this email joins automatically", "They become members with the default role when they sign in."],
+  ["REQUEST", "Anyone with this email can ask to join", "An admin approves or denies each request."],
+];
+
 function explain(domain) {
   if (domain.state === "VERIFIED") {
-    return `Verified. People with @${domain.domain} email addresses now belong to your organization.`;
+    return `Verified. Sign-ins with @${domain.domain} email addresses are routed to your organization.`;
   }
   if (domain.failureReason) return plainReason(domain);
   if (domain.state === "FAILED") return "We could not verify this domain. Check the record below and try again.";
@@ -59,6 +68,22 @@ function recordRow(label, value, testid) {
     }, "Copy"));
 }
 
+function enrollmentChoice(domain) {
+  const name = `enrollment-${domain.id}`;
+  return el("fieldset", { class: "enrollment", "data-testid": "domain-enrollment" },
+    el("legend", {}, `Who can join with an @${domain.domain} email?`),
+    ...ENROLLMENT_CHOICES.map(([value, label, hint]) => {
+      const id = `${name}-${value.toLowerCase()}`;
+      const input = el("input", { type: "radio", name, id, value,
+        "aria-describedby": `${id}-hint`,
+        onchange: (event) => setEnrollment(domain, value, event.currentTarget) });
+      input.checked = domain.enrollment === value;
+      return el("div", { class: "choice" }, input,
+        el("label", { for: id }, label),
+        el("span", { class: "hint", id: `${id}-hint` }, hint));
+    }));
+}
+
 function domainCard(domain) {
   const verified = domain.state === "VERIFIED";
   const titleId = `title-${domain.id}`;
@@ -68,6 +93,7 @@ function domainCard(domain) {
       el("h2", { id: titleId }, domain.domain),
       el("span", { class: "badge", "data-testid": "domain-state" }, STATE_TEXT[domain.state] ?? domain.state)),
     el("p", { class: "explain", "data-testid": "domain-explain" }, explain(domain)),
+    verified ? enrollmentChoice(domain) : null,
     verified ? null : el("div", { class: "record", role: "group", "aria-label": `DNS record for ${domain.domain}` },
       recordRow("Type", domain.record.type, "record-type"),
       recordRow("Name", domain.record.name, "record-name"),
@@ -152,6 +178,27 @@ async function verify(domain, button) {
   } finally {
     button.disabled = false;
     button.textContent = "Verify now";
+  }
+}
+
+async function setEnrollment(domain, enrollment, input) {
+  const group = input.closest("fieldset");
+  group.disabled = true;
+  try {
+    const data = await graphql(SET_ENROLLMENT, { input: { domainId: domain.id, enrollment } });
+    const { domain: updated, userErrors } = data.setDomainEnrollment;
+    if (userErrors.length) { showError(userErrors.map((e) => e.message).join(" ")); render(); return; }
+    domains = domains.map((d) => (d.id === updated.id ? updated : d));
+    render();
+    // The card was redrawn: keep the keyboard where it was, on the chosen option.
+    document.getElementById(input.id)?.focus();
+    const [, label] = ENROLLMENT_CHOICES.find(([value]) => value === enrollment);
+    announce(`${updated.domain}: ${label}.`);
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) showError(error.message);
+    render();
+  } finally {
+    group.disabled = false;
   }
 }
 

@@ -38,6 +38,7 @@ def domain_data(domain: Domain) -> dict[str, Any]:
         "state": domain.state.value,
         "strategy": domain.strategy.value,
         "failure_reason": domain.failure_reason,
+        "enrollment": domain.enrollment.value,
     }
 
 

@@ -10,10 +10,11 @@ from tortoise.transactions import in_transaction
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
-from gatehouse.models import Domain, DomainState
+from gatehouse.models import Domain, DomainEnrollment, DomainState
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.domains.claims import check_claims, create_claim, domain_data
 from gatehouse.resolvers.domains.names import email_domain, parent_domains
+from gatehouse.resolvers.errors import DomainError, ErrorCode
 from gatehouse.resolvers.organizations import organization_for_change
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "get_domain",
     "parent_domains",
     "remove_domain",
+    "set_domain_enrollment",
     "verified_domain_for_email",
 ]
 
@@ -57,6 +59,29 @@ async def remove_domain(principal: Principal, domain_id: str) -> str:
         await domain.delete()
         await record_event("organization_domain.deleted", domain.organization_id, data)
     return domain_id
+
+
+async def set_domain_enrollment(
+    principal: Principal, domain_id: str, enrollment: DomainEnrollment
+) -> Domain:
+    """What proving an email of the domain does for a newcomer (sign_in/enrollment.py). Only a
+    verified domain proves anything, so only a verified domain takes a mode."""
+    require(principal, Permission.DOMAINS_WRITE)
+    async with in_transaction():
+        domain = await domain_for_change(principal, domain_id)
+        if domain.state is not DomainState.VERIFIED:
+            raise DomainError.of(
+                ErrorCode.DOMAIN_NOT_VERIFIED,
+                "Verify the domain before choosing how its people join.",
+                "domainId",
+            )
+        if domain.enrollment is not enrollment:
+            domain.enrollment = enrollment
+            await domain.save(update_fields=["enrollment", "updated_at"])
+            await record_event(
+                "organization_domain.updated", domain.organization_id, domain_data(domain)
+            )
+    return domain
 
 
 async def verified_domain_for_email(email: str) -> Domain | None:

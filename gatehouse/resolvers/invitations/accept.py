@@ -3,6 +3,8 @@
 One transaction creates (or completes) the user, creates the ACTIVE membership, settles the
 invitation and signs the person in: an authentication (access and refresh tokens) over GraphQL,
 or, from the hosted page, a one-time code for the operator's app to trade at POST /sso/token.
+Where the organization's policy does not admit the invitation as a way in (SSO only), the
+membership is still made and the answer is its SSO sign-in URL instead of tokens.
 The invitation row is read `FOR UPDATE`: of two concurrent accepts, the second waits, then sees
 ACCEPTED and is refused, so exactly one member results.
 """
@@ -33,6 +35,7 @@ from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.invitations import clock
 from gatehouse.resolvers.invitations.lifecycle import invitation_data
 from gatehouse.resolvers.members import membership_data, role_by_slug
+from gatehouse.resolvers.sign_in.admission import AuthMethodNotAllowed, check_admission, with_query
 from gatehouse.resolvers.sign_in.authentication import Authentication, authenticate_member
 from gatehouse.resolvers.sign_in.handoff import issue_handoff_code
 from gatehouse.resolvers.validation import clean_name
@@ -49,6 +52,8 @@ class Acceptance:
     # The hosted page's hand-off: where to send the browser, with this one-time code.
     redirect_uri: str | None = None
     handoff_code: str | None = None
+    # The organization does not admit the invitation as a way in: sign in through its SSO.
+    authorize_url: str | None = None
 
 
 def _check_usable(invitation: Invitation | None, token: str, at: datetime) -> Invitation:
@@ -110,6 +115,27 @@ async def _user_for(email: str, names: dict[str, str]) -> User:
     return user
 
 
+async def settle(
+    invitation: Invitation, user: User, member: Member, role: Role, at: datetime
+) -> None:
+    """Mark the invitation accepted by `user` as `member`, with its event."""
+    invitation.state = InvitationState.ACCEPTED
+    invitation.accepted_at = at
+    invitation.accepted_by_id = user.id
+    invitation.pending_key = None
+    invitation.next_send_at = None
+    await invitation.save()
+    await record_event(
+        "invitation.accepted",
+        invitation.organization_id,
+        {
+            **invitation_data(invitation, role.slug),
+            "accepted_by_user_id": user.id,
+            "member_id": member.id,
+        },
+    )
+
+
 async def accept_invitation(
     token: str,
     first_name: str | None = None,
@@ -160,30 +186,34 @@ async def accept_invitation(
             member.role_id = role.id
             await member.save()
             membership_event = "organization_membership.updated"
-        invitation.state = InvitationState.ACCEPTED
-        invitation.accepted_at = at
-        invitation.accepted_by_id = user.id
-        invitation.pending_key = None
-        invitation.next_send_at = None
-        await invitation.save()
-        await record_event(
-            "invitation.accepted",
-            invitation.organization_id,
-            {
-                **invitation_data(invitation, role.slug),
-                "accepted_by_user_id": user.id,
-                "member_id": member.id,
-            },
-        )
+        await settle(invitation, user, member, role, at)
         await record_event(
             membership_event, invitation.organization_id, membership_data(member, role.slug)
         )
         if not hand_off:
-            authentication = await authenticate_member(
-                member, AuthenticationMethod.INVITATION, settings
-            )
+            try:
+                authentication = await authenticate_member(
+                    member, AuthenticationMethod.INVITATION, settings
+                )
+            except AuthMethodNotAllowed as refused:
+                # Raised before anything of the session was written: the membership stands,
+                # and the person signs in the way the organization allows.
+                return Acceptance(member, invitation, authorize_url=refused.authorize_url)
             return Acceptance(member, invitation, authentication=authentication)
         redirect_uri = invitation.redirect_uri or next(iter(settings.redirect_uris), None)
+        try:
+            await check_admission(
+                await Organization.get(id=member.organization_id),
+                member,
+                AuthenticationMethod.INVITATION,
+                None,
+                base_url=settings.base_url,
+            )
+        except AuthMethodNotAllowed as refused:
+            url = refused.authorize_url and with_query(
+                refused.authorize_url, redirect_uri=redirect_uri, login_hint=user.email
+            )
+            return Acceptance(member, invitation, authorize_url=url)
         if redirect_uri is None:
             return Acceptance(member, invitation)
         code = await issue_handoff_code(AuthenticationMethod.INVITATION, member=member)

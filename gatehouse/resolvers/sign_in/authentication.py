@@ -126,7 +126,7 @@ async def authenticate_member(
             ErrorCode.MEMBERSHIP_REQUIRED, "This membership is not active.", "organizationId"
         )
     organization = await Organization.get(id=member.organization_id)
-    await check_admission(organization, method, connection_id)
+    await check_admission(organization, member, method, connection_id, base_url=settings.base_url)
     user = await User.get(id=member.user_id)
     role = await Role.get(id=member.role_id)
     session, refresh = await issue_session(

@@ -28,12 +28,26 @@ from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.mail import Mailer, MailError
 from gatehouse.mail.sign_in_code import SignInCodeMail, render_sign_in_code
-from gatehouse.models import AuthenticationMethod, SignInCode, User
+from gatehouse.models import (
+    AuthenticationMethod,
+    Member,
+    MemberStatus,
+    Organization,
+    SignInCode,
+    User,
+)
 from gatehouse.resolvers.access import require
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.sign_in.authentication import NO_CLIENT, Authentication, Client
+from gatehouse.resolvers.sign_in.enrollment import enroll, lock_domain, pending_approval
 from gatehouse.resolvers.sign_in.handoff import issue_handoff_code
-from gatehouse.resolvers.sign_in.selection import Proof, Selection, authenticate_proof, finish
+from gatehouse.resolvers.sign_in.selection import (
+    Outcome,
+    Proof,
+    active_organizations,
+    authenticate_proof,
+    finish,
+)
 from gatehouse.resolvers.validation import clean_email
 from gatehouse.settings import Settings
 
@@ -153,7 +167,7 @@ async def authenticate_with_code(
     v = Validator()
     address = clean_email(v, email, "email")
     v.check()
-    result: Authentication | Selection | None = None
+    result: Outcome | None = None
     async with in_transaction():
         row = (
             await SignInCode.filter(email=address, used_at=None)
@@ -172,10 +186,18 @@ async def authenticate_with_code(
     return finish(result)
 
 
-async def _authenticate_address(
-    address: str, settings: Settings, organization_id: str | None, client: Client
-) -> Authentication | Selection:
+async def _codes_allowed(organization_id: str) -> bool:
+    return (await Organization.get(id=organization_id)).email_code_allowed
+
+
+async def _proven_user(address: str) -> User:
+    """The person who just proved `address`: enrolled by its verified domain when its mode
+    says so (the user is created then), or as they were."""
+    domain = await lock_domain(address)
     user = await User.get_or_none(email=address)
+    if domain is not None and await _codes_allowed(domain.organization_id):
+        # Only where a code is a way in: an SSO-only organization enrolls through its IdP.
+        user, _ = await enroll(domain, address, user)
     if user is None:
         raise DomainError.of(
             ErrorCode.MEMBERSHIP_REQUIRED,
@@ -183,6 +205,13 @@ async def _authenticate_address(
             "organizationId",
         )
     await _mark_verified(user)
+    return user
+
+
+async def _authenticate_address(
+    address: str, settings: Settings, organization_id: str | None, client: Client
+) -> Outcome:
+    user = await _proven_user(address)
     await record_event(
         "authentication.email_code_succeeded", None, {"user_id": user.id, "email": user.email}
     )
@@ -219,6 +248,7 @@ async def redeem_on_page(code_id: str, code: str, settings: Settings) -> tuple[s
     operator's app trades the handoff code at POST /sso/token, choosing an organization there
     if the person has several."""
     handoff: str | None = None
+    pending = False
     redirect_uri = ""
     async with in_transaction():
         row = await SignInCode.filter(id=code_id).select_for_update().first()
@@ -233,16 +263,20 @@ async def redeem_on_page(code_id: str, code: str, settings: Settings) -> tuple[s
         except _WrongCode:
             pass
         else:
-            user = await User.get_or_none(email=proven.email)
-            if user is None:
+            user = await _proven_user(proven.email)
+            if await active_organizations(user.id):
+                redirect_uri = proven.redirect_uri or ""
+                handoff = await issue_handoff_code(AuthenticationMethod.EMAIL_CODE, user=user)
+            elif await Member.exists(user_id=user.id, status=MemberStatus.PENDING):
+                pending = True  # a request just made commits; the page says it waits
+            else:
                 raise DomainError.of(
                     ErrorCode.MEMBERSHIP_REQUIRED,
                     "There is no account for this address; ask an admin to invite you.",
                     "code",
                 )
-            await _mark_verified(user)
-            redirect_uri = proven.redirect_uri or ""
-            handoff = await issue_handoff_code(AuthenticationMethod.EMAIL_CODE, user=user)
+    if pending:
+        raise pending_approval()
     if handoff is None:
         raise _invalid()
     return redirect_uri, handoff

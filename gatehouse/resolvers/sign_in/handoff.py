@@ -17,12 +17,7 @@ from gatehouse.auth.principal import Principal
 from gatehouse.auth.secrets import generate_secret, hash_secret
 from gatehouse.models import AuthenticationMethod, Member, SsoCode, User
 from gatehouse.resolvers.sign_in.authentication import Authentication, authenticate_member
-from gatehouse.resolvers.sign_in.selection import (
-    Proof,
-    Selection,
-    authenticate_proof,
-    finish,
-)
+from gatehouse.resolvers.sign_in.selection import Outcome, Proof, authenticate_proof, finish
 from gatehouse.settings import Settings
 
 CODE_PREFIX = "ssoc"
@@ -61,7 +56,7 @@ async def exchange_handoff_code(
     """The authentication and what the IdP said (SSO only). An organization's API key may only
     take codes for its own organization; a code for a person still to choose, only the
     operator's key. Raises CodeRefused, or OrganizationSelectionRequired."""
-    result: Authentication | Selection
+    result: Outcome
     async with in_transaction():
         row = await SsoCode.filter(code_hash=hash_secret(code)).select_for_update().first()
         if row is None or row.used_at is not None or row.expires_at <= clock.now():

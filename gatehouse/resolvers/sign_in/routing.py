@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlencode
 
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
-from gatehouse.models import Connection, ConnectionState, Domain, Organization
+from gatehouse.models import Domain, DomainEnrollment, Organization
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.domains.names import FREE_EMAIL_DOMAINS, email_domain, parent_domains
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
+from gatehouse.resolvers.sign_in.admission import sso_authorize_url
 from gatehouse.resolvers.validation import clean_email
 
 
 class SignInMethod(StrEnum):
     SSO = "SSO"
     JOIN_BY_DOMAIN = "JOIN_BY_DOMAIN"
+    REQUEST_TO_JOIN = "REQUEST_TO_JOIN"
     INVITATION_REQUIRED = "INVITATION_REQUIRED"
     NONE = "NONE"
 
@@ -30,6 +31,24 @@ class SignInRoute:
     organization: Organization | None = None
     domain: Domain | None = None
     authorize_url: str | None = None
+    enrollment: DomainEnrollment | None = None
+
+
+# Where a code is a way in and no SSO answers first, the domain's enrollment mode decides.
+_BY_ENROLLMENT = {
+    DomainEnrollment.AUTOMATIC: (
+        SignInMethod.JOIN_BY_DOMAIN,
+        "{domain} enrolls its people: proving the email (a sign-in code) joins.",
+    ),
+    DomainEnrollment.REQUEST: (
+        SignInMethod.REQUEST_TO_JOIN,
+        "{domain} admits its people on request: proving the email asks an admin.",
+    ),
+    DomainEnrollment.NONE: (
+        SignInMethod.INVITATION_REQUIRED,
+        "{domain} is verified, but the organization admits people by invitation only.",
+    ),
+}
 
 
 def _none(reason: str) -> SignInRoute:
@@ -53,39 +72,30 @@ async def resolve_sign_in(principal: Principal, email: str, base_url: str) -> Si
     if domain is None or not visible_organization(principal, domain.organization_id):
         return _none("No organization has verified this email's domain.")
     org = await Organization.get(id=domain.organization_id)
-    connection = (
-        await Connection.filter(organization_id=org.id, state=ConnectionState.ACTIVE)
-        .order_by("created_at")
-        .first()
-    )
-    if connection is not None:
-        query = urlencode({"organization": org.id})
-        return SignInRoute(
+    authorize_url = await sso_authorize_url(org, base_url)
+    if authorize_url is not None:
+        method, reason = (
             SignInMethod.SSO,
-            f"{domain.domain} is verified by this organization, which has an active SSO "
-            "connection.",
-            org,
-            domain,
-            f"{base_url.rstrip('/')}/sso/authorize?{query}",
+            (
+                "{domain} is verified by this organization, which signs people in through an "
+                "active SSO connection."
+            ),
         )
-    if org.require_sso:
-        return SignInRoute(
+    elif not org.email_code_allowed:
+        method, reason = (
             SignInMethod.INVITATION_REQUIRED,
-            "This organization requires SSO but has no active connection; an admin must "
-            "invite or connect an identity provider.",
-            org,
-            domain,
+            (
+                "This organization requires SSO but has no active connection; an admin must "
+                "connect an identity provider."
+            ),
         )
-    if org.join_by_verified_domain:
-        return SignInRoute(
-            SignInMethod.JOIN_BY_DOMAIN,
-            f"{domain.domain} is verified and the policy admits its emails without an invitation.",
-            org,
-            domain,
-        )
+    else:
+        method, reason = _BY_ENROLLMENT[domain.enrollment]
     return SignInRoute(
-        SignInMethod.INVITATION_REQUIRED,
-        f"{domain.domain} is verified, but the policy admits people by invitation only.",
+        method,
+        reason.format(domain=domain.domain),
         org,
         domain,
+        authorize_url,
+        domain.enrollment,
     )

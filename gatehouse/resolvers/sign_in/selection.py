@@ -1,6 +1,9 @@
 """Which organization a proven person signs into: the one named, their only one, or, for a
 person in several who named none, their choice (ORGANIZATION_SELECTION_REQUIRED with a
-short-lived pending token, then `authenticateWithOrganizationSelection`)."""
+short-lived pending token, then `authenticateWithOrganizationSelection`).
+
+Memberships waiting for approval (enrollment.py) are never signed into: naming one, or having
+nothing else, answers MEMBERSHIP_PENDING_APPROVAL."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from gatehouse.resolvers.sign_in.authentication import (
     Client,
     authenticate_member,
 )
+from gatehouse.resolvers.sign_in.enrollment import pending_approval
 from gatehouse.settings import Settings
 
 PENDING_PREFIX = "pauth"
@@ -61,6 +65,16 @@ class OrganizationSelectionRequired(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
+class PendingApproval:
+    """The person's only way into the organization is a request not yet approved. Returned, not
+    raised, so a request made in the same transaction commits before the refusal (`finish`)."""
+
+
+PENDING_APPROVAL = PendingApproval()
+Outcome = Authentication | Selection | PendingApproval
+
+
+@dataclass(frozen=True, slots=True)
 class Proof:
     """What a way in established about the person, before an organization is chosen."""
 
@@ -85,28 +99,33 @@ def _no_membership() -> DomainError:
     )
 
 
-def finish(result: Authentication | Selection) -> Authentication:
-    """After the transaction: the authentication, or the selection as its userError."""
+def finish(result: Outcome) -> Authentication:
+    """After the transaction: the authentication, or the selection or pending request as its
+    userError."""
     if isinstance(result, Selection):
         raise OrganizationSelectionRequired(result.token, result.organizations)
+    if isinstance(result, PendingApproval):
+        raise pending_approval()
     return result
 
 
 async def authenticate_proof(
     proof: Proof, organization_id: str | None, settings: Settings
-) -> Authentication | Selection:
+) -> Outcome:
     """Inside the transaction that established the proof; a Selection commits with it."""
     if organization_id:
-        member = await Member.filter(
-            user_id=proof.user.id, organization_id=organization_id, status=MemberStatus.ACTIVE
-        ).first()
-        if member is None:
+        member = await Member.filter(user_id=proof.user.id, organization_id=organization_id).first()
+        if member is not None and member.status is MemberStatus.PENDING:
+            return PENDING_APPROVAL
+        if member is None or member.status is not MemberStatus.ACTIVE:
             raise _no_membership()
         return await authenticate_member(
             member, proof.method, settings, connection_id=proof.connection_id, client=proof.client
         )
     organizations = await active_organizations(proof.user.id)
     if not organizations:
+        if await Member.exists(user_id=proof.user.id, status=MemberStatus.PENDING):
+            return PENDING_APPROVAL
         raise _no_membership()
     if len(organizations) == 1:
         return await authenticate_proof(proof, organizations[0].id, settings)

@@ -73,7 +73,13 @@ async def _continue(
         raise _refused()
     organization = await Organization.get(id=member.organization_id)
     # The organization's rules apply to every extension of a session, not only its start.
-    await check_admission(organization, session.authentication_method, session.connection_id)
+    await check_admission(
+        organization,
+        member,
+        session.authentication_method,
+        session.connection_id,
+        base_url=settings.base_url,
+    )
     role = await Role.get(id=member.role_id)
     user = await User.get(id=member.user_id)
     if member.id != session.member_id:

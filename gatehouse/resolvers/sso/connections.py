@@ -181,6 +181,7 @@ async def update_connection(
     attribute_mapping: Any = UNSET,
     allow_idp_initiated: Any = UNSET,
     client_secret: Any = UNSET,
+    jit_provisioning: Any = UNSET,
     secret_key: str = "",
 ) -> Connection:
     require(principal, Permission.CONNECTIONS_WRITE)
@@ -192,6 +193,7 @@ async def update_connection(
         "saml_idp_certificates": (certificates, lambda x: _certificates(v, x or [])),
         "saml_attribute_mapping": (attribute_mapping, lambda x: dict(x or {})),
         "saml_allow_idp_initiated": (allow_idp_initiated, bool),
+        "jit_provisioning": (jit_provisioning, bool),
     }
     changes = {key: clean(value) for key, (value, clean) in cleaners.items() if value is not UNSET}
     v.check()

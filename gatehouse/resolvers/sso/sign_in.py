@@ -1,4 +1,5 @@
-"""Finishing an SSO sign-in: the profile → linked identity → user and member (JIT) → a code.
+"""Finishing an SSO sign-in: the profile → linked identity → user and member → a code. A
+newcomer joins by a pending invitation, JIT, or the verified domain's enrollment mode.
 
 SAML and OIDC (sso/saml.py, sso/oidc.py) each turn the IdP's answer into an `SsoProfile`;
 from there one path decides who signs in, records the event and issues the one-time code.
@@ -17,6 +18,9 @@ from gatehouse.models import (
     AuthenticationMethod,
     Connection,
     ConnectionState,
+    Domain,
+    Invitation,
+    InvitationState,
     LinkedIdentity,
     Member,
     MemberSource,
@@ -27,7 +31,10 @@ from gatehouse.models import (
     User,
 )
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
+from gatehouse.resolvers.invitations import clock as invitation_clock
+from gatehouse.resolvers.invitations.accept import settle
 from gatehouse.resolvers.members import membership_data
+from gatehouse.resolvers.sign_in.enrollment import enroll, lock_domain
 from gatehouse.resolvers.sign_in.handoff import issue_handoff_code
 from gatehouse.resolvers.sso.connections import complete_validation
 from gatehouse.resolvers.validation import normalize_email
@@ -161,75 +168,157 @@ async def _jit_create_user(org: Organization, profile: SsoProfile) -> User:
     )
 
 
-async def _member_for(
-    org: Organization, user: User | None, profile: SsoProfile
-) -> tuple[Member, User, bool]:
-    """The active member signing in; JIT-created (with its user) when the policy allows."""
-    member = None
-    if user is not None:
-        member = await Member.filter(organization_id=org.id, user_id=user.id).first()
-    if member is not None:
-        if member.status is not MemberStatus.ACTIVE:
-            raise SignInRefused("member_inactive", "This membership is not active.", 403)
-        assert user is not None
-        return member, user, False
-    if not org.jit_provisioning:
-        raise SignInRefused(
-            "invitation_required",
-            "This organization requires an invitation before the first sign-in.",
-            403,
+async def _pending_invitation(org: Organization, email: str) -> Invitation | None:
+    return (
+        await Invitation.filter(
+            organization_id=org.id,
+            email=email,
+            state=InvitationState.PENDING,
+            expires_at__gt=invitation_clock.now(),
         )
-    if user is None:
-        user = await _jit_create_user(org, profile)
-    role = await Role.get_or_none(organization_id=org.id, slug=org.default_role_slug)
-    if role is None:
-        raise SignInRefused("default_role_missing", "No default role is set.", 409)
-    member = await Member.create(organization=org, user=user, role=role, source=MemberSource.JIT)
+        .order_by("-created_at")
+        .select_for_update()
+        .first()
+    )
+
+
+async def _join(org: Organization, user: User, role: Role, source: MemberSource) -> Member:
+    member = await Member.create(organization=org, user=user, role=role, source=source)
     await record_event(
         "organization_membership.created", org.id, membership_data(member, role.slug)
     )
-    return member, user, True
+    return member
+
+
+async def _accept(invitation: Invitation, org: Organization, user: User) -> Member:
+    """The organization's own IdP vouched for the invited address: the invitation is accepted,
+    with the invited role, whatever JIT says."""
+    role = await Role.get_or_none(id=invitation.role_id) if invitation.role_id else None
+    role = role or await Role.get_or_none(organization_id=org.id, slug=org.default_role_slug)
+    if role is None:
+        raise SignInRefused("default_role_missing", "No default role is set.", 409)
+    member = await _join(org, user, role, MemberSource.INVITATION)
+    await settle(invitation, user, member, role, invitation_clock.now())
+    return member
+
+
+async def _member_for(
+    org: Organization,
+    conn: Connection,
+    domain: Domain | None,
+    user: User | None,
+    profile: SsoProfile,
+) -> tuple[Member, User, bool]:
+    """The member signing in, and whether it is new. A newcomer joins by, in order: a pending
+    invitation to their address, JIT (when both the organization and the connection allow it),
+    or the enrollment mode of the organization's verified domain. The member returned may be
+    PENDING (a join request just made): the caller commits it and refuses the sign-in."""
+    if user is not None:
+        member = await Member.filter(organization_id=org.id, user_id=user.id).first()
+        if member is not None:
+            if member.status is MemberStatus.PENDING:
+                raise SignInRefused(
+                    "membership_pending_approval",
+                    "The request to join this organization waits for an admin's approval.",
+                    403,
+                )
+            if member.status is not MemberStatus.ACTIVE:
+                raise SignInRefused("member_inactive", "This membership is not active.", 403)
+            return member, user, False
+    invitation = await _pending_invitation(org, profile.email)
+    if invitation is not None:
+        user = user or await _jit_create_user(org, profile)
+        return await _accept(invitation, org, user), user, True
+    if org.jit_provisioning and conn.jit_provisioning:
+        user = user or await _jit_create_user(org, profile)
+        role = await Role.get_or_none(organization_id=org.id, slug=org.default_role_slug)
+        if role is None:
+            raise SignInRefused("default_role_missing", "No default role is set.", 409)
+        return await _join(org, user, role, MemberSource.JIT), user, True
+    if domain is not None and domain.organization_id == org.id and profile.email_verified:
+        names = {
+            key: value[:100]
+            for key, value in (("first_name", profile.first_name), ("last_name", profile.last_name))
+            if value
+        }
+        user, member = await enroll(domain, profile.email, user, names=names)
+        if member is not None and user is not None:
+            return member, user, True
+    raise SignInRefused(
+        "invitation_required",
+        "This organization requires an invitation before the first sign-in.",
+        403,
+    )
 
 
 async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Member, str]:
     """Resolve the member (JIT when allowed), record success, return the member and a code."""
     profile = SsoProfile(**{**asdict(profile), "email": normalize_email(profile.email)})
+    pending = False
     async with in_transaction():
         conn = await Connection.filter(id=connection_id).select_for_update().first()
         if conn is None or conn.state not in (ConnectionState.ACTIVE, ConnectionState.VALIDATING):
             raise SignInRefused("connection_inactive", "This connection is not active.", 403)
         org = await Organization.get(id=conn.organization_id)
+        if not org.sso_allowed:
+            raise SignInRefused(
+                "auth_method_not_allowed", "This organization does not allow SSO sign-in.", 403
+            )
+        # Before anyone is looked up: a concurrent first sign-in by another way waits here.
+        domain = await lock_domain(profile.email)
         user, new_link = await _find_user(conn, profile)
-        member, user, created = await _member_for(org, user, profile)
-        await _apply_profile(conn, user, profile)
-        if new_link:
-            await LinkedIdentity.create(
-                connection=conn, subject=profile.subject, user=user, last_sign_in_at=now()
-            )
+        member, user, created = await _member_for(org, conn, domain, user, profile)
+        if member.status is MemberStatus.PENDING:
+            pending = True  # the request commits; the sign-in is refused below
         else:
-            await LinkedIdentity.filter(connection_id=conn.id, subject=profile.subject).update(
-                last_sign_in_at=now()
-            )
-        if conn.state is ConnectionState.VALIDATING:
-            await complete_validation(conn)
-        code = await issue_handoff_code(
-            AuthenticationMethod.SSO,
-            member=member,
-            connection_id=conn.id,
-            profile=profile.data(conn),
-        )
-        await record_event(
-            "authentication.sso_succeeded",
-            org.id,
-            {
-                "connection_id": conn.id,
-                "connection_type": conn.type.value,
-                "user_id": user.id,
-                "member_id": member.id,
-                "jit": created,
-            },
+            code = await _signed_in(conn, org, user, member, profile, new_link, created)
+    if pending:
+        raise SignInRefused(
+            "membership_pending_approval",
+            "The request to join this organization waits for an admin's approval.",
+            403,
         )
     return member, code
+
+
+async def _signed_in(
+    conn: Connection,
+    org: Organization,
+    user: User,
+    member: Member,
+    profile: SsoProfile,
+    new_link: bool,
+    created: bool,
+) -> str:
+    await _apply_profile(conn, user, profile)
+    if new_link:
+        await LinkedIdentity.create(
+            connection=conn, subject=profile.subject, user=user, last_sign_in_at=now()
+        )
+    else:
+        await LinkedIdentity.filter(connection_id=conn.id, subject=profile.subject).update(
+            last_sign_in_at=now()
+        )
+    if conn.state is ConnectionState.VALIDATING:
+        await complete_validation(conn)
+    code = await issue_handoff_code(
+        AuthenticationMethod.SSO,
+        member=member,
+        connection_id=conn.id,
+        profile=profile.data(conn),
+    )
+    await record_event(
+        "authentication.sso_succeeded",
+        org.id,
+        {
+            "connection_id": conn.id,
+            "connection_type": conn.type.value,
+            "user_id": user.id,
+            "member_id": member.id,
+            "jit": created,
+        },
+    )
+    return code
 
 
 async def purge_expired() -> int:

@@ -84,6 +84,9 @@ class UpdateConnectionInput:
     client_secret: strawberry.Maybe[str] = strawberry.field(
         description="OIDC: a new client secret."
     )
+    jit_provisioning: strawberry.Maybe[bool] = strawberry.field(
+        description="Whether first sign-ins through this connection may create members (JIT)."
+    )
 
 
 @strawberry.input(description="The connection to act on.")
@@ -195,6 +198,7 @@ class ConnectionMutations:
                     attribute_mapping=given(input.attribute_mapping),
                     allow_idp_initiated=given(input.allow_idp_initiated),
                     client_secret=given(input.client_secret),
+                    jit_provisioning=given(input.jit_provisioning),
                     secret_key=info.context.settings.secret_key,
                 )
             )

@@ -14,7 +14,7 @@ from gatehouse.resolvers.domains.dns import DnsConfig
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError
-from gatehouse.schema.types.domain import Domain, DomainVerificationStrategy
+from gatehouse.schema.types.domain import Domain, DomainEnrollment, DomainVerificationStrategy
 
 
 @strawberry.input(description="A domain to claim for an organization.")
@@ -41,7 +41,15 @@ class RemoveDomainInput:
     domain_id: strawberry.ID = strawberry.field(description="The domain.")
 
 
-@strawberry.type(description="Result of `addDomain` and `verifyDomain`.")
+@strawberry.input(description="How a verified domain's people join the organization.")
+class SetDomainEnrollmentInput:
+    domain_id: strawberry.ID = strawberry.field(description="The domain (verified).")
+    enrollment: DomainEnrollment = strawberry.field(
+        description="NONE, AUTOMATIC (an ACTIVE membership) or REQUEST (a PENDING one)."
+    )
+
+
+@strawberry.type(description="Result of `addDomain`, `verifyDomain` and `setDomainEnrollment`.")
 class DomainPayload:
     domain: Domain | None = strawberry.field(description="The domain after the change.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
@@ -95,6 +103,28 @@ class DomainMutations:
                     str(input.domain_id),
                     DnsConfig.from_settings(info.context.settings),
                     DomainStrategy(input.strategy),
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Choose what proving an email of a verified domain (a sign-in code, the "
+        "organization's SSO) does for someone who is not a member: nothing, join (AUTOMATIC) "
+        "or ask to join (REQUEST). Requires `domains:write`; DOMAIN_NOT_VERIFIED otherwise."
+    )
+    async def set_domain_enrollment(
+        self,
+        info: Info,
+        input: Annotated[
+            SetDomainEnrollmentInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> DomainPayload:
+        return _payload(
+            *await mutate(
+                domains.set_domain_enrollment(
+                    info.context.principal,
+                    str(input.domain_id),
+                    models.DomainEnrollment(input.enrollment),
                 )
             )
         )

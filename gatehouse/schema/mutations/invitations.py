@@ -75,6 +75,11 @@ class AcceptInvitationPayload:
         "next release.",
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+    authorize_url: str | None = strawberry.field(
+        default=None,
+        description="Set instead of `authentication` when the organization admits only SSO: "
+        "the membership was made, and the person signs in at this URL (its SSO).",
+    )
 
 
 def _payload(model: models.Invitation | None, errors: list[UserError]) -> InvitationPayload:
@@ -183,4 +188,5 @@ class InvitationMutations:
             authentication=Authentication.from_result(authentication) if authentication else None,
             session_token=authentication.access_token if authentication else None,
             user_errors=[],
+            authorize_url=result.authorize_url,
         )

@@ -9,6 +9,7 @@ import strawberry
 from gatehouse import models
 from gatehouse.models import MemberStatus as Status
 from gatehouse.resolvers import members
+from gatehouse.resolvers.sign_in import enrollment
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError
@@ -35,6 +36,14 @@ class UpdateMemberRoleInput:
 @strawberry.input(description="The member to act on.")
 class MemberInput:
     member_id: strawberry.ID = strawberry.field(description="The member.")
+
+
+@strawberry.input(description="Whether an admin may sign in around SSO (break-glass).")
+class SetMemberSsoBypassInput:
+    member_id: strawberry.ID = strawberry.field(description="The member (an active admin).")
+    may_bypass_sso: bool = strawberry.field(
+        description="True: an emailed code works for them where the policy allows only SSO."
+    )
 
 
 @strawberry.type(description="Result of a membership mutation.")
@@ -122,6 +131,57 @@ class MemberMutations:
             *await mutate(
                 members.set_member_status(
                     info.context.principal, str(input.member_id), Status.ACTIVE
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Approve a request to join (a PENDING member): they become ACTIVE and can "
+        "sign in. Requires `members:write`; NOT_PENDING if there is no request."
+    )
+    async def approve_membership(
+        self,
+        info: Info,
+        input: Annotated[MemberInput, strawberry.argument(description="The mutation's input.")],
+    ) -> MemberPayload:
+        return _payload(
+            *await mutate(
+                enrollment.approve_membership(info.context.principal, str(input.member_id))
+            )
+        )
+
+    @strawberry.mutation(
+        description="Deny a request to join: the member becomes INACTIVE, so signing in again "
+        "does not ask again (an invitation or `reactivateMember` still can). Requires "
+        "`members:write`; NOT_PENDING if there is no request."
+    )
+    async def deny_membership(
+        self,
+        info: Info,
+        input: Annotated[MemberInput, strawberry.argument(description="The mutation's input.")],
+    ) -> MemberPayload:
+        return _payload(
+            *await mutate(enrollment.deny_membership(info.context.principal, str(input.member_id)))
+        )
+
+    @strawberry.mutation(
+        description="Let an admin sign in by emailed code where the policy allows only SSO, "
+        "for when the IdP is down; recorded as an event. Only on active admins "
+        "(SSO_BYPASS_ADMINS_ONLY), and only by the operator or another admin's session "
+        "(FORBIDDEN for organization keys and for the admin themselves). Requires "
+        "`members:write`."
+    )
+    async def set_member_sso_bypass(
+        self,
+        info: Info,
+        input: Annotated[
+            SetMemberSsoBypassInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> MemberPayload:
+        return _payload(
+            *await mutate(
+                members.set_member_sso_bypass(
+                    info.context.principal, str(input.member_id), input.may_bypass_sso
                 )
             )
         )

@@ -13,7 +13,7 @@ from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.mutations.maybe import given
 from gatehouse.schema.types.common import UserError
-from gatehouse.schema.types.organization import Organization
+from gatehouse.schema.types.organization import AuthMethod, Organization
 
 
 @strawberry.input(description="A new organization.")
@@ -51,13 +51,22 @@ class DeleteOrganizationInput:
 class UpdateOrganizationPolicyInput:
     organization_id: strawberry.ID = strawberry.field(description="The organization.")
     jit_provisioning: bool | None = strawberry.field(default=None, description="JIT on/off.")
-    join_by_verified_domain: bool | None = strawberry.field(
-        default=None, description="Admit verified-domain emails without invitation."
+    allowed_auth_methods: list[AuthMethod] | None = strawberry.field(
+        default=None, description="How members may sign in: SSO, EMAIL_CODE, or both."
     )
     restrict_invitations_to_verified_domains: bool | None = strawberry.field(
         default=None, description="Invite only verified-domain emails."
     )
-    require_sso: bool | None = strawberry.field(default=None, description="SSO required.")
+    require_sso: bool | None = strawberry.field(
+        default=None,
+        description="true: allowedAuthMethods [SSO]; false: both.",
+        deprecation_reason="Use allowedAuthMethods; removed in the next release.",
+    )
+    join_by_verified_domain: bool | None = strawberry.field(
+        default=None,
+        description="true: every verified domain enrolls AUTOMATIC; false: NONE.",
+        deprecation_reason="Use setDomainEnrollment per domain; removed in the next release.",
+    )
     default_role_slug: str | None = strawberry.field(
         default=None, description="Slug of an existing role."
     )
@@ -159,12 +168,14 @@ class OrganizationMutations:
             UpdateOrganizationPolicyInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> UpdateOrganizationPayload:
+        methods = input.allowed_auth_methods
         change = orgs.PolicyChange(
             jit_provisioning=input.jit_provisioning,
-            join_by_verified_domain=input.join_by_verified_domain,
             restrict_invitations_to_verified_domains=input.restrict_invitations_to_verified_domains,
-            require_sso=input.require_sso,
+            allowed_auth_methods=[m.value for m in methods] if methods is not None else None,
             default_role_slug=input.default_role_slug,
+            require_sso=input.require_sso,
+            join_by_verified_domain=input.join_by_verified_domain,
         )
         org, errors = await mutate(
             orgs.update_organization_policy(

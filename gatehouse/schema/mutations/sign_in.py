@@ -113,6 +113,7 @@ async def authentication_payload(
             pending_authentication_token=None,
             organizations=None,
             user_errors=to_user_errors(e),
+            authorize_url=next((f.authorize_url for f in e.errors if f.authorize_url), None),
         )
     return AuthenticationPayload(
         authentication=Authentication.from_result(result),

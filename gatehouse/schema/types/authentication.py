@@ -72,3 +72,8 @@ class AuthenticationPayload:
         "choose from."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+    authorize_url: str | None = strawberry.field(
+        default=None,
+        description="With AUTH_METHOD_NOT_ALLOWED, when the organization allows SSO: where to "
+        "send the person instead (its SSO sign-in URL).",
+    )

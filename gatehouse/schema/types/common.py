@@ -25,6 +25,11 @@ class UserError:
     )
     code: UserErrorCode = strawberry.field(description="Machine-readable reason.")
     message: str = strawberry.field(description="Human-readable explanation.")
+    authorize_url: str | None = strawberry.field(
+        default=None,
+        description="With AUTH_METHOD_NOT_ALLOWED, when the organization allows SSO: its SSO "
+        "sign-in URL (`/sso/authorize?organization=…`), where to send the person instead.",
+    )
 
 
 @strawberry.type(description="Where a page sits in the list.")

@@ -76,6 +76,11 @@ class Connection(Node):
     name: str = strawberry.field(description="Display name.")
     type: ConnectionType = strawberry.field(description="SAML or OIDC.")
     state: ConnectionState = strawberry.field(description="Lifecycle state.")
+    jit_provisioning: bool = strawberry.field(
+        description="Whether a first sign-in through this connection may create the member "
+        "(Just-in-Time), when the organization's policy allows JIT too. Invitations and "
+        "domain enrollment apply either way."
+    )
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
     _model: strawberry.Private[models.Connection]
 
@@ -86,6 +91,7 @@ class Connection(Node):
             name=conn.name,
             type=conn.type,
             state=conn.state,
+            jit_provisioning=conn.jit_provisioning,
             created_at=conn.created_at,
             _model=conn,
         )

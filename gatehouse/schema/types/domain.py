@@ -37,6 +37,16 @@ strawberry.enum(
     description="DNS: a TXT record proves it. MANUAL: an operator vouched for it.",
 )
 DomainVerificationStrategy = DomainStrategyModel
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
+    models.DomainEnrollment,
+    name="DomainEnrollment",
+    description="What proving an email of this verified domain (a sign-in code, SSO) does for "
+    "a person who is not a member: NONE, nothing (an invitation is needed); AUTOMATIC, an "
+    "ACTIVE membership with the default role (source DOMAIN); REQUEST, a PENDING membership "
+    "that an admin approves or denies.",
+)
+DomainEnrollment = models.DomainEnrollment
 
 
 @strawberry.type(description="A DNS record to publish.")
@@ -72,6 +82,10 @@ class Domain(Node):
         description="Why the last check did not verify it: NXDOMAIN, no TXT record, wrong value, "
         "SERVFAIL, timeout, expiry, or another organization verified it first."
     )
+    enrollment: DomainEnrollment = strawberry.field(
+        description="What proving an email of this domain does for a newcomer, once verified "
+        "(set with `setDomainEnrollment`; NONE by default)."
+    )
     created_at: datetime = strawberry.field(description="When it was claimed (UTC).")
     _model: strawberry.Private[models.Domain]
 
@@ -89,6 +103,7 @@ class Domain(Node):
             if domain.state is DomainStateModel.PENDING
             else None,
             failure_reason=domain.failure_reason,
+            enrollment=domain.enrollment,
             created_at=domain.created_at,
             _model=domain,
         )

@@ -27,7 +27,8 @@ strawberry.enum(
     MemberStatusModel,
     name="MemberStatus",
     description="ACTIVE members may sign in; INACTIVE were deactivated (by an admin or the "
-    "directory); PENDING await a step such as accepting an invitation.",
+    "directory) or their request to join was denied; PENDING asked to join through a verified "
+    "domain in REQUEST mode and wait for `approveMembership` or `denyMembership`.",
 )
 MemberStatus = MemberStatusModel
 # strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
@@ -105,6 +106,10 @@ def _role(row: models.Role | None) -> Role:
 class Member(Node):
     status: MemberStatus = strawberry.field(description="Whether the member may sign in.")
     source: MemberSource = strawberry.field(description="How the membership was created.")
+    may_bypass_sso: bool = strawberry.field(
+        description="Break-glass: this admin may sign in by emailed code where the policy allows "
+        "only SSO (set with `setMemberSsoBypass`; ignored while not an admin)."
+    )
     created_at: datetime = strawberry.field(description="When the membership was created (UTC).")
     updated_at: datetime = strawberry.field(description="Last change (UTC).")
     _model: strawberry.Private[models.Member]
@@ -115,6 +120,7 @@ class Member(Node):
             id=strawberry.ID(member.id),
             status=member.status,
             source=member.source,
+            may_bypass_sso=member.may_bypass_sso,
             created_at=member.created_at,
             updated_at=member.updated_at,
             _model=member,

@@ -12,6 +12,7 @@ from gatehouse import models
 from gatehouse.auth.permissions import Permission
 from gatehouse.resolvers import members as member_resolvers
 from gatehouse.resolvers.invitations import lifecycle as invitation_resolvers
+from gatehouse.resolvers.organizations import AuthMethod as AuthMethodModel
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
@@ -24,20 +25,48 @@ from gatehouse.schema.types.invitation import InvitationPage, InvitationState
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
 from gatehouse.schema.types.pagination import page_parts
 
+# strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
+strawberry.enum(
+    AuthMethodModel,
+    name="AuthMethod",
+    description="A way members may prove who they are: SSO through one of the organization's "
+    "connections, or a code mailed to them (accepting an invitation counts as EMAIL_CODE).",
+)
+AuthMethod = AuthMethodModel
+
 
 @strawberry.type(description="How people get into the organization.")
 class OrganizationPolicy:
     jit_provisioning: bool = strawberry.field(
-        description="Create a member on first SSO sign-in (Just-in-Time provisioning)."
+        description="Create a member on first SSO sign-in (Just-in-Time provisioning), where "
+        "the connection allows it too."
     )
-    join_by_verified_domain: bool = strawberry.field(
-        description="People with an email at a verified domain may join without an invitation."
+    allowed_auth_methods: list[AuthMethod] = strawberry.field(
+        description="How members may sign in; enforced wherever a session is issued or "
+        "extended. Only break-glass admins (`Member.mayBypassSso`) sign in by code where SSO "
+        "alone is allowed."
     )
     restrict_invitations_to_verified_domains: bool = strawberry.field(
         description="Invitations only to emails at the organization's verified domains."
     )
-    require_sso: bool = strawberry.field(description="Members must sign in through SSO.")
+    require_sso: bool = strawberry.field(
+        description="Members must sign in through SSO: `allowedAuthMethods` is [SSO].",
+        deprecation_reason="Use allowedAuthMethods; removed in the next release.",
+    )
     _organization: strawberry.Private[models.Organization]
+
+    @strawberry.field(
+        description="Whether any verified domain enrolls its people automatically.",
+        deprecation_reason="Enrollment is per domain (Domain.enrollment); removed in the next "
+        "release.",
+    )
+    async def join_by_verified_domain(self, info: Info) -> bool:
+        rows = await info.context.loaders.domains_by_organization.load(self._organization.id)
+        return any(
+            d.state is models.DomainState.VERIFIED
+            and d.enrollment is models.DomainEnrollment.AUTOMATIC
+            for d in rows
+        )
 
     @strawberry.field(description="Role given to members who join without a chosen role.")
     async def default_role(self, info: Info) -> Role | None:
@@ -74,9 +103,9 @@ class Organization(Node):
         m = self._model
         return OrganizationPolicy(
             jit_provisioning=m.jit_provisioning,
-            join_by_verified_domain=m.join_by_verified_domain,
+            allowed_auth_methods=[AuthMethod(a) for a in m.allowed_auth_methods],
             restrict_invitations_to_verified_domains=m.restrict_invitations_to_verified_domains,
-            require_sso=m.require_sso,
+            require_sso=not m.email_code_allowed,
             _organization=m,
         )
 

@@ -6,16 +6,17 @@ import strawberry
 
 from gatehouse.resolvers.sign_in import routing as sign_in
 from gatehouse.resolvers.sign_in.routing import SignInMethod as SignInMethodModel
-from gatehouse.schema.types.domain import Domain
+from gatehouse.schema.types.domain import Domain, DomainEnrollment
 from gatehouse.schema.types.organization import Organization
 
 # strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
 strawberry.enum(
     SignInMethodModel,
     name="SignInMethod",
-    description="SSO: redirect to `authorizeUrl`. JOIN_BY_DOMAIN: the organization admits "
-    "verified-domain emails. INVITATION_REQUIRED: the domain is verified, but only invited "
-    "people get in. NONE: no organization owns the email's domain.",
+    description="SSO: redirect to `authorizeUrl`. JOIN_BY_DOMAIN: the domain enrolls its "
+    "people (AUTOMATIC): proving the email by a sign-in code joins. REQUEST_TO_JOIN: proving "
+    "it asks the organization's admins (REQUEST). INVITATION_REQUIRED: the domain is verified, "
+    "but only invited people get in. NONE: no organization owns the email's domain.",
 )
 SignInMethod = SignInMethodModel
 
@@ -31,6 +32,9 @@ class SignInRoute:
     authorize_url: str | None = strawberry.field(
         description="For SSO: `/sso/authorize?organization=…` to redirect the browser to."
     )
+    enrollment: DomainEnrollment | None = strawberry.field(
+        description="The matched domain's enrollment: what proving the email does."
+    )
 
     @classmethod
     def from_route(cls, route: sign_in.SignInRoute) -> SignInRoute:
@@ -42,4 +46,5 @@ class SignInRoute:
             else None,
             domain=Domain.from_model(route.domain) if route.domain else None,
             authorize_url=route.authorize_url,
+            enrollment=route.enrollment,
         )
