@@ -78,6 +78,8 @@ class ErrorCode(StrEnum):
     INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"  # noqa: S105 - an error code, not a secret
     AUTH_METHOD_NOT_ALLOWED = "AUTH_METHOD_NOT_ALLOWED"
     SESSION_REQUIRED = "SESSION_REQUIRED"
+    ALREADY_DELIVERED = "ALREADY_DELIVERED"
+    TARGET_DISABLED = "TARGET_DISABLED"
 
 
 @dataclass(frozen=True, slots=True)
