@@ -97,6 +97,7 @@ class PersistedDocuments:
     ) -> Resolved | None:
         """The document text to run, or None when the request names none (Strawberry then
         answers its own "no query" error)."""
+        query = query or None  # an empty text names no document (graphql-ws needs the key)
         digest = self._requested_hash(extensions, document_id)
         if self.trusted is not None:
             return self._trusted(query, digest)

@@ -33,7 +33,7 @@ NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 
 
 def node_types() -> set[str]:
-    schema = build_schema()._schema  # noqa: SLF001 - the graphql-core schema, to walk its types
+    schema = build_schema()._schema
     node = schema.get_type("Node")
     return {
         t.name

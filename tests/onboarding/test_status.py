@@ -14,7 +14,6 @@ from gatehouse.models import (
     Domain,
     DomainState,
     Invitation,
-    InvitationState,
     LogStream,
     LogStreamType,
     PortalIntent,
