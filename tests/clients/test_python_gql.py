@@ -38,11 +38,12 @@ async def test_the_readme_gql_example_runs(api_server, operator_token, make_org)
         subprotocols=["graphql-transport-ws"],
     )
     async with Client(transport=ws) as session:
-        doc = gql(
-            "subscription($o: ID!) { onboarding(organizationId: $o) { state completedSteps } }"
+        doc = GraphQLRequest(
+            "subscription($o: ID!) { onboarding(organizationId: $o) { state completedSteps } }",
+            variable_values={"o": org.id},
         )
         async with asyncio.timeout(15):
-            async for status in session.subscribe(doc, variable_values={"o": org.id}):
+            async for status in session.subscribe(doc):
                 # then the first message is the current status
                 assert status["onboarding"] == {"state": "NEEDS_ATTENTION", "completedSteps": 0}
                 break
