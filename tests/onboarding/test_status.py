@@ -14,11 +14,13 @@ from gatehouse.models import (
     Domain,
     DomainState,
     Invitation,
+    LinkedIdentity,
     LogStream,
     LogStreamType,
     PortalIntent,
     PortalSession,
     TargetState,
+    User,
 )
 from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.portal.links import onboarding_checklist
@@ -98,12 +100,17 @@ async def test_each_step_reports_its_facts(gql, operator_token, make_org):
     org = await make_org("Acme")
     await _domain(org, "acme.com", DomainState.VERIFIED)
     await _domain(org, "acme.io", DomainState.PENDING)
-    await Connection.create(
+    okta = await Connection.create(
         organization=org,
         name="Okta",
         type=ConnectionType.SAML,
         state=ConnectionState.ACTIVE,
         saml_idp_certificates=[_certificate(365)],
+    )
+    signed_in = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    user = await User.create(email="ada@acme.com")
+    await LinkedIdentity.create(
+        connection=okta, subject="ada", user=user, last_sign_in_at=signed_in
     )
     synced = datetime.now(UTC).replace(microsecond=0)
     await Directory.create(
@@ -134,6 +141,7 @@ async def test_each_step_reports_its_facts(gql, operator_token, make_org):
     assert status["sso"]["activeConnections"] == 1
     assert status["sso"]["connectionState"] == "ACTIVE"
     assert status["sso"]["certificateExpiresAt"] is not None
+    assert datetime.fromisoformat(status["sso"]["lastSignInAt"]) == signed_in
     assert status["directory"]["state"] == "DONE"
     assert status["directory"]["directoryState"] == "LINKED"
     assert datetime.fromisoformat(status["directory"]["lastSyncAt"]) == synced
