@@ -95,7 +95,10 @@ class Settings(BaseSettings):
         20, alias="GATEHOUSE_SUBSCRIPTIONS_PER_CONNECTION", ge=1
     )
     # Origins allowed to open GraphQL websockets (clients sending no Origin always pass).
+    # Browser origins that may call the API (CORS) and open websockets; exact origins.
     allowed_origins: list[str] = Field(default_factory=list, alias="GATEHOUSE_ALLOWED_ORIGINS")
+    # A JSON manifest {sha256: document}: when set, only these documents run.
+    trusted_documents: str | None = Field(None, alias="GATEHOUSE_TRUSTED_DOCUMENTS")
     run_worker: bool = Field(default=True, alias="GATEHOUSE_RUN_WORKER")
     allow_private_webhooks: bool = Field(default=False, alias="GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS")
     # First retry delay; doubles per failed attempt (with jitter) up to an hour.

@@ -16,6 +16,7 @@ from gatehouse.models import ApiKey
 from gatehouse.resolvers.access import require
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import organization_for_change
+from gatehouse.resolvers.pagination import Page, empty, paginate
 from gatehouse.resolvers.validation import check_id, clean_name
 
 
@@ -103,3 +104,26 @@ async def get_api_key(principal: Principal, api_key_id: str) -> ApiKey | None:
     ):
         return key
     return None
+
+
+async def list_api_keys(
+    principal: Principal,
+    organization_id: str | None,
+    first: int | None,
+    after: str | None,
+    *,
+    include_revoked: bool = False,
+) -> Page[ApiKey]:
+    """Operators see every key (or one organization's); scoped callers only their
+    organization's. Only metadata: the secret was shown once and only its hash is kept."""
+    require(principal, Permission.API_KEYS_WRITE)
+    query = ApiKey.all()
+    if principal.organization_id is not None:
+        if organization_id not in (None, principal.organization_id):
+            return await paginate(empty(query), first, after)
+        query = query.filter(organization_id=principal.organization_id)
+    elif organization_id is not None:
+        query = query.filter(organization_id=organization_id)
+    if not include_revoked:
+        query = query.filter(revoked_at__isnull=True)
+    return await paginate(query, first, after)

@@ -29,8 +29,16 @@ from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.delivery import Delivery, LogStream, WebhookEndpoint
 from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
+from gatehouse.schema.types.event import Event
 from gatehouse.schema.types.invitation import Invitation
 from gatehouse.schema.types.member import Member, Role, User
+from gatehouse.schema.types.onboarding import (
+    DirectoryStep,
+    DomainsStep,
+    LogStreamsStep,
+    MembersStep,
+    SsoStep,
+)
 from gatehouse.schema.types.organization import Organization
 from gatehouse.settings import Settings, get_settings
 
@@ -71,7 +79,12 @@ NODE_TYPES = [
     WebhookEndpoint,
     LogStream,
     Delivery,
+    Event,
 ]
+
+
+# The onboarding steps appear both as fields and through the OnboardingStep interface.
+STEP_TYPES = [DomainsStep, SsoStep, DirectoryStep, LogStreamsStep, MembersStep]
 
 
 class GatehouseSchema(strawberry.Schema):
@@ -96,7 +109,7 @@ class GatehouseSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     schema = GatehouseSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES
+        query=Query, mutation=Mutation, subscription=Subscription, types=[*NODE_TYPES, *STEP_TYPES]
     )
     schema.hide_suggestions = not settings.introspection_enabled
     # The validator needs the built graphql-core schema, which exists only now (Strawberry

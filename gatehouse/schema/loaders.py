@@ -28,6 +28,7 @@ from gatehouse.models import (
     Role,
     User,
 )
+from gatehouse.resolvers.onboarding.status import OnboardingStatus, compute_statuses
 
 M = TypeVar("M", bound=Model)
 
@@ -156,6 +157,15 @@ class Loaders:
     @cached_property
     def directory_group_count(self) -> DataLoader[str, int]:
         return DataLoader(_counts(DirectoryGroup, "directory_id"))
+
+    @cached_property
+    def onboarding(self) -> DataLoader[str, OnboardingStatus]:
+        # A page of organizations costs the same few grouped queries as one.
+        async def load(ids: Sequence[str]) -> list[OnboardingStatus]:
+            statuses = await compute_statuses(list(ids))
+            return [statuses[i] for i in ids]
+
+        return DataLoader(load)
 
     def prime(self, rows: Iterable[Model]) -> None:
         """Seed the by-id loaders with rows a resolver already holds."""

@@ -13,22 +13,29 @@ from gatehouse.resolvers import api_keys, members, organizations, roles
 from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.resolvers.domains import lifecycle as domains
 from gatehouse.resolvers.errors import AuthenticationRequired
-from gatehouse.resolvers.events import log_streams, webhooks
+from gatehouse.resolvers.events import log_streams, repair, webhooks
 from gatehouse.resolvers.events import reading as events
 from gatehouse.resolvers.invitations import lifecycle as invitations
+from gatehouse.resolvers.onboarding import status as onboarding_status
 from gatehouse.resolvers.sign_in import routing as sign_in
 from gatehouse.resolvers.sso import connections
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
-from gatehouse.schema.types.api_key import ApiKey
+from gatehouse.schema.types.api_key import ApiKey, ApiKeyPage
 from gatehouse.schema.types.common import After, First, Node
 from gatehouse.schema.types.connection import Connection
-from gatehouse.schema.types.delivery import LogStream, WebhookEndpoint
+from gatehouse.schema.types.delivery import (
+    Delivery,
+    LogStream,
+    WebhookEndpoint,
+    WebhookEndpointPage,
+)
 from gatehouse.schema.types.directory import Directory, DirectoryGroup, DirectoryUser
 from gatehouse.schema.types.domain import Domain
-from gatehouse.schema.types.event import EventPage
+from gatehouse.schema.types.event import Event, EventPage
 from gatehouse.schema.types.invitation import Invitation
 from gatehouse.schema.types.member import Member, Role, User
+from gatehouse.schema.types.onboarding import OnboardingState
 from gatehouse.schema.types.organization import Organization, OrganizationPage
 from gatehouse.schema.types.sign_in import SignInRoute
 from gatehouse.schema.types.viewer import Viewer
@@ -48,6 +55,8 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
     "diru": (directories.get_directory_user, DirectoryUser),
     "dirg": (directories.get_directory_group, DirectoryGroup),
     "inv": (invitations.get_invitation, Invitation),
+    "dlv": (repair.get_delivery, Delivery),
+    "evt": (repair.get_event, Event),
 }
 
 
@@ -125,11 +134,75 @@ class Query:
         search: Annotated[
             str | None, strawberry.argument(description="Case-insensitive substring of the name.")
         ] = None,
+        onboarding: Annotated[
+            OnboardingState | None,
+            strawberry.argument(
+                description="Only organizations whose overall onboarding state is this, e.g. "
+                "NEEDS_ATTENTION to find who is stuck."
+            ),
+        ] = None,
     ) -> OrganizationPage:
-        page = await query(
-            organizations.list_organizations(info.context.principal, first, after, search)
-        )
+        principal = info.context.principal
+        if onboarding is None:
+            page = await query(organizations.list_organizations(principal, first, after, search))
+        else:
+            page = await query(
+                onboarding_status.list_organizations_in_state(
+                    principal, onboarding, first, after, search
+                )
+            )
         return OrganizationPage.from_page(page)
+
+    @strawberry.field(
+        description="Webhook endpoints, oldest first, never their secrets: every endpoint for "
+        "an operator, the organization's own for a scoped caller. Requires `webhooks:write`."
+    )
+    async def webhook_endpoints(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        organization_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this organization's endpoints."),
+        ] = None,
+    ) -> WebhookEndpointPage:
+        page = await query(
+            repair.list_webhook_endpoints(
+                info.context.principal,
+                str(organization_id) if organization_id else None,
+                first,
+                after,
+            )
+        )
+        return WebhookEndpointPage.from_page(page)
+
+    @strawberry.field(
+        description="API keys, oldest first, metadata only (never a secret): every key for an "
+        "operator, the organization's own for a scoped caller. Requires `api_keys:write`."
+    )
+    async def api_keys(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        organization_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this organization's keys.")
+        ] = None,
+        include_revoked: Annotated[
+            bool, strawberry.argument(description="Revoked keys too.")
+        ] = False,
+    ) -> ApiKeyPage:
+        page = await query(
+            api_keys.list_api_keys(
+                info.context.principal,
+                str(organization_id) if organization_id else None,
+                first,
+                after,
+                include_revoked=include_revoked,
+            )
+        )
+        return ApiKeyPage.from_page(page)
 
     @strawberry.field(
         description="The event outbox, oldest first. Scoped callers see only "

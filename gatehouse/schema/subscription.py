@@ -13,9 +13,11 @@ from gatehouse.auth.principal import Principal
 from gatehouse.ops import metrics
 from gatehouse.resolvers.errors import AccessError, DomainError
 from gatehouse.resolvers.events import reading as events
+from gatehouse.resolvers.onboarding import live as onboarding
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import PublicError, access_error
 from gatehouse.schema.types.event import Event
+from gatehouse.schema.types.onboarding import Onboarding
 
 
 @strawberry.type(description="Live streams over graphql-transport-ws or graphql-ws.")
@@ -76,5 +78,53 @@ class Subscription:
             raise GraphQLError(
                 str(e), extensions={"code": e.code, "resumeCursor": e.cursor}
             ) from None
+        finally:
+            metrics.ACTIVE_SUBSCRIPTIONS.dec()
+
+    @strawberry.subscription(
+        description="An organization's onboarding status: the current one at once, then a new "
+        "one whenever an event changes it (a domain added or verified, a connection created or "
+        "activated, a directory's first push, …). Computed once per change for every "
+        "subscriber. When the server ends the stream (`SERVER_SHUTTING_DOWN`), reconnect: the "
+        "first message is the status then. Authenticate in `connection_init`. Requires "
+        "`organizations:read`."
+    )
+    async def onboarding(
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The organization (`org_…`).")
+        ],
+    ) -> AsyncGenerator[Onboarding, None]:
+        context = info.context
+        hub = context.event_hub
+        if hub is None:
+            raise PublicError("Subscriptions are not available on this server.", "UNAVAILABLE")
+        header = context.authorization
+
+        async def reauthenticate() -> Principal | None:
+            try:
+                principal = await principal_from_authorization(header, context.settings)
+            except InvalidCredentials:
+                return None
+            return principal if principal.is_authenticated else None
+
+        stream = onboarding.subscribe_onboarding(
+            context.principal,
+            hub,
+            str(organization_id),
+            reauthenticate=reauthenticate,
+            recheck_seconds=context.settings.subscription_recheck_seconds,
+        )
+        metrics.ACTIVE_SUBSCRIPTIONS.inc()
+        try:
+            async for status in stream:
+                yield Onboarding.from_status(status)
+        except AccessError as e:
+            raise access_error(e) from None
+        except DomainError as e:
+            raise PublicError(e.errors[0].message, e.errors[0].code.value) from None
+        except onboarding.OnboardingEnded as e:
+            raise GraphQLError(str(e), extensions={"code": e.code}) from None
         finally:
             metrics.ACTIVE_SUBSCRIPTIONS.dec()

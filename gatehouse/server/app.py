@@ -26,8 +26,10 @@ from gatehouse.resolvers.domains.rechecks import run_rechecks
 from gatehouse.resolvers.invitations.delivery import InvitationConfig, retry_forever
 from gatehouse.resolvers.sso.upkeep import start_upkeep
 from gatehouse.scim.routes import routes as scim_routes
+from gatehouse.server.cors import CorsMiddleware
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.graphql import GatehouseGraphQL
+from gatehouse.server.graphql_ide import ASSET_ROUTE, ide_asset
 from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gatehouse.server.ops_routes import (
     ops_exception_handlers,
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route(ASSET_ROUTE, ide_asset),
             Route("/healthz", healthz),
             *ops_routes(),
             *sso_routes,
@@ -119,6 +122,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         middleware=[
             Middleware(SequenceAfterResponseMiddleware, runtime=runtime),
             Middleware(RequestIdMiddleware),
+            Middleware(CorsMiddleware, allowed_origins=settings.allowed_origins),
             *ops_middleware(),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],

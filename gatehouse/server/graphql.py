@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -29,6 +30,10 @@ from gatehouse.auth.principal import ANONYMOUS, Principal
 from gatehouse.inbound import BodyError, decode_json
 from gatehouse.schema import build_schema
 from gatehouse.schema.context import Context
+from gatehouse.server import graphql_http
+from gatehouse.server.documents import DocumentRefused, PersistedDocuments, load_manifest
+from gatehouse.server.graphql_http import GRAPHQL_RESPONSE_JSON, RequestRefused
+from gatehouse.server.graphql_ide import render_ide
 from gatehouse.server.graphql_ops import OperationsViewMixin
 from gatehouse.server.websockets import LegacyWSHandler, OperationTracker, TransportWSHandler
 from gatehouse.settings import Settings
@@ -36,7 +41,6 @@ from gatehouse.settings import Settings
 if TYPE_CHECKING:
     from gatehouse.events.hub import Hub
 log = logging.getLogger("gatehouse.graphql")
-HTTP_ERROR_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
@@ -61,21 +65,80 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         self.operations = OperationTracker()
         self.install_operations_extensions()
         self.event_hub: Hub | None = None  # set by the lifespan once the runtime starts
+        trusted = load_manifest(settings.trusted_documents) if settings.trusted_documents else None
+        self.documents = PersistedDocuments(trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
+        media_type = graphql_http.negotiate(request.headers.get("accept"))
+        exchange = graphql_http.Exchange(media_type=media_type or graphql_http.APPLICATION_JSON)
+        graphql_http.EXCHANGE.set(exchange)
         # Strawberry answers a request it cannot take in plain text; GraphQL clients read JSON.
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            if media_type is None and not self.should_render_graphql_ide(request):
+                raise RequestRefused(
+                    406,
+                    f"Accept {GRAPHQL_RESPONSE_JSON} or application/json.",
+                    "NOT_ACCEPTABLE",
+                )
+            response = await self.run(request)
         except HTTPException as e:
-            code = HTTP_ERROR_CODES.get(e.status_code, "BAD_REQUEST")
-            response = JSONResponse(
-                {"errors": [{"message": e.reason, "extensions": {"code": code}}]},
-                status_code=e.status_code,
-            )
+            response = graphql_http.refusal_response(e, exchange.media_type)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A hash-only GET (APQ, `documentId`) has no `query` but is an operation, not the IDE.
+        params = request.query_params
+        if "extensions" in params or "documentId" in params:
+            return False
+        return super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return render_ide(request)
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> Any:
+        try:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as e:
+            if isinstance(e.__cause__, InvalidOperationTypeError):
+                # GraphQL over HTTP: a mutation by GET is 405, and POST is the way.
+                raise RequestRefused(405, e.reason, "METHOD_NOT_ALLOWED", {"Allow": "POST"}) from e
+            raise
+        exchange = graphql_http.current()
+        if exchange.register and request_data.query and not graphql_http.is_request_error(result):
+            # Only a document that parsed and validated takes a place in the APQ cache.
+            self.documents.register(exchange.register, request_data.query)
+        return result
+
+    async def process_result(self, request: Any, result: Any) -> GraphQLHTTPResponse:
+        data = await super().process_result(request, result)
+        exchange = graphql_http.current()
+        if exchange.media_type == GRAPHQL_RESPONSE_JSON and graphql_http.is_request_error(result):
+            exchange.request_error = True
+            data.pop("data", None)
+        return data
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        exchange = graphql_http.current()
+        if exchange.media_type == GRAPHQL_RESPONSE_JSON:
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+            if exchange.request_error and not sub_response.status_code:
+                response.status_code = 400
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         # Websocket messages come through here too; Strawberry answers JSONDecodeError there
@@ -100,7 +163,8 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         elif "application/json" in parse_content_type(request.content_type or "")[0]:
             data = self.parse_json(await request.get_body())
         else:
-            raise HTTPException(400, "Unsupported content type")
+            # GraphQL over HTTP: a body the server cannot read is 415.
+            raise RequestRefused(415, "Unsupported content type", "UNSUPPORTED_MEDIA_TYPE")
         if isinstance(data, list):
             raise HTTPException(400, "Batching is not enabled")
         if not isinstance(data, dict):
@@ -114,9 +178,16 @@ class GatehouseGraphQL(OperationsViewMixin, GraphQL[Context, None]):
         for name, (type_, label) in expected.items():
             if data.get(name) is not None and not isinstance(data[name], type_):
                 raise HTTPException(400, f"The operation's `{name}` must be {label} or null.")
+        try:
+            resolved = self.documents.resolve(
+                data.get("query"), data.get("extensions"), data.get("documentId")
+            )
+        except DocumentRefused as e:
+            raise RequestRefused(e.status, e.message, e.code) from None
+        graphql_http.current().register = resolved.register if resolved else None
         transport = self._get_stream_transport_from_headers(request.headers)
         return GraphQLRequestData(
-            query=data.get("query"),
+            query=resolved.query if resolved else None,
             variables=data.get("variables"),
             operation_name=data.get("operationName"),
             extensions=data.get("extensions"),

@@ -27,6 +27,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, St
 from gatehouse.ops.background import pause
 from gatehouse.ops.ratelimit import RateLimited, rate_limit
 from gatehouse.schema.context import Context
+from gatehouse.server.documents import DocumentRefused
 from gatehouse.server.graphql_ops import rate_limited_error
 
 
@@ -72,11 +73,29 @@ async def _refusal(context: Context) -> GraphQLError | None:
     return None
 
 
+def _document_refusal(view: Any, payload: Any) -> GraphQLError | None:
+    """Persisted and trusted documents over websockets too: a listed hash stands for its text,
+    and in trusted mode an unlisted document is refused before it is parsed."""
+    if not isinstance(payload, dict):
+        return None
+    try:
+        resolved = view.documents.resolve(
+            payload.get("query"), payload.get("extensions"), payload.get("documentId")
+        )
+    except DocumentRefused as e:
+        return GraphQLError(e.message, extensions={"code": e.code})
+    if resolved is not None:
+        payload["query"] = resolved.query
+    return None
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Before `connection_init` there is no principal yet: Strawberry closes with 4401.
         if self.connection_acknowledged and message["id"] not in self.operations:
-            error = await _refusal(self.context)
+            error = _document_refusal(self.view, message.get("payload")) or await _refusal(
+                self.context
+            )
             if error is not None:
                 await self.send_message(
                     {"id": message["id"], "type": "error", "payload": [error.formatted]}
@@ -91,7 +110,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def handle_start(self, message: StartMessage) -> None:
         if self.connection_acknowledged:
-            error = await _refusal(self.context)
+            error = _document_refusal(self.view, message.get("payload")) or await _refusal(
+                self.context
+            )
             if error is not None:
                 payload: Any = error.formatted
                 await self.send_message(

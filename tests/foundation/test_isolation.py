@@ -261,6 +261,12 @@ EXTRA_COVERED: set[str] = {
     "refreshSession",
     "signOut",
     "revokeSessions",
+    # tests/events/test_repair.py
+    "webhookEndpoints",
+    "apiKeys",
+    "updateWebhookEndpoint",
+    "retryDelivery",
+    "replayEvents",
 }
 
 

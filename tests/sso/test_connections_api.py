@@ -133,7 +133,12 @@ async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
     )
     assert body["data"]["deleteConnection"]["deletedId"] == c["id"]
     types = [e.type for e in await Event.filter(type__startswith="connection.").order_by("id")]
-    assert types == ["connection.activated", "connection.deactivated", "connection.deleted"]
+    assert types == [
+        "connection.created",
+        "connection.activated",
+        "connection.deactivated",
+        "connection.deleted",
+    ]
     assert await Connection.all().count() == 0
 
 
@@ -159,7 +164,8 @@ async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):
         assert body["data"][name]["userErrors"] == [{"code": "NOT_FOUND"}]
     await conn.refresh_from_db()
     assert conn.state is ConnectionState.ACTIVE
-    assert await Event.filter(type__startswith="connection.").count() == 1  # the activation
+    # the creation and the activation, nothing after
+    assert await Event.filter(type__startswith="connection.").count() == 2
 
 
 async def test_organization_connections_batch(

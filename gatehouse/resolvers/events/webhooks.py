@@ -28,6 +28,17 @@ def endpoint_data(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {"id": endpoint.id, "url": endpoint.url, "event_types": endpoint.event_types}
 
 
+def check_event_types(v: Validator, event_types: list[str]) -> list[str]:
+    types = sorted(set(event_types))
+    if len(types) > MAX_EVENT_TYPES or any(
+        not t or len(t) > 64 or not set(t) <= _EVENT_TYPE_CHARS for t in types
+    ):
+        v.add(
+            ErrorCode.INVALID_EVENT_TYPE, "Event types are dotted lower-case names.", "eventTypes"
+        )
+    return types
+
+
 async def create_webhook_endpoint(
     principal: Principal,
     url: str,
@@ -42,13 +53,7 @@ async def create_webhook_endpoint(
     check_scope(principal, organization_id)
     v = Validator()
     url = await check_target_url(v, url, allow_private)
-    types = sorted(set(event_types))
-    if len(types) > MAX_EVENT_TYPES or any(
-        not t or len(t) > 64 or not set(t) <= _EVENT_TYPE_CHARS for t in types
-    ):
-        v.add(
-            ErrorCode.INVALID_EVENT_TYPE, "Event types are dotted lower-case names.", "eventTypes"
-        )
+    types = check_event_types(v, event_types)
     v.check()
     async with in_transaction():
         org_id = await target_organization(principal, organization_id)

@@ -190,14 +190,17 @@ class ChecklistItem:
 
 
 async def onboarding_checklist(session: PortalSession) -> list[ChecklistItem]:
-    """Which of the session's intents are done, in the order the link listed them."""
-    from gatehouse.resolvers.portal.checks import CHECKS
+    """Which of the session's intents are done, in the order the link listed them: a step
+    counts once its goal is reached, as `Organization.onboarding` says."""
+    from gatehouse.resolvers.onboarding.status import compute_statuses
+    from gatehouse.resolvers.portal.checks import STEPS
 
+    status = (await compute_statuses([session.organization_id]))[session.organization_id]
     items = []
     for raw in session.intents:
         intent = PortalIntent(raw)
-        check = CHECKS.get(intent)
-        done = await check(session.organization_id) if check else False
+        step = STEPS.get(intent)
+        done = status.step(step).completed if step is not None else False
         items.append(ChecklistItem(intent, done))
     return items
 

@@ -107,7 +107,7 @@ async def create_saml_connection(
     v.check()
     async with in_transaction():
         org = await organization_for_change(principal, organization_id)
-        return await Connection.create(
+        conn = await Connection.create(
             organization=org,
             name=name,
             type=ConnectionType.SAML,
@@ -121,6 +121,10 @@ async def create_saml_connection(
             saml_allow_idp_initiated=allow_idp_initiated,
             saml_allow_sha1=allow_sha1,
         )
+        # Dashboards follow setup by events (the onboarding subscription): a new connection
+        # is a step begun.
+        await record_event("connection.created", org.id, connection_data(conn))
+    return conn
 
 
 async def create_oidc_connection(
@@ -164,6 +168,7 @@ async def create_oidc_connection(
         )
         conn.oidc_client_secret_encrypted = crypto.encrypt(secret_key, client_secret, conn.id)
         await conn.save()
+        await record_event("connection.created", org.id, connection_data(conn))
     return conn
 
 

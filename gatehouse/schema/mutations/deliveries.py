@@ -7,11 +7,19 @@ from typing import Annotated
 
 import strawberry
 
-from gatehouse.resolvers.events import log_streams, webhooks
+from gatehouse import models
+from gatehouse.resolvers.events import log_streams, repair, webhooks
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
+from gatehouse.schema.mutations.maybe import given
 from gatehouse.schema.types.common import UserError
-from gatehouse.schema.types.delivery import LogStream, LogStreamType, WebhookEndpoint
+from gatehouse.schema.types.delivery import (
+    Delivery,
+    DeliveryTarget,
+    LogStream,
+    LogStreamType,
+    WebhookEndpoint,
+)
 
 
 @strawberry.input(description="A new webhook endpoint.")
@@ -77,6 +85,50 @@ class SendTestLogEventPayload:
         description="The destination's HTTP status; null when it could not be reached."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.input(description="Changes to a webhook endpoint; omitted fields stay as they are.")
+class UpdateWebhookEndpointInput:
+    webhook_endpoint_id: strawberry.ID = strawberry.field(description="A `whe_…` ID.")
+    url: strawberry.Maybe[str] = strawberry.field(
+        default=None, description="New https URL; private addresses are refused."
+    )
+    event_types: strawberry.Maybe[list[str]] = strawberry.field(
+        default=None, description="Event types to receive; empty: all."
+    )
+    enabled: strawberry.Maybe[bool] = strawberry.field(
+        default=None,
+        description="true re-enables a DISABLED or FAILING endpoint (delivery resumes with the "
+        "event it stopped at); false disables it.",
+    )
+
+
+@strawberry.type(description="Result of `updateWebhookEndpoint` and `replayEvents`.")
+class WebhookEndpointPayload:
+    webhook_endpoint: WebhookEndpoint | None = strawberry.field(description="The endpoint.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.input(description="The failed delivery to try again now.")
+class RetryDeliveryInput:
+    delivery_id: strawberry.ID = strawberry.field(description="A `dlv_…` ID.")
+
+
+@strawberry.type(description="Result of `retryDelivery`.")
+class RetryDeliveryPayload:
+    delivery: Delivery | None = strawberry.field(description="The failed attempt.")
+    target: DeliveryTarget | None = strawberry.field(
+        description="Its webhook endpoint or log stream, due again now."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.input(description="Which events to send again.")
+class ReplayEventsInput:
+    endpoint_id: strawberry.ID = strawberry.field(description="A `whe_…` ID.")
+    after: str = strawberry.field(
+        description="An event's `cursor`: every matching event after it is sent again, in order."
+    )
 
 
 @strawberry.type
@@ -216,4 +268,75 @@ class DeliveryMutations:
         stream, status = result
         return SendTestLogEventPayload(
             log_stream=LogStream.from_model(stream), response_status=status, user_errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Change an endpoint's URL or event types, or re-enable it. "
+        "Requires `webhooks:write`."
+    )
+    async def update_webhook_endpoint(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateWebhookEndpointInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> WebhookEndpointPayload:
+        endpoint, errors = await mutate(
+            repair.update_webhook_endpoint(
+                info.context.principal,
+                str(input.webhook_endpoint_id),
+                url=given(input.url),
+                event_types=given(input.event_types),
+                enabled=given(input.enabled),
+                allow_private=info.context.settings.allow_private_webhooks,
+            )
+        )
+        return WebhookEndpointPayload(
+            webhook_endpoint=WebhookEndpoint.from_model(endpoint) if endpoint else None,
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        description="Try a failed delivery's event again now instead of after its backoff. "
+        "Requires `webhooks:write` (`log_streams:write` for a log stream's delivery)."
+    )
+    async def retry_delivery(
+        self,
+        info: Info,
+        input: Annotated[
+            RetryDeliveryInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> RetryDeliveryPayload:
+        result, errors = await mutate(
+            repair.retry_delivery(info.context.principal, str(input.delivery_id))
+        )
+        if result is None:
+            return RetryDeliveryPayload(delivery=None, target=None, user_errors=errors)
+        delivery, target = result
+        shown: DeliveryTarget = (
+            LogStream.from_model(target)
+            if isinstance(target, models.LogStream)
+            else WebhookEndpoint.from_model(target)
+        )
+        return RetryDeliveryPayload(
+            delivery=Delivery.from_model(delivery), target=shown, user_errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Send an endpoint every matching event after a cursor again, in order "
+        "(at least once, as always). Requires `webhooks:write`."
+    )
+    async def replay_events(
+        self,
+        info: Info,
+        input: Annotated[
+            ReplayEventsInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> WebhookEndpointPayload:
+        endpoint, errors = await mutate(
+            repair.replay_events(info.context.principal, str(input.endpoint_id), input.after)
+        )
+        return WebhookEndpointPayload(
+            webhook_endpoint=WebhookEndpoint.from_model(endpoint) if endpoint else None,
+            user_errors=errors,
         )

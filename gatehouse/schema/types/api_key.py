@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
 from gatehouse import models
-from gatehouse.schema.types.common import Node
+from gatehouse.resolvers.pagination import Page
+from gatehouse.schema.types.common import Node, PageInfo
+from gatehouse.schema.types.pagination import page_parts
 
 
-@strawberry.type(description="An API key. Requires `api_keys:write` to create or revoke.")
+@strawberry.type(
+    description="An API key: its metadata, never its secret. Requires `api_keys:write`."
+)
 class ApiKey(Node):
     name: str = strawberry.field(description="Label chosen at creation.")
     organization_id: strawberry.ID | None = strawberry.field(
@@ -34,3 +39,27 @@ class ApiKey(Node):
             revoked_at=key.revoked_at,
             created_at=key.created_at,
         )
+
+
+@strawberry.type(description="An edge in an API key list.")
+class ApiKeyEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this key.")
+    node: ApiKey = strawberry.field(description="The key.")
+
+
+@strawberry.type(description="A page of API keys, oldest first.")
+class ApiKeyPage:
+    edges: list[ApiKeyEdge] = strawberry.field(description="Keys on this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    _page: strawberry.Private[Page[Any]]
+
+    @classmethod
+    def from_page(cls, page: Page[Any]) -> ApiKeyPage:
+        edges, info = page_parts(page, ApiKey.from_model)
+        return cls(
+            edges=[ApiKeyEdge(cursor=c, node=n) for c, n in edges], page_info=info, _page=page
+        )
+
+    @strawberry.field(description="Keys matching the filters, across all pages.")
+    async def total_count(self) -> int:
+        return await self._page.total_count()

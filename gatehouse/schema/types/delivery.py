@@ -127,3 +127,29 @@ class LogStream(DeliveryTarget):
             created_at=s.created_at,
             type=s.type,
         )
+
+
+@strawberry.type(description="An edge in a webhook endpoint list.")
+class WebhookEndpointEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this endpoint.")
+    node: WebhookEndpoint = strawberry.field(description="The endpoint.")
+
+
+@strawberry.type(description="A page of webhook endpoints, oldest first. Never their secrets.")
+class WebhookEndpointPage:
+    edges: list[WebhookEndpointEdge] = strawberry.field(description="Endpoints on this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    _page: strawberry.Private[Page[Any]]
+
+    @classmethod
+    def from_page(cls, page: Page[Any]) -> WebhookEndpointPage:
+        edges, info = page_parts(page, WebhookEndpoint.from_model)
+        return cls(
+            edges=[WebhookEndpointEdge(cursor=c, node=n) for c, n in edges],
+            page_info=info,
+            _page=page,
+        )
+
+    @strawberry.field(description="Endpoints across all pages.")
+    async def total_count(self) -> int:
+        return await self._page.total_count()

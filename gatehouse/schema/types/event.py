@@ -10,12 +10,14 @@ from strawberry.scalars import JSON
 from gatehouse import models
 from gatehouse.resolvers.events.reading import EventPage as EventPageResult
 from gatehouse.resolvers.events.reading import encode_event_cursor
-from gatehouse.schema.types.common import PageInfo
+from gatehouse.schema.types.common import Node, PageInfo
 
 
 @strawberry.type(description="Something that happened, as recorded with the change itself.")
-class Event:
-    id: strawberry.ID = strawberry.field(description="`evt_…`; unique, use it to deduplicate.")
+class Event(Node):
+    id: strawberry.ID = strawberry.field(
+        description="`evt_…`; unique, use it to deduplicate. `node(id:)` finds it (`events:read`)."
+    )
     type: str = strawberry.field(description="Dotted name, e.g. `organization.created`.")
     organization_id: strawberry.ID | None = strawberry.field(
         description="The organization it concerns, if any."

@@ -10,19 +10,23 @@ from strawberry.scalars import JSON
 
 from gatehouse import models
 from gatehouse.auth.permissions import Permission
+from gatehouse.resolvers import api_keys as api_key_resolvers
 from gatehouse.resolvers import members as member_resolvers
+from gatehouse.resolvers.events import repair as repair_resolvers
 from gatehouse.resolvers.invitations import lifecycle as invitation_resolvers
 from gatehouse.resolvers.organizations import AuthMethod as AuthMethodModel
 from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
+from gatehouse.schema.types.api_key import ApiKeyPage
 from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.connection import Connection
-from gatehouse.schema.types.delivery import LogStream
+from gatehouse.schema.types.delivery import LogStream, WebhookEndpointPage
 from gatehouse.schema.types.directory import Directory
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.invitation import InvitationPage, InvitationState
 from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
+from gatehouse.schema.types.onboarding import Onboarding
 from gatehouse.schema.types.pagination import page_parts
 
 # strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
@@ -185,6 +189,53 @@ class Organization(Node):
             )
         )
         return InvitationPage.from_page(page)
+
+    @strawberry.field(
+        description="How far the organization is with setup: each step, its state and the facts "
+        "behind it. The `onboarding` subscription pushes it live. Requires `organizations:read`."
+    )
+    async def onboarding(self, info: Info) -> Onboarding:
+        ensure(info.context.principal, Permission.ORGANIZATIONS_READ)
+        status = await info.context.loaders.onboarding.load(self._model.id)
+        return Onboarding.from_status(status)
+
+    @strawberry.field(
+        description="Its webhook endpoints, oldest first (never their secrets). "
+        "Requires `webhooks:write`."
+    )
+    async def webhook_endpoints(
+        self, info: Info, first: First = None, after: After = None
+    ) -> WebhookEndpointPage:
+        page = await query(
+            repair_resolvers.list_webhook_endpoints(
+                info.context.principal, self._model.id, first, after
+            )
+        )
+        return WebhookEndpointPage.from_page(page)
+
+    @strawberry.field(
+        description="Its API keys, oldest first: metadata only, never a secret. "
+        "Requires `api_keys:write`."
+    )
+    async def api_keys(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        include_revoked: Annotated[
+            bool, strawberry.argument(description="Revoked keys too.")
+        ] = False,
+    ) -> ApiKeyPage:
+        page = await query(
+            api_key_resolvers.list_api_keys(
+                info.context.principal,
+                self._model.id,
+                first,
+                after,
+                include_revoked=include_revoked,
+            )
+        )
+        return ApiKeyPage.from_page(page)
 
 
 @strawberry.type(description="An edge in an organization list.")
