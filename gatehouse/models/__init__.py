@@ -1,7 +1,12 @@
 """Tortoise ORM models, one module per aggregate. Tortoise discovers them through this module."""
 
 from gatehouse.models.api_key import ApiKey
-from gatehouse.models.connection import Connection, ConnectionState, ConnectionType
+from gatehouse.models.connection import (
+    Connection,
+    ConnectionGroupRoleMapping,
+    ConnectionState,
+    ConnectionType,
+)
 from gatehouse.models.delivery import (
     Delivery,
     LogStream,
@@ -20,6 +25,7 @@ from gatehouse.models.directory import (
     GroupRoleMapping,
 )
 from gatehouse.models.domain import Domain, DomainEnrollment, DomainState, DomainStrategy
+from gatehouse.models.environment import EnvironmentRole, ProductPermission
 from gatehouse.models.event import Event
 from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
@@ -39,6 +45,7 @@ __all__ = [
     "ApiKey",
     "AuthenticationMethod",
     "Connection",
+    "ConnectionGroupRoleMapping",
     "ConnectionState",
     "ConnectionType",
     "Delivery",
@@ -53,6 +60,7 @@ __all__ = [
     "DomainEnrollment",
     "DomainState",
     "DomainStrategy",
+    "EnvironmentRole",
     "Event",
     "GroupRoleMapping",
     "Invitation",
@@ -68,6 +76,7 @@ __all__ = [
     "PortalIntent",
     "PortalLink",
     "PortalSession",
+    "ProductPermission",
     "RefreshToken",
     "Role",
     "SamlAssertionId",

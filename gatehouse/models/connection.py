@@ -8,7 +8,7 @@ from typing import Any
 from tortoise import fields
 
 from gatehouse.models.base import TimestampedModel, prefixed_pk
-from gatehouse.models.organization import Organization
+from gatehouse.models.organization import Organization, Role
 
 
 class ConnectionType(StrEnum):
@@ -47,6 +47,9 @@ class Connection(TimestampedModel):
     saml_allow_sha1 = fields.BooleanField(default=False)
     # JIT provisioning on this connection; it happens only where the policy allows it too.
     jit_provisioning = fields.BooleanField(default=True, db_default=True)
+    # The SAML attribute or OIDC claim that lists the person's groups; null: `groups` (and, for
+    # SAML, the usual attribute names).
+    groups_claim = fields.CharField(max_length=256, null=True)
 
     # OIDC: the client registered at the IdP. The secret is encrypted with the server key.
     oidc_issuer = fields.CharField(max_length=2048, null=True)
@@ -57,3 +60,24 @@ class Connection(TimestampedModel):
 
     class Meta:
         table = "connections"
+
+
+class ConnectionGroupRoleMapping(TimestampedModel):
+    """An IdP group (as the SAML attribute or OIDC claim names it) → a role, evaluated at every
+    sign-in through the connection. Same rule as the directory's: highest priority wins."""
+
+    id = prefixed_pk("cgrm")
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
+        "models.Connection", related_name="group_role_mappings", on_delete=fields.CASCADE
+    )
+    connection_id: str
+    group = fields.CharField(max_length=256)
+    role: fields.ForeignKeyRelation[Role] = fields.ForeignKeyField(
+        "models.Role", related_name="connection_group_mappings", on_delete=fields.CASCADE
+    )
+    role_id: str
+    priority = fields.IntField(default=0)
+
+    class Meta:
+        table = "connection_group_role_mappings"
+        unique_together = (("connection", "group"),)

@@ -42,6 +42,9 @@ PREFIXES: dict[str, str] = {
     "jwk": "SigningKey",
     "sic": "SignInCode",
     "pauth": "PendingAuthentication",
+    "perm": "ProductPermission",
+    "envrole": "EnvironmentRole",
+    "cgrm": "ConnectionGroupRoleMapping",
 }
 
 
@@ -202,3 +205,15 @@ def new_sic_id() -> str:
 
 def new_pauth_id() -> str:
     return new_id("pauth")
+
+
+def new_perm_id() -> str:
+    return new_id("perm")
+
+
+def new_envrole_id() -> str:
+    return new_id("envrole")
+
+
+def new_cgrm_id() -> str:
+    return new_id("cgrm")

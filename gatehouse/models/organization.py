@@ -29,6 +29,8 @@ class Organization(TimestampedModel):
     sso_allowed = fields.BooleanField(default=True, db_default=True)
     email_code_allowed = fields.BooleanField(default=True, db_default=True)
     default_role_slug = fields.CharField(max_length=64, default="member")
+    # The default role follows the environment's until the organization picks its own.
+    default_role_inherited = fields.BooleanField(default=True, db_default=True)
 
     members: fields.ReverseRelation[Member]
     roles: fields.ReverseRelation[Role]
@@ -59,6 +61,10 @@ class Role(TimestampedModel):
     permissions: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # `admin` and `member` come with every organization and cannot be deleted.
     system = fields.BooleanField(default=False)
+    # This organization's copy of the environment role with the same slug: its name and (unless
+    # `overridden`) its permissions are the environment's, written to every copy at once.
+    environment_role = fields.BooleanField(default=False, db_default=False)
+    overridden = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "roles"

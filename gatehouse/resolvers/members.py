@@ -145,7 +145,7 @@ async def update_member_role(principal: Principal, member_id: str, role_slug: st
         await record_event(
             "organization_membership.updated",
             member.organization_id,
-            membership_data(member, role.slug),
+            {**membership_data(member, role.slug), "reason": "manual"},
         )
     return member
 

@@ -8,17 +8,14 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gatehouse.auth.permissions import (
-    ADMIN_ROLE_PERMISSIONS,
-    MEMBER_ROLE_PERMISSIONS,
-    Permission,
-)
+from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainEnrollment, DomainState, Organization, Role
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.domains.claims import check_claims, create_claim
 from gatehouse.resolvers.domains.names import DomainName
+from gatehouse.resolvers.environment_roles import copy_to_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.pagination import Page, paginate
 from gatehouse.resolvers.validation import check_id, clean_metadata, clean_name
@@ -105,20 +102,7 @@ async def create_organization(principal: Principal, data: NewOrganization) -> Or
         org = await Organization.create(
             name=name, name_search=name.lower(), external_id=external_id, metadata=metadata
         )
-        await Role.create(
-            organization=org,
-            slug="admin",
-            name="Admin",
-            permissions=list(ADMIN_ROLE_PERMISSIONS),
-            system=True,
-        )
-        await Role.create(
-            organization=org,
-            slug="member",
-            name="Member",
-            permissions=list(MEMBER_ROLE_PERMISSIONS),
-            system=True,
-        )
+        await copy_to_organization(org)
         await record_event("organization.created", org.id, organization_data(org))
         for index, domain_name in enumerate(names):
             await create_claim(org.id, domain_name, "domains", str(index))
@@ -229,6 +213,8 @@ async def update_organization_policy(
                     ErrorCode.ROLE_NOT_FOUND, "No role with this slug.", "defaultRoleSlug"
                 )
             org.default_role_slug = slug
+            # Chosen here: the environment's default no longer applies to this organization.
+            org.default_role_inherited = False
         await org.save()
         await record_event(
             "organization.updated", org.id, {**organization_data(org), "policy": policy_data(org)}

@@ -1,4 +1,5 @@
-"""Roles: named permission sets per organization (`admin` and `member` built in)."""
+"""Roles: named permission sets per organization. Its copies of the environment roles
+(`admin`, `member` and the operator's) may be overridden; its custom roles are its own."""
 
 from __future__ import annotations
 
@@ -6,30 +7,45 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gatehouse.auth.permissions import ORGANIZATION_PERMISSIONS, Permission
+from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
-from gatehouse.models import Invitation, InvitationState, Member, Organization, Role
+from gatehouse.models import (
+    EnvironmentRole,
+    Invitation,
+    InvitationState,
+    Member,
+    MemberStatus,
+    Organization,
+    Role,
+)
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
+from gatehouse.resolvers.environment_roles import ADMIN
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
+from gatehouse.resolvers.product_permissions import clean_role_permissions
 from gatehouse.resolvers.validation import clean_name, clean_slug
 
 
 def role_data(role: Role) -> dict[str, Any]:
-    return {"id": role.id, "slug": role.slug, "name": role.name, "permissions": role.permissions}
+    return {
+        "id": role.id,
+        "slug": role.slug,
+        "name": role.name,
+        "permissions": role.permissions,
+        "environment_role": role.environment_role,
+        "overridden": role.overridden,
+    }
 
 
-def _clean_permissions(v: Validator, permissions: list[str] | None) -> list[str]:
-    chosen = sorted(set(permissions or []))
-    unknown = [p for p in chosen if p not in ORGANIZATION_PERMISSIONS]
-    if unknown:
-        v.add(
-            ErrorCode.INVALID_PERMISSION,
-            f"Unknown permissions: {', '.join(unknown[:5])}.",
-            "permissions",
+def _refuse_environment_copy(role: Role) -> None:
+    if role.environment_role:
+        raise DomainError.of(
+            ErrorCode.ENVIRONMENT_ROLE,
+            "This is an environment role: the operator changes it for every organization; "
+            "overrideEnvironmentRole changes its permissions here.",
+            "roleId",
         )
-    return chosen
 
 
 async def get_role(principal: Principal, role_id: str) -> Role | None:
@@ -55,7 +71,7 @@ async def create_role(
     v = Validator()
     slug = clean_slug(v, slug, "slug")
     name = clean_name(v, name, "name", max_len=100)
-    chosen = _clean_permissions(v, permissions)
+    chosen = await clean_role_permissions(v, permissions)
     async with in_transaction():
         org: Organization = await organization_for_change(principal, organization_id)
         if await Role.filter(organization_id=org.id, slug=slug).exists():
@@ -81,10 +97,11 @@ async def update_role(
             raise DomainError.of(
                 ErrorCode.SYSTEM_ROLE, "Built-in roles keep their permissions.", "permissions"
             )
+        _refuse_environment_copy(role)
         if name is not UNSET:
             role.name = clean_name(v, name, "name", max_len=100)
         if permissions is not UNSET:
-            role.permissions = _clean_permissions(v, permissions)
+            role.permissions = await clean_role_permissions(v, permissions)
         v.check()
         await role.save()
         await record_event("role.updated", role.organization_id, role_data(role))
@@ -99,6 +116,7 @@ async def delete_role(principal: Principal, role_id: str) -> str:
             raise DomainError.of(
                 ErrorCode.SYSTEM_ROLE, "Built-in roles cannot be deleted.", "roleId"
             )
+        _refuse_environment_copy(role)
         if await Member.filter(role_id=role.id).exists():
             raise DomainError.of(
                 ErrorCode.ROLE_IN_USE, "Move its members to another role first.", "roleId"
@@ -118,3 +136,79 @@ async def delete_role(principal: Principal, role_id: str) -> str:
         await role.delete()
         await record_event("role.deleted", role.organization_id, data)
     return role_id
+
+
+async def _environment_copy(organization_id: str, role_slug: str) -> Role:
+    role = (
+        await Role.filter(organization_id=organization_id, slug=(role_slug or "").strip().lower())
+        .select_for_update()
+        .first()
+    )
+    if role is None:
+        raise DomainError.of(ErrorCode.ROLE_NOT_FOUND, "No role with this slug.", "roleSlug")
+    if not role.environment_role:
+        raise DomainError.of(
+            ErrorCode.ENVIRONMENT_ROLE,
+            "This is the organization's own role: change it with updateRole.",
+            "roleSlug",
+        )
+    return role
+
+
+async def override_environment_role(
+    principal: Principal, organization_id: str, role_slug: str, permissions: list[str]
+) -> Role:
+    """This organization's permissions for an environment role; later changes to the
+    environment role leave them alone until `reset_environment_role`."""
+    require(principal, Permission.ROLES_WRITE)
+    v = Validator()
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        role = await _environment_copy(org.id, role_slug)
+        role.permissions = await clean_role_permissions(v, permissions, admin=role.slug == ADMIN)
+        v.check()
+        role.overridden = True
+        await role.save()
+        await record_event("role.updated", org.id, role_data(role))
+    return role
+
+
+async def reset_environment_role(
+    principal: Principal, organization_id: str, role_slug: str
+) -> Role:
+    """Back to the environment's permissions, following its changes again."""
+    require(principal, Permission.ROLES_WRITE)
+    async with in_transaction():
+        org = await organization_for_change(principal, organization_id)
+        role = await _environment_copy(org.id, role_slug)
+        source = await EnvironmentRole.get(slug=role.slug)
+        role.permissions, role.overridden = list(source.permissions), False
+        await role.save()
+        await record_event("role.updated", org.id, role_data(role))
+    return role
+
+
+async def check_permission(principal: Principal, member_id: str, permission: str) -> bool:
+    """Whether this member, ACTIVE, holds the permission through their role; false for a
+    member the caller cannot see (existence is not told apart)."""
+    require(principal, Permission.MEMBERS_READ)
+    member = await Member.get_or_none(id=member_id)
+    if (
+        member is None
+        or not visible_organization(principal, member.organization_id)
+        or member.status is not MemberStatus.ACTIVE
+    ):
+        return False
+    role = await Role.get(id=member.role_id)
+    return permission.strip() in role.permissions
+
+
+async def viewer_permissions(principal: Principal) -> list[str]:
+    """What the caller holds: a session's role includes its product permissions, which never
+    reach Gatehouse's own checks (those see only the Gatehouse permissions)."""
+    held = set(principal.permissions)
+    if principal.member_id is not None:
+        member = await Member.get_or_none(id=principal.member_id)
+        role = await Role.get_or_none(id=member.role_id) if member else None
+        held |= set(role.permissions) if role else set()
+    return sorted(held)

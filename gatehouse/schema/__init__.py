@@ -20,6 +20,7 @@ from gatehouse.schema.mutations.invitations import InvitationMutations
 from gatehouse.schema.mutations.members import MemberMutations
 from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.portal import PortalMutations
+from gatehouse.schema.mutations.product_roles import ProductRoleMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.mutations.sign_in import SignInMutations
 from gatehouse.schema.query import Query
@@ -59,6 +60,7 @@ class Mutation(
     InvitationMutations,
     DeliveryMutations,
     SignInMutations,
+    ProductRoleMutations,
 ):
     pass
 

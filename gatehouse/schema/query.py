@@ -21,6 +21,7 @@ from gatehouse.resolvers.sign_in import routing as sign_in
 from gatehouse.resolvers.sso import connections
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
+from gatehouse.schema.query_roles import RoleQueries
 from gatehouse.schema.types.api_key import ApiKey, ApiKeyPage
 from gatehouse.schema.types.common import After, First, Node
 from gatehouse.schema.types.connection import Connection
@@ -63,18 +64,18 @@ NODE_RESOLVERS: dict[str, tuple[Callable[[Principal, str], Awaitable[Any]], Any]
 @strawberry.type(
     description="Reads. Objects outside the caller's scope read as null or are left out of lists."
 )
-class Query:
+class Query(RoleQueries):
     @strawberry.field(
-        description="The caller: credential kind, scope and permissions. "
-        "Requires any valid credential."
+        description="The caller: credential kind, scope and permissions (for a session, its "
+        "role's product permissions too). Requires any valid credential."
     )
-    def viewer(self, info: Info) -> Viewer:
+    async def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
         if not principal.is_authenticated:
             raise access_error(AuthenticationRequired())
         return Viewer(
             kind=principal.kind,
-            permissions=sorted(principal.permissions),
+            permissions=await roles.viewer_permissions(principal),
             organization_id=strawberry.ID(principal.organization_id)
             if principal.organization_id
             else None,

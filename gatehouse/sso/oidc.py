@@ -140,7 +140,14 @@ def _check_claims(
         raise SignInRefused("invalid_id_token", "ID token azp is not this client.")
 
 
-def _profile(claims: dict[str, Any]) -> SsoProfile:
+def _groups(claims: dict[str, Any], claim: str) -> list[str]:
+    value = claims.get(claim, [])
+    # One group may come as a plain string (some IdPs do so for a single value).
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [str(g) for g in values if isinstance(g, str | int)]
+
+
+def _profile(claims: dict[str, Any], groups_claim: str = "groups") -> SsoProfile:
     # Entra ID: `sub` is pairwise per app; tenant + object ID is the stable person.
     subject = (
         f"{claims['tid']}:{claims['oid']}" if "tid" in claims and "oid" in claims else claims["sub"]
@@ -155,7 +162,7 @@ def _profile(claims: dict[str, Any]) -> SsoProfile:
         email_verified=verified is True or verified == "true",
         first_name=claims.get("given_name"),
         last_name=claims.get("family_name"),
-        groups=[str(g) for g in claims.get("groups", []) if isinstance(g, str)],
+        groups=_groups(claims, groups_claim),
         raw_attributes={k: v for k, v in claims.items() if k not in ("nonce", "at_hash")},
     )
 
@@ -202,7 +209,7 @@ async def finish(
     if "email" not in claims and conn.oidc_discovery.get("userinfo_endpoint"):
         access_token = str(token.get("access_token", ""))
         claims.update(await _userinfo(conn, settings, access_token, claims["sub"]))
-    return _profile(claims)
+    return _profile(claims, conn.groups_claim or "groups")
 
 
 async def _userinfo(
@@ -224,4 +231,5 @@ async def _userinfo(
         k: v
         for k, v in doc.items()
         if k in ("email", "email_verified", "given_name", "family_name", "groups")
+        or k == conn.groups_claim
     }

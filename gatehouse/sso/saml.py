@@ -167,8 +167,11 @@ def validate(
     email = _first(attributes, EMAIL_ATTRIBUTES, mapping.get("email")) or name_id
     if not name_id or "@" not in (email or ""):
         raise SignInRefused("missing_email", "The assertion carries no email.")
-    groups = attributes.get(mapping.get("groups") or "", []) or next(
-        (attributes[g] for g in GROUP_ATTRIBUTES if g in attributes), []
+    named = mapping.get("groups") or conn.groups_claim
+    groups = (
+        attributes.get(named, [])
+        if named
+        else next((attributes[g] for g in GROUP_ATTRIBUTES if g in attributes), [])
     )
     profile = SsoProfile(
         subject=name_id,

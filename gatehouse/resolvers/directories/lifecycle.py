@@ -142,6 +142,14 @@ async def delete_directory(principal: Principal, directory_id: str) -> str:
     return directory_id
 
 
+def check_priority(priority: int) -> None:
+    """Group → role mappings (directory and SSO alike): the highest priority wins."""
+    if not 0 <= priority <= MAX_PRIORITY:
+        raise DomainError.of(
+            ErrorCode.INVALID_PRIORITY, f"Priority must be 0-{MAX_PRIORITY}.", "priority"
+        )
+
+
 async def set_group_role_mapping(
     principal: Principal,
     directory_id: str,
@@ -158,10 +166,7 @@ async def set_group_role_mapping(
 
     require(principal, Permission.DIRECTORIES_WRITE)
     check_id(group_id, "dirg", "directory group", "groupId")
-    if not 0 <= priority <= MAX_PRIORITY:
-        raise DomainError.of(
-            ErrorCode.INVALID_PRIORITY, f"Priority must be 0-{MAX_PRIORITY}.", "priority"
-        )
+    check_priority(priority)
     async with in_transaction():
         directory = await _directory_for_change(principal, directory_id)
         group = await DirectoryGroup.get_or_none(id=group_id, directory_id=directory.id)

@@ -112,7 +112,7 @@ async def recompute_roles(directory: Directory, diru_ids: list[str]) -> None:
         await _bulk_events(
             "organization_membership.updated",
             directory.organization_id,
-            (membership_data(m, slugs[role_id]) for m in changed),
+            ({**membership_data(m, slugs[role_id]), "reason": "directory_group"} for m in changed),
         )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gatehouse.auth.permissions import Permission
+from gatehouse.auth.permissions import ALL_PERMISSIONS, Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.auth.secrets import hash_secret
 from gatehouse.events import record_event
@@ -117,7 +117,8 @@ def _check_role_within_caller(principal: Principal, role: Role | None) -> None:
     # would be a path to admin (invite yourself at another address as admin, accept).
     if role is None or principal.is_operator:
         return
-    if not set(role.permissions) <= principal.permissions:
+    # Product permissions are the operator's to grant through roles; Gatehouse's are checked.
+    if not set(role.permissions) & ALL_PERMISSIONS <= principal.permissions:
         raise DomainError.of(
             ErrorCode.ROLE_EXCEEDS_CALLER,
             "You cannot invite into a role with permissions you do not hold.",

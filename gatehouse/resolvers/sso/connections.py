@@ -187,6 +187,7 @@ async def update_connection(
     allow_idp_initiated: Any = UNSET,
     client_secret: Any = UNSET,
     jit_provisioning: Any = UNSET,
+    groups_claim: Any = UNSET,
     secret_key: str = "",
 ) -> Connection:
     require(principal, Permission.CONNECTIONS_WRITE)
@@ -199,6 +200,7 @@ async def update_connection(
         "saml_attribute_mapping": (attribute_mapping, lambda x: dict(x or {})),
         "saml_allow_idp_initiated": (allow_idp_initiated, bool),
         "jit_provisioning": (jit_provisioning, bool),
+        "groups_claim": (groups_claim, lambda x: (x or "").strip()[:256] or None),
     }
     changes = {key: clean(value) for key, (value, clean) in cleaners.items() if value is not UNSET}
     v.check()

@@ -37,6 +37,7 @@ from gatehouse.resolvers.members import membership_data
 from gatehouse.resolvers.sign_in.enrollment import enroll, lock_domain
 from gatehouse.resolvers.sign_in.handoff import issue_handoff_code
 from gatehouse.resolvers.sso.connections import complete_validation
+from gatehouse.resolvers.sso.group_roles import follow_idp_groups, role_for_groups
 from gatehouse.resolvers.validation import normalize_email
 
 # Ended sessions stay a day (who was signed in, for the logs and support), then go.
@@ -231,7 +232,9 @@ async def _member_for(
         return await _accept(invitation, org, user), user, True
     if org.jit_provisioning and conn.jit_provisioning:
         user = user or await _jit_create_user(org, profile)
-        role = await Role.get_or_none(organization_id=org.id, slug=org.default_role_slug)
+        role = await role_for_groups(conn, profile.groups) or await Role.get_or_none(
+            organization_id=org.id, slug=org.default_role_slug
+        )
         if role is None:
             raise SignInRefused("default_role_missing", "No default role is set.", 409)
         return await _join(org, user, role, MemberSource.JIT), user, True
@@ -271,6 +274,7 @@ async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Mem
         if member.status is MemberStatus.PENDING:
             pending = True  # the request commits; the sign-in is refused below
         else:
+            await follow_idp_groups(conn, member, profile.groups)
             code = await _signed_in(conn, org, user, member, profile, new_link, created)
     if pending:
         raise SignInRefused(

@@ -87,6 +87,9 @@ class UpdateConnectionInput:
     jit_provisioning: strawberry.Maybe[bool] = strawberry.field(
         description="Whether first sign-ins through this connection may create members (JIT)."
     )
+    groups_claim: strawberry.Maybe[str | None] = strawberry.field(
+        description="The SAML attribute or OIDC claim that lists groups; null: `groups`."
+    )
 
 
 @strawberry.input(description="The connection to act on.")
@@ -199,6 +202,7 @@ class ConnectionMutations:
                     allow_idp_initiated=given(input.allow_idp_initiated),
                     client_secret=given(input.client_secret),
                     jit_provisioning=given(input.jit_provisioning),
+                    groups_claim=given(input.groups_claim),
                     secret_key=info.context.settings.secret_key,
                 )
             )

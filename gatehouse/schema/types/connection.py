@@ -17,8 +17,12 @@ from gatehouse.schema.types.common import Node
 
 if TYPE_CHECKING:
     from gatehouse.schema.types.organization import Organization
+    from gatehouse.schema.types.product_roles import ConnectionGroupRoleMapping
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
+ConnectionGroupRoleMappingRef = Annotated[
+    "ConnectionGroupRoleMapping", strawberry.lazy("gatehouse.schema.types.product_roles")
+]
 
 # strawberry.enum returns the same class: alias the class so mypy reads the name as a type.
 strawberry.enum(ConnectionTypeModel, name="ConnectionType", description="The SSO protocol.")
@@ -81,6 +85,10 @@ class Connection(Node):
         "(Just-in-Time), when the organization's policy allows JIT too. Invitations and "
         "domain enrollment apply either way."
     )
+    groups_claim: str | None = strawberry.field(
+        description="The SAML attribute or OIDC claim listing the person's groups; null: "
+        "`groups` (SAML also tries `memberOf` and the Microsoft groups claim)."
+    )
     created_at: datetime = strawberry.field(description="Creation time (UTC).")
     _model: strawberry.Private[models.Connection]
 
@@ -92,9 +100,22 @@ class Connection(Node):
             type=conn.type,
             state=conn.state,
             jit_provisioning=conn.jit_provisioning,
+            groups_claim=conn.groups_claim,
             created_at=conn.created_at,
             _model=conn,
         )
+
+    @strawberry.field(
+        description="IdP groups mapped to roles, evaluated at every sign-in, highest priority "
+        "first. Requires `connections:read`."
+    )
+    async def group_role_mappings(self, info: Info) -> list[ConnectionGroupRoleMappingRef]:
+        from gatehouse.resolvers.sso.group_roles import list_group_role_mappings
+        from gatehouse.schema.errors import query
+        from gatehouse.schema.types.product_roles import ConnectionGroupRoleMapping
+
+        rows = await query(list_group_role_mappings(info.context.principal, self._model.id))
+        return [ConnectionGroupRoleMapping.from_model(m) for m in rows]
 
     @strawberry.field(description="The organization it belongs to.")
     async def organization(self, info: Info) -> OrganizationRef | None:

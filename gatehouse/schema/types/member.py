@@ -49,6 +49,14 @@ class Role(Node):
     built_in: bool = strawberry.field(
         description="`admin` and `member` come with every organization and cannot be deleted."
     )
+    environment_role: bool = strawberry.field(
+        description="The organization's copy of an environment role: it follows the "
+        "environment's changes unless `overridden`."
+    )
+    overridden: bool = strawberry.field(
+        description="This organization set its own permissions for the environment role "
+        "(`overrideEnvironmentRole`; `resetEnvironmentRole` undoes it)."
+    )
 
     @classmethod
     def from_model(cls, role: models.Role) -> Role:
@@ -58,6 +66,8 @@ class Role(Node):
             name=role.name,
             permissions=list(role.permissions),
             built_in=role.system,
+            environment_role=role.environment_role,
+            overridden=role.overridden,
         )
 
 
