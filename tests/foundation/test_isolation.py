@@ -252,6 +252,20 @@ EXTRA_COVERED: set[str] = {
     "createLogStream",
     "deleteLogStream",
     "sendTestLogEvent",
+    # tests/roles/test_isolation.py and tests/roles/test_product_roles.py (test_operator_only)
+    "permissions",
+    "environmentRoles",
+    "checkPermission",
+    "createPermission",
+    "updatePermission",
+    "deletePermission",
+    "createEnvironmentRole",
+    "updateEnvironmentRole",
+    "deleteEnvironmentRole",
+    "setDefaultEnvironmentRole",
+    "overrideEnvironmentRole",
+    "resetEnvironmentRole",
+    "setConnectionGroupRoleMapping",
     # tests/portal/test_revoke.py
     "revokePortalSessions",
     # tests/sign_in/test_isolation.py, test_email_code.py and test_ending.py

@@ -71,9 +71,7 @@ async def test_environment_role_with_a_product_permission_reaches_a_new_organiza
         assert body is held
 
 
-async def test_an_environment_role_reaches_organizations_created_before_it(
-    op, make_org, org_roles
-):
+async def test_an_environment_role_reaches_organizations_created_before_it(op, make_org, org_roles):
     earlier = [await make_org("One"), await make_org("Two")]
     await _editor(op)
     for org in earlier:
@@ -293,7 +291,11 @@ async def test_environment_role_lifecycle_rules(op, make_org):
     await _editor(op)
     delete = """mutation($i: EnvironmentRoleInput!) { deleteEnvironmentRole(input: $i) {
       deletedSlug userErrors { code } } }"""
-    for slug, code in (("admin", "SYSTEM_ROLE"), ("member", "SYSTEM_ROLE"), ("nope", "ROLE_NOT_FOUND")):
+    for slug, code in (
+        ("admin", "SYSTEM_ROLE"),
+        ("member", "SYSTEM_ROLE"),
+        ("nope", "ROLE_NOT_FOUND"),
+    ):
         body = await op(delete, {"i": {"roleSlug": slug}})
         assert [e["code"] for e in body["userErrors"]] == [code]
     # in use by a member: refused; unused: gone from every organization

@@ -80,7 +80,7 @@ class Assertion:
     not_before: datetime | None = None
     not_on_or_after: datetime | None = None
     omit_not_on_or_after: bool = False  # an assertion that never expires
-    attributes: dict[str, str] = field(
+    attributes: dict[str, str | list[str]] = field(
         default_factory=lambda: {"email": "alice@acme.com", "firstName": "Alice", "lastName": "A"}
     )
     response_id: str = field(default_factory=lambda: "_r" + uuid.uuid4().hex)
@@ -101,9 +101,14 @@ def build(a: Assertion) -> bytes:
         if a.audience
         else ""
     )
+    # A list is a multi-valued attribute (groups); an empty one an attribute with no value.
     attrs = "".join(
-        f'<saml:Attribute Name="{k}"><saml:AttributeValue>{v}</saml:AttributeValue>'
-        "</saml:Attribute>"
+        f'<saml:Attribute Name="{k}">'
+        + "".join(
+            f"<saml:AttributeValue>{x}</saml:AttributeValue>"
+            for x in (v if isinstance(v, list) else [v])
+        )
+        + "</saml:Attribute>"
         for k, v in a.attributes.items()
     )
     return f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{a.response_id}" Version="2.0" IssueInstant="{t(now)}"{dest}{irt}><saml:Issuer>{a.issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="{a.assertion_id}" Version="2.0" IssueInstant="{t(now)}"><saml:Issuer>{a.issuer}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{a.name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{irt}{sc_noa}{recipient}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{t(nb)}"{sc_noa}>{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant="{t(now)}" SessionIndex="{a.assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attrs}</saml:AttributeStatement></saml:Assertion></samlp:Response>""".encode()
