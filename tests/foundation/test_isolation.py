@@ -252,7 +252,7 @@ EXTRA_COVERED: set[str] = {
     "createLogStream",
     "deleteLogStream",
     "sendTestLogEvent",
-    # tests/roles/test_isolation.py and tests/roles/test_product_roles.py (test_operator_only)
+    # tests/roles/test_isolation.py, and test_operator_only in tests/roles/test_product_roles.py
     "permissions",
     "environmentRoles",
     "checkPermission",

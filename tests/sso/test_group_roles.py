@@ -241,7 +241,7 @@ async def test_oidc_groups_claim_and_a_configured_claim(
     provider.user["roles"] = "00g-admins"
     body = await _oidc_sign_in(client, conn_id, operator_token)
     assert body["member"]["role"] == "admin"
-    assert [r for r in await _reasons(org.id)] == [
+    assert await _reasons(org.id) == [
         ("editor", "sso_group"),
         ("member", "sso_group"),
         ("admin", "sso_group"),
