@@ -30,8 +30,8 @@ SESSION_PREFIX = "ps"
 BASE_PERMISSIONS: frozenset[str] = frozenset({"organizations:read"})
 INTENT_PERMISSIONS: dict[PortalIntent, frozenset[str]] = {
     PortalIntent.DOMAIN_VERIFICATION: frozenset({"domains:read", "domains:write"}),
-    PortalIntent.SSO: frozenset({"connections:read", "connections:write"}),
-    # Roles are read to offer them in the group → role mapping editor.
+    # Roles are read to offer them in the group → role mapping editors (SSO and directory).
+    PortalIntent.SSO: frozenset({"connections:read", "connections:write", "roles:read"}),
     PortalIntent.DSYNC: frozenset({"directories:read", "directories:write", "roles:read"}),
     PortalIntent.LOG_STREAMS: frozenset({"log_streams:read", "log_streams:write", "events:read"}),
 }

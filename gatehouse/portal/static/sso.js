@@ -2,8 +2,12 @@
 import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
 
 const CONN = `id name type state saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl
-  idpCertificates { subject notAfter expired } } oidc { issuer clientId redirectUri }`;
-const LIST = `query PortalConnections($id: ID!) { organization(id: $id) { connections { ${CONN} } } }`;
+  idpCertificates { subject notAfter expired } } oidc { issuer clientId redirectUri }
+  groupsClaim groupRoleMappings { group priority role { slug name } }`;
+const LIST = `query PortalConnections($id: ID!) { organization(id: $id) {
+  connections { ${CONN} } roles { slug name } } }`;
+const MAP = `mutation PortalMapGroup($input: SetConnectionGroupRoleMappingInput!) {
+  setConnectionGroupRoleMapping(input: $input) { userErrors { field code message } } }`;
 const CREATE = `mutation PortalCreateSaml($input: CreateSamlConnectionInput!) {
   createSamlConnection(input: $input) { connection { ${CONN} } userErrors { field code message } } }`;
 const UPDATE = `mutation PortalUpdateConnection($input: UpdateConnectionInput!) {
@@ -64,6 +68,7 @@ const OIDC_STEPS = [
 ];
 
 let connection = null;
+let roles = [];
 
 function showError(message) {
   const box = document.getElementById("sso-error");
@@ -242,7 +247,8 @@ function oidcSetup(conn) {
         copyRow("Issuer", conn.oidc.issuer ?? "", "oidc-issuer"),
         copyRow("Client ID", conn.oidc.clientId ?? "", "oidc-client-id")),
       el("h3", {}, "2. Activate"),
-      activation(conn, true, "")));
+      activation(conn, true, "")),
+    el("article", { class: "card" }, groupMappings(conn)));
 }
 
 function setup(conn) {
@@ -265,7 +271,69 @@ function setup(conn) {
       metadataUrlForm(conn),
       certificates(conn),
       el("h3", {}, "3. Activate"),
-      activation(conn, ready, "upload the metadata first")));
+      activation(conn, ready, "upload the metadata first")),
+    el("article", { class: "card" }, groupMappings(conn)));
+}
+
+async function reload() {
+  const data = await graphql(LIST, { id: organizationId });
+  roles = data.organization?.roles ?? [];
+  connection = (data.organization?.connections ?? []).find((c) => c.id === connection.id) ?? connection;
+  render();
+}
+
+async function setMapping(group, roleSlug, priority) {
+  await run(async () => {
+    const data = await graphql(MAP, { input: { connectionId: connection.id, group, roleSlug, priority } });
+    const { userErrors } = data.setConnectionGroupRoleMapping;
+    if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+    await reload();
+    announce(roleSlug ? `Members of ${group} get the ${roleSlug} role at their next sign-in.` : `${group} no longer sets a role.`);
+  });
+}
+
+function groupMappings(conn) {
+  const rows = conn.groupRoleMappings.map((m) => el("tr", { "data-testid": "group-mapping" },
+    el("td", {}, el("code", {}, m.group)), el("td", {}, m.role.name), el("td", {}, String(m.priority)),
+    el("td", {}, el("button", { type: "button", class: "button small secondary", "aria-label": `Remove mapping for ${m.group}`,
+      onclick: () => setMapping(m.group, null, 0) }, "Remove"))));
+  const table = rows.length
+    ? el("table", { class: "mappings", "aria-label": "Group to role mappings" },
+      el("thead", {}, el("tr", {}, el("th", {}, "IdP group"), el("th", {}, "Role"), el("th", {}, "Priority"), el("th", {}, ""))),
+      el("tbody", {}, rows))
+    : el("p", { class: "muted" }, "No groups mapped yet: everyone who signs in gets the default role.");
+  const form = el("form", { class: "mapping-form", id: "group-mapping-form" },
+    el("div", { class: "field" }, el("label", { for: "map-group" }, "IdP group"),
+      el("input", { id: "map-group", name: "group", required: true, placeholder: "Engineering", autocomplete: "off" })),
+    el("div", { class: "field" }, el("label", { for: "map-role" }, "Role"),
+      el("select", { id: "map-role", name: "role" }, roles.map((r) => el("option", { value: r.slug }, r.name)))),
+    el("div", { class: "field" }, el("label", { for: "map-priority" }, "Priority"),
+      el("input", { id: "map-priority", name: "priority", type: "number", min: "0", max: "1000000", value: "0" })),
+    el("button", { type: "submit", class: "button secondary" }, "Add mapping"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values = new FormData(form);
+    setMapping(String(values.get("group")).trim(), values.get("role"), Number(values.get("priority") || 0));
+  });
+  const claim = el("input", { id: "groups-claim", value: conn.groupsClaim ?? "", placeholder: "groups" });
+  const claimForm = el("form", { class: "upload" },
+    el("label", { for: "groups-claim" }, conn.type === "OIDC" ? "Groups claim" : "Groups attribute"),
+    el("div", { class: "row" }, claim, el("button", { type: "submit", class: "button secondary" }, "Save")));
+  claimForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await run(async () => {
+      const data = await graphql(UPDATE, { input: { connectionId: conn.id, groupsClaim: claim.value.trim() || null } });
+      const { connection: updated, userErrors } = data.updateConnection;
+      if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+      connection = updated;
+      render();
+      announce("Groups claim saved.");
+    });
+  });
+  return el("section", { class: "group-roles", "aria-labelledby": "group-roles-title" },
+    el("h3", { id: "group-roles-title" }, "Map groups to roles (optional)"),
+    el("p", {}, `Send the person's groups in the assertion; at each sign-in they get the role of their highest-priority mapped group, or the default role when none matches. Roles set by a connected directory take precedence.`),
+    claimForm, table, form);
 }
 
 async function activate() {
@@ -293,6 +361,7 @@ function render() {
 export async function start() {
   await run(async () => {
     const data = await graphql(LIST, { id: organizationId });
+    roles = data.organization?.roles ?? [];
     const all = (data.organization?.connections ?? []).filter((c) => c.type === "SAML" || c.type === "OIDC");
     connection = all.find((c) => c.state !== "INACTIVE") ?? null;
     render();
