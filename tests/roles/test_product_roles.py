@@ -375,3 +375,22 @@ async def test_operator_only(gql, make_org, settings):
         read = await gql("{ permissions { slug } environmentRoles { slug } }", token=token)
         assert read.get("errors") is None, read
     assert await Event.all().count() == before
+
+
+async def test_an_admin_invites_into_a_role_with_product_permissions(op, gql, make_org, settings):
+    # Nobody invites into a role with Gatehouse permissions they lack; product permissions are
+    # not Gatehouse's to withhold, so an admin's session may hand out the editor role.
+    org = await make_org()
+    await _editor(op)
+    admin = await members.create_member(operator_principal(), org.id, "boss@acme.test", "admin")
+    token = await signed_in(admin, settings)
+    body = await gql(
+        """mutation($i: CreateInvitationInput!) { createInvitation(input: $i) {
+        invitation { role { slug } } userErrors { code } } }""",
+        {"i": {"organizationId": org.id, "email": "new@acme.test", "roleSlug": "editor"}},
+        token=token,
+    )
+    assert body["data"]["createInvitation"] == {
+        "invitation": {"role": {"slug": "editor"}},
+        "userErrors": [],
+    }
