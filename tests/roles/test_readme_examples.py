@@ -40,8 +40,8 @@ async def test_readme_examples_run(gql, operator_token, make_org):
     )
     examples = _examples()
     assert len(examples) == 7
-    for document in examples:
-        document = document.replace('"org_…"', f'"{org.id}"').replace('"conn_…"', f'"{conn.id}"')
+    for example in examples:
+        document = example.replace('"org_…"', f'"{org.id}"').replace('"conn_…"', f'"{conn.id}"')
         body = await gql(document, token=operator_token)
         assert body.get("errors") is None, (document, body)
         payload = next(iter(body["data"].values()))
