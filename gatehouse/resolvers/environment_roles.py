@@ -30,8 +30,8 @@ from gatehouse.models import (
 )
 from gatehouse.resolvers.access import require
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
-from gatehouse.resolvers.product_permissions import clean_role_permissions
-from gatehouse.resolvers.validation import clean_name, clean_slug
+from gatehouse.resolvers.product_permissions import clean_new_role, clean_role_permissions
+from gatehouse.resolvers.validation import clean_name
 
 ADMIN = "admin"
 MEMBER = "member"
@@ -127,9 +127,7 @@ async def create_environment_role(
 ) -> EnvironmentRole:
     require(principal, Permission.ENVIRONMENT_MANAGE)
     v = Validator()
-    slug = clean_slug(v, slug, "slug")
-    name = clean_name(v, name, "name", max_len=100)
-    chosen = await clean_role_permissions(v, permissions)
+    slug, name, chosen = await clean_new_role(v, slug, name, permissions)
     async with in_transaction():
         existing = await _lock_catalog()
         if any(r.slug == slug for r in existing):

@@ -19,7 +19,7 @@ from gatehouse.events import record_event
 from gatehouse.models import ProductPermission
 from gatehouse.resolvers.access import require
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
-from gatehouse.resolvers.validation import check_id, clean_name
+from gatehouse.resolvers.validation import check_id, clean_name, clean_slug
 
 # `resource:action`, as products name them (WorkOS, Auth0); up to three colon-separated parts.
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*(:[a-z0-9*][a-z0-9_.*-]*){0,2}$")
@@ -91,6 +91,17 @@ async def clean_role_permissions(
     if admin:
         built_in |= ORGANIZATION_PERMISSIONS
     return sorted(built_in | known)
+
+
+async def clean_new_role(
+    v: Validator, slug: str, name: str, permissions: list[str]
+) -> tuple[str, str, list[str]]:
+    """A new role's slug, name and permissions (custom and environment roles alike)."""
+    return (
+        clean_slug(v, slug, "slug"),
+        clean_name(v, name, "name", max_len=100),
+        await clean_role_permissions(v, permissions),
+    )
 
 
 async def create_permission(

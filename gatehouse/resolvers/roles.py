@@ -23,8 +23,8 @@ from gatehouse.resolvers.access import locked_for_change, require, visible_organ
 from gatehouse.resolvers.environment_roles import ADMIN
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
-from gatehouse.resolvers.product_permissions import clean_role_permissions
-from gatehouse.resolvers.validation import clean_name, clean_slug
+from gatehouse.resolvers.product_permissions import clean_new_role, clean_role_permissions
+from gatehouse.resolvers.validation import clean_name
 
 
 def role_data(role: Role) -> dict[str, Any]:
@@ -69,9 +69,7 @@ async def create_role(
 ) -> Role:
     require(principal, Permission.ROLES_WRITE)
     v = Validator()
-    slug = clean_slug(v, slug, "slug")
-    name = clean_name(v, name, "name", max_len=100)
-    chosen = await clean_role_permissions(v, permissions)
+    slug, name, chosen = await clean_new_role(v, slug, name, permissions)
     async with in_transaction():
         org: Organization = await organization_for_change(principal, organization_id)
         if await Role.filter(organization_id=org.id, slug=slug).exists():

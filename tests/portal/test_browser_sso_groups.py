@@ -6,25 +6,15 @@ from __future__ import annotations
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Connection, ConnectionGroupRoleMapping
 from gatehouse.resolvers import roles
-from gatehouse.resolvers.sso import connections
-from gatehouse.resolvers.sso.config import SamlIdp
 from tests.portal.conftest import open_link, screenshot
+from tests.sso.helpers import saml_connection
 from tests.sso.saml_idp import make_keypair
 
 
 async def test_it_admin_maps_idp_groups_to_roles(page, live_server, make_org, make_link):
     org = await make_org("Acme Industries")
     await roles.create_role(operator_principal(), org.id, "editor", "Editor", ["members:read"])
-    conn = await connections.create_saml_connection(
-        operator_principal(),
-        org.id,
-        "Okta",
-        idp=SamlIdp(
-            entity_id="http://www.okta.com/exk1",
-            sso_url="https://acme.okta.com/sso",
-            certificates=[make_keypair().cert_b64],
-        ),
-    )
+    conn = await saml_connection(org, [make_keypair()], activate=False)
     await open_link(page, await make_link(org.id, ["SSO"]))
     await page.get_by_role("link", name="Set up single sign-on").click()
     await page.get_by_role("heading", name="Map groups to roles (optional)").wait_for()

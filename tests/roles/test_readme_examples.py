@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gatehouse.auth.principal import operator_principal
-from gatehouse.resolvers.sso import connections
-from gatehouse.resolvers.sso.config import SamlIdp
+from tests.sso.helpers import saml_connection
 from tests.sso.saml_idp import make_keypair
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -28,16 +26,7 @@ def _examples() -> list[str]:
 
 async def test_readme_examples_run(gql, operator_token, make_org):
     org = await make_org("Acme")
-    conn = await connections.create_saml_connection(
-        operator_principal(),
-        org.id,
-        "Okta",
-        idp=SamlIdp(
-            entity_id="https://idp.test/metadata",
-            sso_url="https://idp.test/sso",
-            certificates=[make_keypair().cert_b64],
-        ),
-    )
+    conn = await saml_connection(org, [make_keypair()], activate=False)
     examples = _examples()
     assert len(examples) == 7
     for example in examples:

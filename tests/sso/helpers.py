@@ -64,6 +64,39 @@ async def saml_connection(
     return conn
 
 
+CREATE_OIDC = """mutation($i: CreateOidcConnectionInput!) { createOidcConnection(input: $i) {
+  connection { id type state oidc { issuer clientId redirectUri scopes } }
+  userErrors { field code message } } }"""
+
+
+async def oidc_connection(gql: Any, operator_token: str, org: Any, provider: Any) -> Connection:
+    """An ACTIVE OIDC connection to the test provider, made through GraphQL."""
+    body = await gql(
+        CREATE_OIDC,
+        {
+            "i": {
+                "organizationId": org.id,
+                "name": "Okta",
+                "issuer": provider.issuer,
+                "clientId": provider.client_id,
+                "clientSecret": provider.client_secret,
+            }
+        },
+        token=operator_token,
+    )
+    payload = body["data"]["createOidcConnection"]
+    assert payload["userErrors"] == [], payload
+    conn_id = payload["connection"]["id"]
+    body = await gql(
+        "mutation($i: ConnectionInput!) { activateConnection(input: $i) "
+        "{ connection { state } userErrors { code } } }",
+        {"i": {"connectionId": conn_id}},
+        token=operator_token,
+    )
+    assert body["data"]["activateConnection"]["connection"]["state"] == "ACTIVE"
+    return await Connection.get(id=conn_id)
+
+
 def acs(conn: Connection) -> str:
     return f"{BASE}/sso/saml/{conn.id}/acs"
 

@@ -15,6 +15,7 @@ from tests.dsync.conftest import Scim
 from tests.sso.helpers import (
     REDIRECT,
     assertion_for,
+    oidc_connection,
     post_acs,
     saml_connection,
     start_saml,
@@ -176,30 +177,6 @@ async def test_a_configured_attribute_name(client, gql, make_org, idp_keys, oper
     assert await _role_of("alice@acme.com") == "editor"
 
 
-async def _oidc_connection(gql, operator_token, org, provider):
-    body = await gql(
-        """mutation($i: CreateOidcConnectionInput!) { createOidcConnection(input: $i) {
-        connection { id } userErrors { code } } }""",
-        {
-            "i": {
-                "organizationId": org.id,
-                "name": "Okta",
-                "issuer": provider.issuer,
-                "clientId": provider.client_id,
-                "clientSecret": provider.client_secret,
-            }
-        },
-        token=operator_token,
-    )
-    conn_id = body["data"]["createOidcConnection"]["connection"]["id"]
-    await gql(
-        "mutation($i: ConnectionInput!) { activateConnection(input: $i) { userErrors { code } } }",
-        {"i": {"connectionId": conn_id}},
-        token=operator_token,
-    )
-    return conn_id
-
-
 async def _oidc_sign_in(client, conn_id, token) -> dict:
     r = await client.get(
         "/sso/authorize", params={"connection": conn_id, "redirect_uri": REDIRECT, "state": "s"}
@@ -220,7 +197,7 @@ async def test_oidc_groups_claim_and_a_configured_claim(
     client, gql, make_org, provider, operator_token
 ):
     org = await _org(make_org)
-    conn_id = await _oidc_connection(gql, operator_token, org, provider)
+    conn_id = (await oidc_connection(gql, operator_token, org, provider)).id
     await _map(gql, operator_token, conn_id, "00g-eng", "editor", 5)
     await _map(gql, operator_token, conn_id, "00g-admins", "admin", 9)
 

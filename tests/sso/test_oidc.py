@@ -11,45 +11,16 @@ from cryptography.exceptions import InvalidTag
 from gatehouse.auth import crypto
 from gatehouse.models import Connection, ConnectionState, Event, LinkedIdentity, Member, User
 from tests.sso.helpers import (
+    CREATE_OIDC,
     REDIRECT,
     assert_refused,
     counts,
+    oidc_connection,
     outcome_deltas,
     sso_outcomes,
     verified_domain,
 )
 from tests.sso.oidc_provider import hmac_key, other_key
-
-CREATE = """mutation($i: CreateOidcConnectionInput!) { createOidcConnection(input: $i) {
-  connection { id type state oidc { issuer clientId redirectUri scopes } }
-  userErrors { field code message } } }"""
-
-
-async def _connection(gql, operator_token, org, provider) -> Connection:
-    body = await gql(
-        CREATE,
-        {
-            "i": {
-                "organizationId": org.id,
-                "name": "Okta",
-                "issuer": provider.issuer,
-                "clientId": provider.client_id,
-                "clientSecret": provider.client_secret,
-            }
-        },
-        token=operator_token,
-    )
-    payload = body["data"]["createOidcConnection"]
-    assert payload["userErrors"] == [], payload
-    conn_id = payload["connection"]["id"]
-    body = await gql(
-        "mutation($i: ConnectionInput!) { activateConnection(input: $i) "
-        "{ connection { state } userErrors { code } } }",
-        {"i": {"connectionId": conn_id}},
-        token=operator_token,
-    )
-    assert body["data"]["activateConnection"]["connection"]["state"] == "ACTIVE"
-    return await Connection.get(id=conn_id)
 
 
 @pytest.fixture
@@ -58,7 +29,7 @@ async def oidc_conn(gql, operator_token, make_org, provider):
     org.jit_provisioning = True
     await org.save()
     await verified_domain(org)
-    return await _connection(gql, operator_token, org, provider)
+    return await oidc_connection(gql, operator_token, org, provider)
 
 
 async def _authorize(client, conn) -> str:
@@ -274,7 +245,7 @@ async def test_authorization_response_without_promised_iss_refused(client, oidc_
 async def test_discovery_for_another_issuer_refused(gql, operator_token, make_org, provider):
     org = await make_org("Acme")
     body = await gql(
-        CREATE,
+        CREATE_OIDC,
         {
             "i": {
                 "organizationId": org.id,

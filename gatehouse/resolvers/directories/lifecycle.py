@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from gatehouse.auth.permissions import Permission
@@ -150,6 +151,30 @@ def check_priority(priority: int) -> None:
         )
 
 
+M = TypeVar("M", bound=Model)
+
+
+async def put_mapping(
+    model: type[M],
+    key: dict[str, Any],
+    organization_id: str,
+    role_slug: str | None,
+    priority: int,
+) -> M | None:
+    """Create, change or (with `role_slug=None`) remove the group → role mapping at `key`."""
+    existing = await model.get_or_none(**key)
+    if role_slug is None:
+        if existing is not None:
+            await existing.delete()
+        return None
+    role = await role_by_slug(organization_id, role_slug, "roleSlug")
+    if existing is None:
+        return await model.create(**key, role_id=role.id, priority=priority)
+    existing.update_from_dict({"role_id": role.id, "priority": priority})
+    await existing.save()
+    return existing
+
+
 async def set_group_role_mapping(
     principal: Principal,
     directory_id: str,
@@ -172,21 +197,13 @@ async def set_group_role_mapping(
         group = await DirectoryGroup.get_or_none(id=group_id, directory_id=directory.id)
         if group is None:
             raise DomainError.of(ErrorCode.GROUP_NOT_FOUND, "No such group.", "groupId")
-        existing = await GroupRoleMapping.get_or_none(directory_id=directory.id, group_id=group.id)
-        mapping: GroupRoleMapping | None = None
-        if role_slug is None:
-            if existing is not None:
-                await existing.delete()
-        else:
-            role = await role_by_slug(directory.organization_id, role_slug, "roleSlug")
-            if existing is None:
-                mapping = await GroupRoleMapping.create(
-                    directory=directory, group=group, role=role, priority=priority
-                )
-            else:
-                existing.role_id, existing.priority = role.id, priority
-                await existing.save()
-                mapping = existing
+        mapping = await put_mapping(
+            GroupRoleMapping,
+            {"directory_id": directory.id, "group_id": group.id},
+            directory.organization_id,
+            role_slug,
+            priority,
+        )
         await record_event(
             "dsync.group_role_mapping.updated",
             directory.organization_id,

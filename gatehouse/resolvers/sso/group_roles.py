@@ -30,9 +30,9 @@ from gatehouse.models import (
     Role,
 )
 from gatehouse.resolvers.access import require
-from gatehouse.resolvers.directories.lifecycle import check_priority
+from gatehouse.resolvers.directories.lifecycle import check_priority, put_mapping
 from gatehouse.resolvers.errors import DomainError, ErrorCode
-from gatehouse.resolvers.members import membership_data, role_by_slug
+from gatehouse.resolvers.members import membership_data
 from gatehouse.resolvers.sso.connections import connection_for_change, get_connection
 
 MAX_GROUP = 256
@@ -82,21 +82,13 @@ async def set_connection_group_role_mapping(
     check_priority(priority)
     async with in_transaction():
         conn = await connection_for_change(principal, connection_id)
-        existing = await ConnectionGroupRoleMapping.get_or_none(connection_id=conn.id, group=group)
-        mapping: ConnectionGroupRoleMapping | None = None
-        if role_slug is None:
-            if existing is not None:
-                await existing.delete()
-        else:
-            role = await role_by_slug(conn.organization_id, role_slug, "roleSlug")
-            if existing is None:
-                mapping = await ConnectionGroupRoleMapping.create(
-                    connection=conn, group=group, role=role, priority=priority
-                )
-            else:
-                existing.role_id, existing.priority = role.id, priority
-                await existing.save()
-                mapping = existing
+        mapping = await put_mapping(
+            ConnectionGroupRoleMapping,
+            {"connection_id": conn.id, "group": group},
+            conn.organization_id,
+            role_slug,
+            priority,
+        )
         await record_event(
             "connection.group_role_mapping.updated",
             conn.organization_id,
