@@ -30,11 +30,15 @@ class Permission(StrEnum):
     DIRECTORIES_WRITE = "directories:write"
     # Signing people in (codes, sign-in results, refreshing sessions): the operator's backend.
     SESSIONS_MANAGE = "sessions:manage"
+    # People as people, across organizations: profiles, merges, erasure and export.
+    USERS_MANAGE = "users:manage"
 
 
-# What an organization may hold: everything except managing organizations themselves and
-# signing people in, which only the operator's backend does.
-OPERATOR_ONLY_PERMISSIONS = frozenset({Permission.ORGANIZATIONS_MANAGE, Permission.SESSIONS_MANAGE})
+# What an organization may hold: everything except managing organizations themselves, signing
+# people in and managing a person across organizations, which only the operator's backend does.
+OPERATOR_ONLY_PERMISSIONS = frozenset(
+    {Permission.ORGANIZATIONS_MANAGE, Permission.SESSIONS_MANAGE, Permission.USERS_MANAGE}
+)
 ORGANIZATION_PERMISSIONS: frozenset[str] = frozenset(
     p.value for p in Permission if p not in OPERATOR_ONLY_PERMISSIONS
 )

@@ -22,6 +22,7 @@ from gatehouse.schema.mutations.organizations import OrganizationMutations
 from gatehouse.schema.mutations.portal import PortalMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.mutations.sign_in import SignInMutations
+from gatehouse.schema.mutations.users import UserMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.subscription import Subscription
 from gatehouse.schema.types.api_key import ApiKey
@@ -59,6 +60,7 @@ class Mutation(
     InvitationMutations,
     DeliveryMutations,
     SignInMutations,
+    UserMutations,
 ):
     pass
 
