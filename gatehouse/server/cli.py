@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import math
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -261,8 +262,10 @@ def parser() -> argparse.ArgumentParser:
     sub = _Subcommands(p.add_subparsers(dest="command", required=True), common)
 
     serve = sub.add_parser("serve", help="migrate, then serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    # Defaults from the environment too, so a container's port is set in one place (its
+    # HEALTHCHECK reads the same GATEHOUSE_PORT).
+    serve.add_argument("--host", default=os.environ.get("GATEHOUSE_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("GATEHOUSE_PORT", "8000")))
     serve.add_argument(
         "--graceful-shutdown-seconds",
         type=float,

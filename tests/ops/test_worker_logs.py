@@ -15,7 +15,9 @@ TOKEN = "hook-credential-5b1f0c9e7d"
 
 
 async def test_worker_logs_json_in_production_with_webhook_tokens_redacted(
-    db, tmp_path, receiver: Receiver  # noqa: F811
+    db,
+    tmp_path,
+    receiver: Receiver,  # noqa: F811
 ):
     # given an endpoint whose URL carries a credential in its query string, and an event due
     endpoint = await endpoint_to(f"{receiver.url}?token={TOKEN}", ["test.logs"])
