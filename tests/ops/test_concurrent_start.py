@@ -87,7 +87,8 @@ def test_five_servers_start_together_on_an_empty_postgresql(tmp_path):
         rows = asyncio.run(
             _admin(url, "SELECT name, count(*) AS n FROM tortoise_migrations GROUP BY name")
         )
-        assert rows and all(row["n"] == 1 for row in rows)
+        assert rows
+        assert all(row["n"] == 1 for row in rows)
         keys = asyncio.run(_admin(url, "SELECT count(*) AS n FROM api_keys"))
         assert keys[0]["n"] == 1
 
