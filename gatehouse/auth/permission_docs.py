@@ -86,6 +86,7 @@ def rewrite(readme: Path) -> bool:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        print("README.md updated" if rewrite(Path("README.md")) else "README.md is current")
+        changed = rewrite(Path("README.md"))
+        sys.stdout.write("README.md updated\n" if changed else "README.md is current\n")
     else:
-        print(table())
+        sys.stdout.write(table() + "\n")

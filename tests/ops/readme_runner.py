@@ -192,7 +192,7 @@ def run_python(session: Session, block: Block, text: str) -> None:
     code = compile(text, block.where(), "exec")
     if block.mark == "compile":
         return
-    exec(code, {"__name__": "__readme__"})  # noqa: S102 - the README's own example
+    exec(code, {"__name__": "__readme__"})  # the README's own example
 
 
 async def run_block(session: Session, block: Block) -> None:
