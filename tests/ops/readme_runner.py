@@ -122,8 +122,9 @@ def check_answer(block: Block, answer: str) -> None:
     except ValueError:
         body = None
     errors = body.get("errors") if isinstance(body, dict) else None
-    if errors or re.search(r'"errors"\s*:\s*\[\s*\{', answer):
-        raise AssertionError(f"{block.where()}: GraphQL errors: {answer[:2000]}")
+    # GraphQL's top-level errors, and the HTTP routes' `{"error": "…"}` bodies.
+    if errors or re.search(r'"errors"\s*:\s*\[\s*\{|"error"\s*:\s*"', answer):
+        raise AssertionError(f"{block.where()}: errors in the answer: {answer[:2000]}")
     if block.mark != "user-errors" and re.search(r'"userErrors"\s*:\s*\[\s*\{', answer):
         raise AssertionError(
             f"{block.where()}: userErrors (mark the block `user-errors` if they are the point): "

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,13 +30,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[runner.Session]:
         "GATEHOUSE_SECRET_KEY": os.environ["GATEHOUSE_SECRET_KEY"],
         "GATEHOUSE_BASE_URL": url,
         "GATEHOUSE_RATE_LIMIT_ENABLED": "false",
-        "GATEHOUSE_REDIRECT_URIS": "https://app.example.com/callback",
+        "GATEHOUSE_REDIRECT_URIS": "https://app.example.com/callback,http://127.0.0.1:3000/callback",
+        "GATEHOUSE_SSO_ALLOW_PRIVATE_URLS": "true",  # the "first IdP" guide's provider
         # The webhook example's receiver is a local port (nothing listens: deliveries fail,
         # which no example reads).
         "GATEHOUSE_ALLOW_PRIVATE_WEBHOOKS": "true",
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     server = Process(["serve", "--port", str(port)], database_url, cwd, "readme-serve", env)
+    idp_port = free_port()
+    idp = subprocess.Popen(
+        [sys.executable, "-m", "tests.sso.oidc_provider", "--port", str(idp_port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+    )
     try:
         key = _operator_key(server)
         _wait_ready(server, url)
@@ -45,11 +54,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[runner.Session]:
             runner.shell_env(database_url, env),
             cwd,
             stand_ins={
-                "https://app.example.com/webhooks/gatehouse": f"http://127.0.0.1:{free_port()}/hook"
+                "https://app.example.com/webhooks/gatehouse": f"http://127.0.0.1:{free_port()}/hook",
+                "http://127.0.0.1:9000": f"http://127.0.0.1:{idp_port}",
             },
         )
     finally:
         server.stop()
+        idp.terminate()
+        idp.wait(10)
 
 
 def _operator_key(server: Process) -> str:
@@ -96,7 +108,7 @@ async def test_every_readme_code_block_runs_against_a_live_server(live: runner.S
 async def test_the_runner_fails_a_wrong_example(live: runner.Session):
     # A field the schema does not have, as `resolveSignIn { domain }` once was in prose.
     wrong = runner.Block(1, "graphql", '{ resolveSignIn(email: "a@b.co") { domainName } }\n')
-    with pytest.raises(AssertionError, match="GraphQL errors"):
+    with pytest.raises(AssertionError, match="errors in the answer"):
         await runner.run_block(live, wrong)
     unmarked = runner.Block(1, "ts", "const x = 1;\n")
     with pytest.raises(AssertionError, match="no runner"):
@@ -115,3 +127,13 @@ def test_readme_permissions_table_is_generated_from_the_code():
     assert permission_docs.block() in readme, "README's permissions table is stale: run `make docs`"
     for permission in permission_docs.Permission:
         assert f"| `{permission.value}` |" in readme
+
+
+async def test_the_runner_fails_a_refused_http_call(live: runner.Session):
+    refused = runner.Block(
+        1,
+        "sh",
+        "curl -s http://127.0.0.1:8000/sso/token -H 'Authorization: Bearer sk_…' -d code=x\n",
+    )
+    with pytest.raises(AssertionError, match="errors"):
+        await runner.run_block(live, refused)
