@@ -11,8 +11,9 @@ order, against one live `gatehouse serve`, as a reader pasting it would run it.
   other language needs a mark.
 
 Placeholders read as a person would read them: `sk_…` is the operator key, `http://127.0.0.1:8000`
-the live server, a few outside addresses stand-ins the test names, and `org_…` (or `org_01…`, any ID prefix) the latest ID of that kind that an
-earlier block's answer contained. So a section's examples create what they use, and a new
+the live server, a few outside addresses the local stand-ins the test names, and `org_…` (or `org_01…`, any
+ID prefix) the latest ID of that kind that an earlier block's answer contained (a second one in
+the same operation: the one before it). So a section's examples create what they use, and a new
 section's blocks are picked up with no change here.
 
 A mark is an HTML comment on the line before the block (invisible on GitHub):
@@ -92,26 +93,37 @@ class Session:
     # Addresses the README uses that this machine cannot reach (its closed network), mapped
     # to local stand-ins the test runs.
     stand_ins: dict[str, str] = field(default_factory=dict)
-    ids: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, list[str]] = field(default_factory=dict)  # per prefix, newest last
     log: list[str] = field(default_factory=list)
 
     def remember(self, text: str) -> None:
         for prefix, rest in ID.findall(text):
-            self.ids[prefix] = f"{prefix}_{rest}"
+            seen = self.ids.setdefault(prefix, [])
+            value = f"{prefix}_{rest}"
+            if value in seen:
+                seen.remove(value)
+            seen.append(value)
 
     def substitute(self, block: Block, text: str) -> str:
         text = text.replace(README_SERVER, self.url).replace("sk_…", self.key)
         for address, stand_in in self.stand_ins.items():
             text = text.replace(address, stand_in)
 
+        used: dict[str, int] = {}
+
         def latest(match: re.Match[str]) -> str:
+            # The newest ID of the kind; a second `user_…` in the same text the one before it
+            # (mergeUsers(source, target) names two people).
             prefix = match[1]
-            if prefix not in self.ids:
+            n = used[prefix] = used.get(prefix, 0) + 1
+            seen = self.ids.get(prefix, [])
+            if len(seen) < n:
                 raise AssertionError(
-                    f"{block.where()}: `{match[0]}` names a {prefix}_ ID, but no earlier "
-                    "example created one: add an example that does, before this block"
+                    f"{block.where()}: `{match[0]}` (#{n} in this operation) names a {prefix}_ "
+                    f"ID, but earlier examples returned only {len(seen)}: add an example that "
+                    "creates one, before this block"
                 )
-            return self.ids[prefix]
+            return seen[-n]
 
         return PLACEHOLDER.sub(latest, text)
 
