@@ -12,8 +12,8 @@ order, against one live `gatehouse serve`, as a reader pasting it would run it.
 
 Placeholders read as a person would read them: `sk_…` is the operator key, `http://127.0.0.1:8000`
 the live server, a few outside addresses the local stand-ins the test names, and `org_…` (or `org_01…`, any
-ID prefix) the latest ID of that kind that an earlier block's answer contained (a second one in
-the same operation: the one before it). So a section's examples create what they use, and a new
+ID prefix) the latest ID of that kind that an earlier block's answer contained (every `org_…` in
+one block is the same organization, as a reader would take it). So a section's examples create what they use, and a new
 section's blocks are picked up with no change here.
 
 A mark is an HTML comment on the line before the block (invisible on GitHub):
@@ -109,21 +109,15 @@ class Session:
         for address, stand_in in self.stand_ins.items():
             text = text.replace(address, stand_in)
 
-        used: dict[str, int] = {}
-
         def latest(match: re.Match[str]) -> str:
-            # The newest ID of the kind; a second `user_…` in the same text the one before it
-            # (mergeUsers(source, target) names two people).
             prefix = match[1]
-            n = used[prefix] = used.get(prefix, 0) + 1
-            seen = self.ids.get(prefix, [])
-            if len(seen) < n:
+            seen = self.ids.get(prefix)
+            if not seen:
                 raise AssertionError(
-                    f"{block.where()}: `{match[0]}` (#{n} in this operation) names a {prefix}_ "
-                    f"ID, but earlier examples returned only {len(seen)}: add an example that "
-                    "creates one, before this block"
+                    f"{block.where()}: `{match[0]}` names a {prefix}_ ID, but no earlier "
+                    "example returned one: add an example that creates one, before this block"
                 )
-            return seen[-n]
+            return seen[-1]
 
         return PLACEHOLDER.sub(latest, text)
 

@@ -139,14 +139,11 @@ async def test_the_runner_fails_a_refused_http_call(live: runner.Session):
         await runner.run_block(live, refused)
 
 
-def test_placeholders_take_the_latest_ids_in_turn():
+def test_placeholders_take_the_latest_id_of_their_kind():
     session = runner.Session("http://127.0.0.1:1", "sk_test", {}, Path())
-    first, second = "user_" + "0" * 26, "user_" + "1" * 26
+    first, second = "org_" + "0" * 26, "org_" + "1" * 26
     session.remember(f'{{"id": "{first}"}} {{"id": "{second}"}}')
     block = runner.Block(1, "graphql", "")
-    text = 'mergeUsers(input: {sourceUserId: "user_…", targetUserId: "user_…"})'
-    assert session.substitute(block, text) == text.replace("user_…", second, 1).replace(
-        "user_…", first, 1
-    )
+    assert session.substitute(block, '"org_…" "org_01…" sk_…') == f'"{second}" "{second}" sk_test'
     with pytest.raises(AssertionError, match="add an example"):
-        session.substitute(block, '"org_…"')
+        session.substitute(block, '"user_…"')
