@@ -30,14 +30,22 @@ class Permission(StrEnum):
     DIRECTORIES_WRITE = "directories:write"
     # Signing people in (codes, sign-in results, refreshing sessions): the operator's backend.
     SESSIONS_MANAGE = "sessions:manage"
+    # People as people, across organizations: profiles, merges, erasure and export.
+    USERS_MANAGE = "users:manage"
     # Product permissions and environment roles: defined once for every organization.
     ENVIRONMENT_MANAGE = "environment:manage"
 
 
-# What an organization may hold: everything except managing organizations themselves and
-# signing people in, which only the operator's backend does.
+# What an organization may hold: everything except managing organizations themselves, signing
+# people in, managing a person across organizations, and the environment's permissions and
+# roles, which only the operator's backend does.
 OPERATOR_ONLY_PERMISSIONS = frozenset(
-    {Permission.ORGANIZATIONS_MANAGE, Permission.SESSIONS_MANAGE, Permission.ENVIRONMENT_MANAGE}
+    {
+        Permission.ORGANIZATIONS_MANAGE,
+        Permission.SESSIONS_MANAGE,
+        Permission.USERS_MANAGE,
+        Permission.ENVIRONMENT_MANAGE,
+    }
 )
 ORGANIZATION_PERMISSIONS: frozenset[str] = frozenset(
     p.value for p in Permission if p not in OPERATOR_ONLY_PERMISSIONS

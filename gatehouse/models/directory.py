@@ -78,6 +78,10 @@ class DirectoryUser(TimestampedModel):
         "models.Member", related_name="directory_users", null=True, on_delete=fields.SET_NULL
     )
     member_id: str | None
+    # Its address belongs to someone this directory cannot link to (a domain its organization
+    # has not verified, and an existing account or another organization's domain): mirrored,
+    # but no member until the person proves the address (resolvers/users/linking.py).
+    awaiting_proof = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "directory_users"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 
@@ -30,6 +31,13 @@ class User(TimestampedModel):
     email_verified = fields.BooleanField(default=False)
     first_name = fields.CharField(max_length=100, null=True)
     last_name = fields.CharField(max_length=100, null=True)
+    # The operator's own ID for the person. Unique across the deployment: the unique index is
+    # made by migration 0013 (SQLite cannot add a UNIQUE column in place).
+    external_id = fields.CharField(max_length=200, null=True)
+    metadata: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    # A new address a directory or IdP sent that another user holds: kept here, not applied,
+    # until the operator merges the two or the other user lets it go (user.email_conflict).
+    pending_email = fields.CharField(max_length=320, null=True)
 
     memberships: fields.ReverseRelation[Member]
 

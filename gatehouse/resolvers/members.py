@@ -16,6 +16,7 @@ from gatehouse.resolvers.access import locked_for_change, require, visible_organ
 from gatehouse.resolvers.errors import AccessError, DomainError, ErrorCode, Validator
 from gatehouse.resolvers.organizations import organization_for_change
 from gatehouse.resolvers.pagination import Page, empty, paginate
+from gatehouse.resolvers.users.linking import organization_owns
 from gatehouse.resolvers.validation import clean_email, clean_name
 
 ADMIN_SLUG = "admin"
@@ -119,6 +120,20 @@ async def create_member(
     async with in_transaction():
         org = await organization_for_change(principal, organization_id)
         role = await role_by_slug(org.id, role_slug or org.default_role_slug, "roleSlug")
+        existing = await User.get_or_none(email=email)
+        if (
+            existing is not None
+            and principal.organization_id is not None
+            and not await organization_owns(org.id, email)
+        ):
+            # The linking rule (users/linking.py): a tenant reaches an existing person only
+            # through an address it owns; the person proves any other by accepting an invitation.
+            raise DomainError.of(
+                ErrorCode.EMAIL_NOT_LINKABLE,
+                "This address is not at one of the organization's verified domains; invite "
+                "the person instead.",
+                "email",
+            )
         user, _ = await User.get_or_create(email=email, defaults=names)
         if await Member.filter(organization_id=org.id, user_id=user.id).exists():
             raise DomainError.of(

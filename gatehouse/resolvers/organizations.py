@@ -14,10 +14,10 @@ from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainEnrollment, DomainState, Organization, Role
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.domains.claims import check_claims, create_claim
-from gatehouse.resolvers.domains.names import DomainName
+from gatehouse.resolvers.domains.names import DomainName, InvalidDomain, normalize_domain
 from gatehouse.resolvers.environment_roles import copy_to_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
-from gatehouse.resolvers.pagination import Page, paginate
+from gatehouse.resolvers.pagination import Page, empty, paginate
 from gatehouse.resolvers.validation import check_id, clean_metadata, clean_name
 
 UNSET: Any = object()  # "not given" in update inputs, distinct from an explicit null
@@ -27,15 +27,29 @@ def organization_data(org: Organization) -> dict[str, Any]:
     return {"id": org.id, "name": org.name, "external_id": org.external_id}
 
 
-async def get_organization(principal: Principal, organization_id: str) -> Organization | None:
+async def get_organization(
+    principal: Principal, organization_id: str | None, *, external_id: str | None = None
+) -> Organization | None:
+    """By ID, or by the operator's external ID (as WorkOS looks organizations up)."""
     require(principal, Permission.ORGANIZATIONS_READ)
-    if not visible_organization(principal, organization_id):
+    if organization_id:
+        org = await Organization.get_or_none(id=organization_id)
+    elif external_id and external_id.strip():
+        org = await Organization.get_or_none(external_id=external_id.strip())
+    else:
         return None
-    return await Organization.get_or_none(id=organization_id)
+    if org is None or not visible_organization(principal, org.id):
+        return None
+    return org
 
 
 async def list_organizations(
-    principal: Principal, first: int | None, after: str | None, search: str | None
+    principal: Principal,
+    first: int | None,
+    after: str | None,
+    search: str | None,
+    *,
+    domain: str | None = None,
 ) -> Page[Organization]:
     require(principal, Permission.ORGANIZATIONS_READ)
     query = Organization.all()
@@ -43,6 +57,12 @@ async def list_organizations(
         query = query.filter(id=principal.organization_id)
     if search and search.strip():
         query = query.filter(name_search__contains=search.strip().lower())
+    if domain is not None:
+        try:
+            name = normalize_domain(domain).ascii
+        except InvalidDomain:
+            return await paginate(empty(query), first, after)
+        query = query.filter(domains__domain=name).distinct()
     return await paginate(query, first, after)
 
 

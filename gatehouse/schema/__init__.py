@@ -23,6 +23,7 @@ from gatehouse.schema.mutations.portal import PortalMutations
 from gatehouse.schema.mutations.product_roles import ProductRoleMutations
 from gatehouse.schema.mutations.roles import RoleMutations
 from gatehouse.schema.mutations.sign_in import SignInMutations
+from gatehouse.schema.mutations.users import UserMutations
 from gatehouse.schema.query import Query
 from gatehouse.schema.subscription import Subscription
 from gatehouse.schema.types.api_key import ApiKey
@@ -60,6 +61,7 @@ class Mutation(
     InvitationMutations,
     DeliveryMutations,
     SignInMutations,
+    UserMutations,
     ProductRoleMutations,
 ):
     pass

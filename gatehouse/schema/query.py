@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from gatehouse.auth.principal import Principal
 from gatehouse.models.ids import prefix_of
@@ -19,6 +20,8 @@ from gatehouse.resolvers.invitations import lifecycle as invitations
 from gatehouse.resolvers.onboarding import status as onboarding_status
 from gatehouse.resolvers.sign_in import routing as sign_in
 from gatehouse.resolvers.sso import connections
+from gatehouse.resolvers.users import erasure
+from gatehouse.resolvers.users import lifecycle as users
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import access_error, query
 from gatehouse.schema.query_roles import RoleQueries
@@ -35,7 +38,7 @@ from gatehouse.schema.types.directory import Directory, DirectoryGroup, Director
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.event import Event, EventPage
 from gatehouse.schema.types.invitation import Invitation
-from gatehouse.schema.types.member import Member, Role, User
+from gatehouse.schema.types.member import Member, Role, User, UserPage
 from gatehouse.schema.types.onboarding import OnboardingState
 from gatehouse.schema.types.organization import Organization, OrganizationPage
 from gatehouse.schema.types.sign_in import SignInRoute
@@ -98,19 +101,91 @@ class Query(RoleQueries):
         return type_.from_model(model) if model is not None else None
 
     @strawberry.field(
-        description="One organization; null when unknown or outside the caller's "
-        "scope. Requires `organizations:read`."
+        description="One organization, by ID or by your external ID; null when unknown or "
+        "outside the caller's scope. Requires `organizations:read`."
     )
     async def organization(
         self,
         info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="An `org_…` ID.")],
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="An `org_…` ID.")
+        ] = None,
+        external_id: Annotated[
+            str | None,
+            strawberry.argument(description="The external ID you gave the organization."),
+        ] = None,
     ) -> Organization | None:
-        org = await query(organizations.get_organization(info.context.principal, str(id)))
+        org = await query(
+            organizations.get_organization(
+                info.context.principal, str(id) if id else None, external_id=external_id
+            )
+        )
         if org is None:
             return None
         info.context.loaders.prime([org])
         return Organization.from_model(org)
+
+    @strawberry.field(
+        description="One person, by ID or by your external ID; null when unknown or outside "
+        "the caller's scope (an organization's caller sees its own members' users). Requires "
+        "`members:read`."
+    )
+    async def user(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A `user_…` ID.")
+        ] = None,
+        external_id: Annotated[
+            str | None, strawberry.argument(description="The external ID you gave the user.")
+        ] = None,
+    ) -> User | None:
+        found = await query(
+            users.get_user(info.context.principal, str(id) if id else None, external_id)
+        )
+        return User.from_model(found) if found else None
+
+    @strawberry.field(
+        description="People, oldest first: every user for an operator, an organization's "
+        "caller its own members' users. Requires `members:read`."
+    )
+    async def users(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        email: Annotated[
+            str | None, strawberry.argument(description="Exactly this address.")
+        ] = None,
+        organization_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only members (any status) of this organization."),
+        ] = None,
+    ) -> UserPage:
+        page = await query(
+            users.list_users(
+                info.context.principal,
+                first,
+                after,
+                email,
+                str(organization_id) if organization_id else None,
+            )
+        )
+        return UserPage.from_page(page)
+
+    @strawberry.field(
+        description="Everything Gatehouse holds about a person, as JSON (an access request): "
+        "profile, memberships, sessions, SSO identities, directory records, invitations and "
+        "the events that name them. Null for an unknown user. Requires `users:manage` "
+        "(operators only)."
+    )
+    async def export_user(
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user.")],
+    ) -> JSON | None:
+        exported = await query(erasure.export_user(info.context.principal, str(user_id)))
+        return JSON(exported) if exported is not None else None
 
     @strawberry.field(
         description="One invitation; null when unknown or outside the caller's "
@@ -142,10 +217,18 @@ class Query(RoleQueries):
                 "NEEDS_ATTENTION to find who is stuck."
             ),
         ] = None,
+        domain: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only organizations that claimed this domain (`acme.com`)."
+            ),
+        ] = None,
     ) -> OrganizationPage:
         principal = info.context.principal
         if onboarding is None:
-            page = await query(organizations.list_organizations(principal, first, after, search))
+            page = await query(
+                organizations.list_organizations(principal, first, after, search, domain=domain)
+            )
         else:
             page = await query(
                 onboarding_status.list_organizations_in_state(

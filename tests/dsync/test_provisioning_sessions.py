@@ -9,6 +9,8 @@ from gatehouse.auth.principal import operator_principal
 from gatehouse.models import (
     DeprovisioningAction,
     DirectoryType,
+    Domain,
+    DomainState,
     Event,
     Member,
     MemberSource,
@@ -41,9 +43,16 @@ async def _types(org_id: str, since: int) -> list[str]:
 
 
 async def test_entra_session(make_directory, make_org, settings):
-    # given an Entra ID directory whose "Admins" group maps to the admin role; and the same
-    # person already a member of another organization by invitation
+    # given an Entra ID directory of Contoso, which verified contoso.com, whose "Admins" group
+    # maps to the admin role; and the same person already a member of another organization
     org = await make_org("Contoso")
+    await Domain.create(
+        organization=org,
+        domain="contoso.com",
+        verified_domain="contoso.com",
+        state=DomainState.VERIFIED,
+        token="t",
+    )
     other = await make_org("Elsewhere")
     await members.create_member(operator_principal(), other.id, "adele@contoso.com")
     scim = await make_directory(org, DirectoryType.ENTRA)

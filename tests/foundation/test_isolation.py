@@ -220,6 +220,13 @@ EXTRA_COVERED: set[str] = {
     "addDomain",
     "verifyDomain",
     "removeDomain",
+    # tests/identity/test_isolation.py (organization(externalId:), organizations(domain:) too)
+    "user",
+    "users",
+    "exportUser",
+    "updateUser",
+    "mergeUsers",
+    "deleteUser",
     # tests/policy/test_isolation.py
     "setDomainEnrollment",
     "approveMembership",

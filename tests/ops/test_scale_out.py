@@ -168,6 +168,10 @@ async def test_two_servers_and_a_worker_lose_no_committed_write_and_no_event(  #
                 replacement = Worker(db, tmp_path, "worker-2", env=ENV)
 
             await asyncio.gather(*(writer(n) for n in range(6)), terminate_mid_load())
+            # Both got their one SIGTERM: wait for them to finish (a second signal during the
+            # interpreter's exit, once the handlers are gone, would kill the process).
+            a.proc.wait(timeout=60)
+            worker.proc.wait(timeout=60)
             a.stop()
             worker.stop()
 

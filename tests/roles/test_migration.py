@@ -1,4 +1,4 @@
-"""Migration 0014 on a database with data: the built-in roles of existing organizations become
+"""Migration 0014 (product roles) on a database with data: the built-in roles of existing organizations become
 their copies of the environment roles, an organization that chose its own default role keeps
 it, and a new environment role then reaches those organizations too.
 
@@ -33,7 +33,7 @@ async def insert(conn, table, row):
 
 async def main(url):
     config = tortoise_config(url)
-    await migrate(config=config, target="models.0012_policy_at_every_door")
+    await migrate(config=config, target="models.0013_one_person_one_record")
     conn = Tortoise.get_connection("default")
     for n, (org_id, default) in enumerate(((FOLLOWS, "member"), (CHOSE, "admin"))):
         await insert(conn, "organizations", {

@@ -7,7 +7,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_policy_at_every_door')]
+    dependencies = [('models', '0013_one_person_one_record')]
 
     initial = False
 

@@ -31,6 +31,8 @@ from gatehouse.models import (
     User,
 )
 from gatehouse.resolvers.members import membership_data
+from gatehouse.resolvers.users.linking import may_move, organization_owns, owned_elsewhere
+from gatehouse.resolvers.users.profiles import change_email
 
 
 def directory_user_data(diru: DirectoryUser) -> dict[str, Any]:
@@ -45,6 +47,7 @@ def directory_user_data(diru: DirectoryUser) -> dict[str, Any]:
         "state": "active" if diru.active else "inactive",
         "user_id": diru.user_id,
         "member_id": diru.member_id,
+        "awaiting_proof": diru.awaiting_proof,
     }
 
 
@@ -116,17 +119,37 @@ async def recompute_roles(directory: Directory, diru_ids: list[str]) -> None:
         )
 
 
-async def _find_user(diru: DirectoryUser) -> tuple[User, bool]:
-    """The person: by the identity already linked, then by email, else a new user."""
+async def _find_user(directory: Directory, diru: DirectoryUser) -> tuple[User | None, bool]:
+    """The person, and whether the user is new: by the identity already linked, then by an
+    email the linking rule lets this directory use, else a new user. None when the address
+    may not be linked here (users/linking.py): the directory user is then held."""
     user = await User.get_or_none(id=diru.user_id) if diru.user_id else None
-    if user is None and diru.email:
-        user = await User.get_or_none(email=diru.email)
     if user is not None:
+        await _follow_email(directory, diru, user)
         return user, False
+    assert diru.email is not None
+    owned = await organization_owns(directory.organization_id, diru.email)
+    user = await User.get_or_none(email=diru.email)
+    if user is not None:
+        return (user, False) if owned else (None, False)
+    if not owned and await owned_elsewhere(directory.organization_id, diru.email):
+        return None, False  # another organization's domain: not this directory's to create
     user = await User.create(
         email=diru.email, first_name=diru.given_name, last_name=diru.family_name
     )
     return user, True
+
+
+async def _follow_email(directory: Directory, diru: DirectoryUser, user: User) -> None:
+    """A new address from the IdP reaches the person when this organization owns both."""
+    if (
+        diru.email
+        and diru.email != user.email
+        and await may_move(directory.organization_id, user.email, diru.email)
+    ):
+        await change_email(
+            user, diru.email, {"directory_id": directory.id, "directory_user_id": diru.id}
+        )
 
 
 async def _default_role(organization_id: str) -> Role:
@@ -136,7 +159,11 @@ async def _default_role(organization_id: str) -> Role:
 
 
 async def _activate(directory: Directory, diru: DirectoryUser) -> Event | None:
-    user, new_user = await _find_user(diru)
+    user, new_user = await _find_user(directory, diru)
+    diru.awaiting_proof = user is None
+    if user is None:
+        diru.member_id = None
+        return None
     member = None
     if not new_user:
         member = (
@@ -314,3 +341,28 @@ async def delete_group(directory: Directory, group: DirectoryGroup) -> None:
     # Its mapping went with it (cascade): members fall back to their other groups' roles.
     await recompute_roles(directory, [str(u) for u in user_ids])
     await record_event("dsync.group.deleted", directory.organization_id, data)
+
+
+async def claim_held(user: User | None, email: str | None = None) -> User | None:
+    """The person proved their address (an emailed code, an invitation, their organization's
+    SSO): every directory that holds a user at it gets its member now. With no user yet for
+    the address (`email`), one is made when a directory holds it. Returns the user."""
+    address = user.email if user is not None else email
+    held = (
+        await DirectoryUser.filter(email=address, awaiting_proof=True, active=True)
+        .order_by("id")
+        .select_for_update()
+    )
+    if not held:
+        return user
+    if user is None:
+        user = await User.create(email=address, email_verified=True)
+    for diru in held:
+        directory = await Directory.get(id=diru.directory_id)
+        diru.user_id = user.id
+        event = await _activate(directory, diru)
+        diru.awaiting_proof = False
+        await diru.save(update_fields=["user_id", "member_id", "awaiting_proof", "updated_at"])
+        if event is not None:
+            await event.save()
+    return user

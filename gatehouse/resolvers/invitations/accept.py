@@ -31,6 +31,7 @@ from gatehouse.models import (
     Role,
     User,
 )
+from gatehouse.resolvers.directories.sync import claim_held
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.invitations import clock
 from gatehouse.resolvers.invitations.lifecycle import invitation_data
@@ -162,6 +163,7 @@ async def accept_invitation(
         invitation = _check_usable(found, token.strip(), at)
         role = await _role_for(invitation)
         user = await _user_for(invitation.email, names)
+        await claim_held(user)  # following the link proves the address
         member = (
             await Member.filter(organization_id=invitation.organization_id, user_id=user.id)
             .select_for_update()

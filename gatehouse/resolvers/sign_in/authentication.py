@@ -27,6 +27,7 @@ from gatehouse.models import (
 from gatehouse.resolvers.errors import DomainError, ErrorCode
 from gatehouse.resolvers.members import membership_data
 from gatehouse.resolvers.sign_in.admission import check_admission
+from gatehouse.resolvers.users.profiles import user_data
 from gatehouse.settings import Settings
 
 
@@ -74,16 +75,6 @@ class Authentication:
                 "expires_at": self.access_token_expires_at.isoformat(),
             },
         }
-
-
-def user_data(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "email_verified": user.email_verified,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-    }
 
 
 def session_data(session: Session, user_id: str) -> dict[str, Any]:

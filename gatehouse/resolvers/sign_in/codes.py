@@ -37,6 +37,7 @@ from gatehouse.models import (
     User,
 )
 from gatehouse.resolvers.access import require
+from gatehouse.resolvers.directories.sync import claim_held
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.sign_in.authentication import NO_CLIENT, Authentication, Client
 from gatehouse.resolvers.sign_in.enrollment import enroll, lock_domain, pending_approval
@@ -194,7 +195,8 @@ async def _proven_user(address: str) -> User:
     """The person who just proved `address`: enrolled by its verified domain when its mode
     says so (the user is created then), or as they were."""
     domain = await lock_domain(address)
-    user = await User.get_or_none(email=address)
+    # The typed code proves the address: directories holding it link it now.
+    user = await claim_held(await User.get_or_none(email=address), address)
     if domain is not None and await _codes_allowed(domain.organization_id):
         # Only where a code is a way in: an SSO-only organization enrolls through its IdP.
         user, _ = await enroll(domain, address, user)

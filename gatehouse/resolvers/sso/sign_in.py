@@ -30,6 +30,7 @@ from gatehouse.models import (
     SsoCode,
     User,
 )
+from gatehouse.resolvers.directories.sync import claim_held
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.invitations import clock as invitation_clock
 from gatehouse.resolvers.invitations.accept import settle
@@ -38,6 +39,8 @@ from gatehouse.resolvers.sign_in.enrollment import enroll, lock_domain
 from gatehouse.resolvers.sign_in.handoff import issue_handoff_code
 from gatehouse.resolvers.sso.connections import complete_validation
 from gatehouse.resolvers.sso.group_roles import follow_idp_groups, role_for_groups
+from gatehouse.resolvers.users.linking import may_move, organization_owns
+from gatehouse.resolvers.users.profiles import change_email
 from gatehouse.resolvers.validation import normalize_email
 
 # Ended sessions stay a day (who was signed in, for the logs and support), then go.
@@ -133,23 +136,24 @@ async def _find_user(conn: Connection, profile: SsoProfile) -> tuple[User | None
 
 
 async def _apply_profile(conn: Connection, user: User, profile: SsoProfile) -> None:
-    """Names and email follow the IdP; an email change never creates a second account."""
+    """Names follow the IdP; so does the email, between addresses at domains this
+    connection's organization proved it owns. Another user's address is never taken over (a
+    conflict the operator settles, users/profiles.py), and an email change never creates a
+    second account."""
     changed = False
     for key in ("first_name", "last_name"):
         value = getattr(profile, key)
         if value and getattr(user, key) != value[:100]:
             setattr(user, key, value[:100])
             changed = True
-    if profile.email != user.email and profile.email_verified:
-        domain = await verified_domain_for_email(profile.email)
-        taken = await User.filter(email=profile.email).exclude(id=user.id).exists()
-        # Only to an address at a domain this connection's organization proved it owns.
-        if domain is not None and domain.organization_id == conn.organization_id and not taken:
-            user.email = profile.email
-            user.email_verified = True
-            changed = True
     if changed:
-        await user.save()
+        await user.save(update_fields=["first_name", "last_name", "updated_at"])
+    if (
+        profile.email != user.email
+        and profile.email_verified
+        and await may_move(conn.organization_id, user.email, profile.email)
+    ):
+        await change_email(user, profile.email, {"connection_id": conn.id})
 
 
 async def _jit_create_user(org: Organization, profile: SsoProfile) -> User:
@@ -295,6 +299,14 @@ async def _signed_in(
     created: bool,
 ) -> str:
     await _apply_profile(conn, user, profile)
+    if (
+        profile.email_verified
+        and profile.email == user.email
+        and await organization_owns(org.id, user.email)
+    ):
+        # The IdP of the organization that owns the address vouched for it: a proof, as a
+        # typed code is, so directories holding this address may link it now.
+        await claim_held(user)
     if new_link:
         await LinkedIdentity.create(
             connection=conn, subject=profile.subject, user=user, last_sign_in_at=now()

@@ -56,6 +56,12 @@ class DirectoryUser(Node):
     first_name: str | None = strawberry.field(description="name.givenName.")
     last_name: str | None = strawberry.field(description="name.familyName.")
     active: bool = strawberry.field(description="false once the IdP deprovisioned the user.")
+    awaiting_proof: bool = strawberry.field(
+        description="Its address belongs to someone this directory cannot link to (a domain the "
+        "organization has not verified, used by an existing account or verified by another "
+        "organization): mirrored, with no member, until the person proves the address by "
+        "signing in with an emailed code, accepting an invitation or their organization's SSO."
+    )
     raw: JSON = strawberry.field(
         description="The whole SCIM resource, with enterprise and custom extension attributes."
     )
@@ -73,6 +79,7 @@ class DirectoryUser(Node):
             first_name=u.given_name,
             last_name=u.family_name,
             active=u.active,
+            awaiting_proof=u.awaiting_proof,
             raw=JSON(u.resource),
             created_at=u.created_at,
             updated_at=u.updated_at,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from gatehouse import models
 from gatehouse.models import MemberSource as MemberSourceModel
@@ -77,7 +78,12 @@ class User(Node):
     email_verified: bool = strawberry.field(description="Whether the email was proven.")
     first_name: str | None = strawberry.field(description="Given name.")
     last_name: str | None = strawberry.field(description="Family name.")
+    external_id: str | None = strawberry.field(
+        description="The operator's own ID for the person, unique in the deployment."
+    )
+    metadata: JSON = strawberry.field(description="The operator's key-value data for the person.")
     created_at: datetime = strawberry.field(description="When the user was created (UTC).")
+    _model: strawberry.Private[models.User]
 
     @classmethod
     def from_model(cls, user: models.User) -> User:
@@ -87,8 +93,19 @@ class User(Node):
             email_verified=user.email_verified,
             first_name=user.first_name,
             last_name=user.last_name,
+            external_id=user.external_id,
+            metadata=JSON(user.metadata or {}),
             created_at=user.created_at,
+            _model=user,
         )
+
+    @strawberry.field(
+        description="An address a directory or IdP sent for this person that another user "
+        "holds: not applied, waiting for the operator (`user.email_conflict`, `mergeUsers`). "
+        "Operators only; null for everyone else."
+    )
+    def pending_email(self, info: Info) -> str | None:
+        return self._model.pending_email if info.context.principal.is_operator else None
 
     @strawberry.field(
         description="The user's memberships the caller may see (its own organization only, "
@@ -164,6 +181,28 @@ class Member(Node):
 
         org = await info.context.loaders.organization.load(self._model.organization_id)
         return Organization.from_model(required(org))
+
+
+@strawberry.type(description="An edge in a user list.")
+class UserEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: User = strawberry.field(description="The user.")
+
+
+@strawberry.type(description="A page of users.")
+class UserPage:
+    edges: list[UserEdge] = strawberry.field(description="Users on this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
+    _page: strawberry.Private[Page[Any]]
+
+    @classmethod
+    def from_page(cls, page: Page[Any]) -> UserPage:
+        edges, info = page_parts(page, User.from_model)
+        return cls(edges=[UserEdge(cursor=c, node=n) for c, n in edges], page_info=info, _page=page)
+
+    @strawberry.field(description="Users matching the filters, across all pages.")
+    async def total_count(self) -> int:
+        return await self._page.total_count()
 
 
 @strawberry.type(description="An edge in a member list.")
