@@ -236,6 +236,9 @@ EXTRA_COVERED: set[str] = {
     # tests/dsync/test_graphql.py and tests/dsync/test_isolation.py
     "createDirectory",
     "rotateDirectoryToken",
+    # tests/dsync/test_token_rotation.py
+    "completeDirectoryTokenRotation",
+    "cancelDirectoryTokenRotation",
     "setGroupRoleMapping",
     "deleteDirectory",
     # tests/invitations/test_isolation.py; acceptInvitation's credential is the token itself

@@ -25,6 +25,7 @@ from gatehouse.resolvers.sso.config import (
     fetch_saml_metadata,
     parse_saml_metadata,
 )
+from gatehouse.resolvers.sso.sp_keys import new_sp_key
 from gatehouse.resolvers.validation import clean_name
 
 log = logging.getLogger("gatehouse.sso")
@@ -92,8 +93,11 @@ async def create_saml_connection(
     attribute_mapping: dict[str, str] | None = None,
     allow_idp_initiated: bool = False,
     allow_sha1: bool = False,
+    sign_authn_requests: bool = False,
+    secret_key: str = "",
 ) -> Connection:
-    """From IdP metadata XML, or from the fields an admin copies out of the IdP's console."""
+    """From IdP metadata XML, or from the fields an admin copies out of the IdP's console.
+    The connection gets its own SP key pair now (without `secret_key`, on first use)."""
     require(principal, Permission.CONNECTIONS_WRITE)
     v = Validator()
     name = clean_name(v, name, "name")
@@ -107,7 +111,7 @@ async def create_saml_connection(
     v.check()
     async with in_transaction():
         org = await organization_for_change(principal, organization_id)
-        conn = await Connection.create(
+        conn = Connection(
             organization=org,
             name=name,
             type=ConnectionType.SAML,
@@ -120,7 +124,10 @@ async def create_saml_connection(
             saml_attribute_mapping=attribute_mapping or {},
             saml_allow_idp_initiated=allow_idp_initiated,
             saml_allow_sha1=allow_sha1,
+            saml_sign_authn_requests=sign_authn_requests,
         )
+        conn.saml_sp_keys = [new_sp_key(secret_key, conn.id)] if secret_key else []
+        await conn.save()
         # Dashboards follow setup by events (the onboarding subscription): a new connection
         # is a step begun.
         await record_event("connection.created", org.id, connection_data(conn))
@@ -187,6 +194,7 @@ async def update_connection(
     allow_idp_initiated: Any = UNSET,
     client_secret: Any = UNSET,
     jit_provisioning: Any = UNSET,
+    sign_authn_requests: Any = UNSET,
     secret_key: str = "",
 ) -> Connection:
     require(principal, Permission.CONNECTIONS_WRITE)
@@ -199,6 +207,7 @@ async def update_connection(
         "saml_attribute_mapping": (attribute_mapping, lambda x: dict(x or {})),
         "saml_allow_idp_initiated": (allow_idp_initiated, bool),
         "jit_provisioning": (jit_provisioning, bool),
+        "saml_sign_authn_requests": (sign_authn_requests, bool),
     }
     changes = {key: clean(value) for key, (value, clean) in cleaners.items() if value is not UNSET}
     v.check()
