@@ -219,7 +219,7 @@ def metadata_xml(conn: Connection, settings: Settings) -> str:
         xml = OneLogin_Saml2_Metadata.add_x509_key_descriptors(
             xml, row["certificate"], add_encryption=True
         )
-    return str(xml)
+    return xml.decode() if isinstance(xml, bytes) else str(xml)
 
 
 class _Response(OneLogin_Saml2_Response):

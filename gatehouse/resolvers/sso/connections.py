@@ -18,6 +18,7 @@ from gatehouse.models import Connection, ConnectionState, ConnectionType
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
+from gatehouse.resolvers.sso.certificates import record_renewals
 from gatehouse.resolvers.sso.config import (
     SamlIdp,
     certificate_info,
@@ -228,9 +229,12 @@ async def update_connection(
                     ErrorCode.WRONG_CONNECTION_TYPE, "Only OIDC connections have a client secret."
                 )
             conn.oidc_client_secret_encrypted = crypto.encrypt(secret_key, client_secret, conn.id)
+        before = list(conn.saml_idp_certificates)
         for key, value in changes.items():
             setattr(conn, key, value)
         await conn.save()
+        if "saml_idp_certificates" in changes and before:
+            await record_renewals(conn, before, conn.saml_idp_certificates, "manual")
     return conn
 
 
@@ -254,11 +258,14 @@ async def refresh_saml_metadata(
     v.check()
     async with in_transaction():
         conn = await connection_for_change(principal, connection_id)
+        before = list(conn.saml_idp_certificates)
         conn.saml_idp_entity_id = idp.entity_id or conn.saml_idp_entity_id
         conn.saml_idp_sso_url = idp.sso_url or conn.saml_idp_sso_url
         conn.saml_idp_certificates = certs or conn.saml_idp_certificates
         conn.saml_metadata_refreshed_at = now()
         await conn.save()
+        if before:
+            await record_renewals(conn, before, conn.saml_idp_certificates, "metadata")
     return conn
 
 
