@@ -11,6 +11,7 @@ import binascii
 import copy
 import io
 import re
+import uuid
 
 from lxml import etree
 
@@ -92,6 +93,7 @@ CONTENT_ALGORITHMS = frozenset(
     }
 )
 KEY_TRANSPORT_ALGORITHMS = frozenset({XENC + "rsa-oaep-mgf1p", XENC11 + "rsa-oaep"})
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 _ENC_NS = {"saml": SAML, "samlp": SAMLP, "xenc": XENC, "ds": DS}
 
 
@@ -145,9 +147,15 @@ def _decrypt_with(document: etree._Element, pem: str) -> etree._Element | None:
         return None
     if getattr(decrypted, "tag", None) != f"{{{SAML}}}Assertion":
         raise DecryptionRefused("decryption_failed", "The encrypted content is no Assertion.")
-    # The decrypted Assertion took EncryptedData's place; it replaces its envelope too.
-    node.getparent().replace(node, decrypted)
-    return candidate
+    # The decrypted Assertion took EncryptedData's place; it replaces its envelope too. Not with
+    # lxml's replace(): moving the element re-prefixes its names onto the ancestors'
+    # declarations, and a signature over exclusive c14n (which keeps prefixes) then breaks
+    # (pysaml2 declares its own). The document is rebuilt from text instead.
+    assertion = etree.tostring(decrypted)  # first: detaching the envelope re-prefixes too
+    marker = f"gatehouse-decrypted-{uuid.uuid4().hex}"
+    node.getparent().replace(node, etree.Comment(marker))
+    text = etree.tostring(candidate).replace(f"<!--{marker}-->".encode(), assertion, 1)
+    return etree.fromstring(text, _PARSER)
 
 
 def decrypt_assertion(document: etree._Element, private_keys_pem: list[str]) -> etree._Element:
