@@ -232,6 +232,11 @@ EXTRA_COVERED: set[str] = {
     "activateConnection",
     "deactivateConnection",
     "refreshConnectionMetadata",
+    "rotateSamlSpKey",
+    "retireSamlSpKey",
+    "addSamlCertificate",
+    "removeSamlCertificate",
+    "connectionsWithExpiringCertificates",
     "deleteConnection",
     # tests/dsync/test_graphql.py and tests/dsync/test_isolation.py
     "createDirectory",
