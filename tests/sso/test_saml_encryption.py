@@ -235,3 +235,13 @@ async def test_edu_person_principal_name_is_the_email_when_nothing_better(client
     )
     await _signed_in(await post_acs(client, conn, signed(a, idp_keys)))
     assert (await _profile())["email"] == "alice@acme.com"
+
+
+async def test_a_key_that_no_longer_decrypts_is_a_reason_not_a_500(client, conn, idp_keys):
+    # e.g. GATEHOUSE_SECRET_KEY was changed: the stored private key cannot be opened
+    cert = await _encryption_cert(client, conn)
+    row = await Connection.get(id=conn.id)
+    row.saml_sp_keys = [{**row.saml_sp_keys[0], "private_key": "v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]
+    await row.save()
+    a = assertion_for(conn, in_response_to=await start_saml(client, conn))
+    await _refused(client, conn, encrypt_assertion(signed(a, idp_keys), cert), "no_decryption_key")

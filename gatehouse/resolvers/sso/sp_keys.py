@@ -10,12 +10,14 @@ yet); `retire_sp_key` drops the old one and the new one signs from then on.
 from __future__ import annotations
 
 import base64
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -29,6 +31,7 @@ from gatehouse.models import Connection, ConnectionType
 from gatehouse.resolvers.access import locked_for_change, require
 from gatehouse.resolvers.errors import DomainError, ErrorCode
 
+log = logging.getLogger("gatehouse.sso")
 KEY_BITS = 2048
 CERTIFICATE_LIFETIME = timedelta(days=10 * 365)
 
@@ -77,18 +80,25 @@ def new_sp_key(secret_key: str, connection_id: str, now: datetime | None = None)
 
 
 def sp_keys(conn: Connection, secret_key: str) -> list[SpKey]:
-    """The connection's keys, decrypted, the signing one first."""
-    return [
-        SpKey(
-            id=row["id"],
-            certificate=row["certificate"],
-            private_key_pem=crypto.decrypt(
-                secret_key, row["private_key"], _aad(conn.id, row["id"])
-            ),
-            not_after=datetime.fromisoformat(row["not_after"]),
+    """The connection's keys, decrypted, the signing one first. A key that no longer decrypts
+    (GATEHOUSE_SECRET_KEY changed) is left out and logged: sign-ins then fail with a reason,
+    never a 500, until the key is rotated."""
+    out = []
+    for row in conn.saml_sp_keys or []:
+        try:
+            pem = crypto.decrypt(secret_key, row["private_key"], _aad(conn.id, row["id"]))
+        except (InvalidTag, ValueError):
+            log.warning("SP key %s of %s does not decrypt with the server key", row["id"], conn.id)
+            continue
+        out.append(
+            SpKey(
+                id=row["id"],
+                certificate=row["certificate"],
+                private_key_pem=pem,
+                not_after=datetime.fromisoformat(row["not_after"]),
+            )
         )
-        for row in conn.saml_sp_keys or []
-    ]
+    return out
 
 
 def public_keys(conn: Connection) -> list[dict[str, Any]]:
