@@ -28,6 +28,7 @@ from gatehouse.models import (
     SamlAssertionId,
     SsoRequest,
 )
+from gatehouse.models.ids import has_prefix
 from gatehouse.ops import metrics
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.errors import DomainError
@@ -189,6 +190,9 @@ async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Con
     # noted before it is checked: a refusal for an inactive connection still names it and its
     # organization, so that organization's webhooks and portal see it.
     connection_id = request.path_params["connection_id"]
+    if not has_prefix(connection_id, "conn"):
+        # Not an ID at all (PostgreSQL refuses NUL bytes in a query): nothing to look up.
+        raise SignInRefused("unknown_connection", "Unknown connection.", 404)
     seen.connection = await Connection.get_or_none(id=connection_id)
     seen.connection = await sso.usable_connection(connection_id)
     if seen.connection.type is not type_:

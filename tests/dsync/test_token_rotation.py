@@ -132,3 +132,11 @@ async def test_another_organizations_key_cannot_rotate_complete_or_cancel(
     assert await Event.all().count() == before
     # the rotation B started is untouched: both of its tokens still work
     assert await _status(other, other.token) == 200
+
+
+async def test_a_directory_path_that_is_no_id_is_a_401(scim):
+    # PostgreSQL refuses a NUL byte in a query: it must not be looked up at all
+    r = await scim.client.get(
+        "/scim/v2/%00/Users", headers={"Authorization": f"Bearer {scim.token}"}
+    )
+    assert r.status_code == 401

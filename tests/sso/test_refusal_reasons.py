@@ -93,3 +93,10 @@ async def test_inactive_connection_refusal_names_its_organization(client, conn, 
     assert event.data["reason"] == "connection_inactive"
     assert event.organization_id == conn.organization_id
     assert event.data["connection_id"] == conn.id
+
+
+async def test_a_connection_path_that_is_no_id_is_a_404(client):
+    # found by the fuzz test on PostgreSQL, which refuses a NUL byte in a query
+    r = await client.post("/sso/saml/%00/acs", data={"SAMLResponse": "x"})
+    assert r.status_code == 404
+    assert r.json()["error"] == "unknown_connection"

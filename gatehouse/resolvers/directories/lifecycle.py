@@ -20,6 +20,7 @@ from gatehouse.models import (
     DirectoryUser,
     GroupRoleMapping,
 )
+from gatehouse.models.ids import has_prefix
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.members import role_by_slug
@@ -291,6 +292,8 @@ async def list_directory_groups(
 async def authenticate_directory(directory_id: str, token: str) -> Directory | None:
     """The directory a SCIM bearer token opens, only if it is the one in the URL: its token,
     or during a rotation's overlap the one it replaces."""
+    if not has_prefix(directory_id, "dir"):
+        return None  # not an ID (PostgreSQL refuses a NUL byte in a query)
     digest = hash_secret(token)
     directory = await Directory.get_or_none(id=directory_id)
     if directory is None:
