@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     saml_metadata_refresh_seconds: float = Field(
         86_400.0, alias="GATEHOUSE_SAML_METADATA_REFRESH_SECONDS"
     )
+    # rotateDirectoryToken: how long the replaced SCIM token keeps working (default 7 days).
+    directory_token_overlap_seconds: int = Field(
+        604_800, alias="GATEHOUSE_DIRECTORY_TOKEN_OVERLAP_SECONDS", ge=0
+    )
 
     @model_validator(mode="after")
     def _secret_key_present(self) -> Settings:

@@ -45,6 +45,15 @@ class Connection(TimestampedModel):
     saml_allow_idp_initiated = fields.BooleanField(default=False)
     # SHA-1 signatures are refused unless a connection explicitly opts in (legacy IdPs).
     saml_allow_sha1 = fields.BooleanField(default=False)
+    # The SP's own key pairs (SAML encryption and signed AuthnRequests), one set per connection:
+    # [{"id", "certificate" (base64 DER), "private_key" (encrypted with the server key),
+    # "not_after", "created_at"}]. The first signs; every one decrypts (rotation overlap).
+    saml_sp_keys: fields.JSONField[list[Any]] = fields.JSONField(default=list, null=True)
+    saml_sign_authn_requests = fields.BooleanField(default=False, db_default=False)
+    # Expiry notices already sent, by certificate SHA-256: {"<fp>": ["90", "30", ...]}.
+    saml_certificate_notices: fields.JSONField[dict[str, Any]] = fields.JSONField(
+        default=dict, null=True
+    )
     # JIT provisioning on this connection; it happens only where the policy allows it too.
     jit_provisioning = fields.BooleanField(default=True, db_default=True)
     # The SAML attribute or OIDC claim that lists the person's groups; null: `groups` (and, for

@@ -42,6 +42,11 @@ class Directory(TimestampedModel):
     # SHA-256 of the bearer token; the token is shown once at creation or rotation.
     token_hash = fields.CharField(max_length=64, unique=True)
     token_prefix = fields.CharField(max_length=16)
+    # During a rotation (rotateDirectoryToken): the token the IdP still sends, accepted until
+    # the rotation is completed, cancelled, or `previous_token_expires_at` passes.
+    previous_token_hash = fields.CharField(max_length=64, null=True, db_index=True)
+    previous_token_prefix = fields.CharField(max_length=16, null=True)
+    previous_token_expires_at = fields.DatetimeField(null=True)
     deprovisioning_action = fields.CharEnumField(
         DeprovisioningAction, default=DeprovisioningAction.DEACTIVATE, max_length=16
     )

@@ -17,6 +17,8 @@ class PortalIntent(StrEnum):
     DSYNC = "DSYNC"
     DOMAIN_VERIFICATION = "DOMAIN_VERIFICATION"
     LOG_STREAMS = "LOG_STREAMS"
+    # Renew the IdP's signing certificate of an SSO connection, the old one working meanwhile.
+    CERTIFICATE_RENEWAL = "CERTIFICATE_RENEWAL"
 
 
 class PortalLink(TimestampedModel):

@@ -33,12 +33,14 @@ INTENT_PAGES: dict[PortalIntent, tuple[str, str]] = {
     PortalIntent.SSO: ("/portal/sso", "Set up single sign-on"),
     PortalIntent.DSYNC: ("/portal/directory", "Connect your directory"),
     PortalIntent.LOG_STREAMS: ("/portal/log-streams", "Stream audit logs"),
+    PortalIntent.CERTIFICATE_RENEWAL: ("/portal/certificates", "Renew your SSO certificate"),
 }
 INTENT_TITLES: dict[PortalIntent, str] = {
     PortalIntent.DOMAIN_VERIFICATION: "Verify your domains",
     PortalIntent.SSO: "Set up single sign-on",
     PortalIntent.DSYNC: "Connect your directory",
     PortalIntent.LOG_STREAMS: "Stream audit logs",
+    PortalIntent.CERTIFICATE_RENEWAL: "Renew your SSO certificate",
 }
 
 EXPIRED_REASONS = {
@@ -201,6 +203,10 @@ async def log_streams(request: Request) -> Response:
     return await _intent_page(request, PortalIntent.LOG_STREAMS, "log_streams.html")
 
 
+async def certificates(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.CERTIFICATE_RENEWAL, "certificates.html")
+
+
 async def sso(request: Request) -> Response:
     from gatehouse.resolvers.portal.sign_in_check import last_failure
 
@@ -234,6 +240,7 @@ routes: list[BaseRoute] = [
     Route("/portal/sso", sso, methods=["GET"]),
     Route("/portal/directory", directory, methods=["GET"]),
     Route("/portal/log-streams", log_streams, methods=["GET"]),
+    Route("/portal/certificates", certificates, methods=["GET"]),
     Route("/portal/expired", expired, methods=["GET"]),
     Route("/portal/brand.css", brand_css, methods=["GET"]),
     Mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static"),

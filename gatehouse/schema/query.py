@@ -19,7 +19,8 @@ from gatehouse.resolvers.events import reading as events
 from gatehouse.resolvers.invitations import lifecycle as invitations
 from gatehouse.resolvers.onboarding import status as onboarding_status
 from gatehouse.resolvers.sign_in import routing as sign_in
-from gatehouse.resolvers.sso import connections
+from gatehouse.resolvers.sso import certificates, connections
+from gatehouse.resolvers.sso.sign_in import now as sso_clock
 from gatehouse.resolvers.users import erasure
 from gatehouse.resolvers.users import lifecycle as users
 from gatehouse.schema.context import Info
@@ -186,6 +187,25 @@ class Query(RoleQueries):
     ) -> JSON | None:
         exported = await query(erasure.export_user(info.context.principal, str(user_id)))
         return JSON(exported) if exported is not None else None
+
+    @strawberry.field(
+        description="SAML connections with an IdP certificate expiring within `withinDays` "
+        "(or already expired), soonest first, at most 100: the operator's renewal list. "
+        "Requires `connections:read`."
+    )
+    async def connections_with_expiring_certificates(
+        self,
+        info: Info,
+        within_days: Annotated[
+            int, strawberry.argument(description="Days ahead to look, 0-3650.")
+        ] = 30,
+    ) -> list[Connection]:
+        found = await query(
+            certificates.connections_with_expiring_certificates(
+                info.context.principal, within_days, sso_clock()
+            )
+        )
+        return [Connection.from_model(c) for c in found]
 
     @strawberry.field(
         description="One invitation; null when unknown or outside the caller's "

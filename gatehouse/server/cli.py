@@ -206,6 +206,7 @@ INTENT_NAMES = {
     "domain_verification": PortalIntent.DOMAIN_VERIFICATION,
     "domains": PortalIntent.DOMAIN_VERIFICATION,
     "log_streams": PortalIntent.LOG_STREAMS,
+    "certificate_renewal": PortalIntent.CERTIFICATE_RENEWAL,
 }
 
 

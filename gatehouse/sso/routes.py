@@ -28,6 +28,7 @@ from gatehouse.models import (
     SamlAssertionId,
     SsoRequest,
 )
+from gatehouse.models.ids import has_prefix
 from gatehouse.ops import metrics
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.errors import DomainError
@@ -35,6 +36,7 @@ from gatehouse.resolvers.sign_in.handoff import CodeRefused, exchange_handoff_co
 from gatehouse.resolvers.sign_in.selection import OrganizationSelectionRequired
 from gatehouse.resolvers.sso import sign_in as sso
 from gatehouse.resolvers.sso.sign_in import SignInRefused, record_failure
+from gatehouse.resolvers.sso.sp_keys import ensure_sp_keys
 from gatehouse.settings import Settings
 from gatehouse.sso import oidc, saml
 from gatehouse.sso.saml_xml import UnsafeXml
@@ -187,8 +189,15 @@ def refusing(protocol: str) -> Callable[[SignInStep], Endpoint]:
 
 
 async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Connection:
-    # The connection comes from the URL path, never from the response's Issuer (13a).
-    seen.connection = await sso.usable_connection(request.path_params["connection_id"])
+    # The connection comes from the URL path, never from the response's Issuer (13a). It is
+    # noted before it is checked: a refusal for an inactive connection still names it and its
+    # organization, so that organization's webhooks and portal see it.
+    connection_id = request.path_params["connection_id"]
+    if not has_prefix(connection_id, "conn"):
+        # Not an ID at all (PostgreSQL refuses NUL bytes in a query): nothing to look up.
+        raise SignInRefused("unknown_connection", "Unknown connection.", 404)
+    seen.connection = await Connection.get_or_none(id=connection_id)
+    seen.connection = await sso.usable_connection(connection_id)
     if seen.connection.type is not type_:
         raise SignInRefused("wrong_connection_type", f"Not a {type_.value} connection.", 404)
     return seen.connection
@@ -204,6 +213,7 @@ async def saml_acs(request: Request, seen: _Seen) -> Response:
         raise SignInRefused("malformed_response", str(e)) from None
     if not raw:
         raise SignInRefused("missing_response", "SAMLResponse is required.")
+    conn = seen.connection = await ensure_sp_keys(conn, settings.secret_key)
     in_response_to = saml.unverified_in_response_to(raw, settings)
     if in_response_to is None:
         # 13b: no InResponseTo is an IdP-initiated sign-in, allowed only where enabled.
@@ -231,6 +241,7 @@ async def saml_metadata(request: Request) -> Response:
     conn = await Connection.get_or_none(id=request.path_params["connection_id"])
     if conn is None or conn.type is not ConnectionType.SAML:
         return error("unknown_connection", "Unknown connection.", 404)
+    conn = await ensure_sp_keys(conn, _settings(request).secret_key)
     return Response(saml.metadata_xml(conn, _settings(request)), media_type="application/xml")
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from gatehouse.models import Connection, ConnectionType, SsoRequest
 from gatehouse.resolvers.sso.sign_in import now
+from gatehouse.resolvers.sso.sp_keys import ensure_sp_keys
 from gatehouse.settings import Settings
 from gatehouse.sso import oidc, saml
 
@@ -25,6 +26,7 @@ async def start_sign_in(
     """The IdP URL; the redirect target is fixed here, never taken from the IdP's answer (13c)."""
     nonce = verifier = None
     if conn.type is ConnectionType.SAML:
+        conn = await ensure_sp_keys(conn, settings.secret_key)
         url, lookup = saml.authn_request(conn, settings, login_hint)
     else:
         start = oidc.authorization_url(conn, settings, login_hint)

@@ -45,7 +45,8 @@ async def test_create_directory_returns_url_and_token_once(gql, operator_token, 
     assert all(token not in str(e.data) for e in await Event.all())
 
 
-async def test_rotate_token_revokes_the_old_one(gql, operator_token, scim):
+async def test_rotate_token_revokes_the_old_one_at_completion(gql, operator_token, scim):
+    # (the whole rotation, with overlap and cancel, is tests/dsync/test_token_rotation.py)
     body = await gql(
         """mutation($i: DirectoryInput!) { rotateDirectoryToken(input: $i) {
            bearerToken userErrors { code } } }""",
@@ -53,6 +54,14 @@ async def test_rotate_token_revokes_the_old_one(gql, operator_token, scim):
         token=operator_token,
     )
     new = body["data"]["rotateDirectoryToken"]["bearerToken"]
+    assert (await scim.call("GET", "/Users")).status_code == 200
+    body = await gql(
+        """mutation($i: DirectoryInput!) { completeDirectoryTokenRotation(input: $i) {
+           userErrors { code } } }""",
+        {"i": {"directoryId": scim.directory_id}},
+        token=operator_token,
+    )
+    assert body["data"]["completeDirectoryTokenRotation"]["userErrors"] == []
     assert (await scim.call("GET", "/Users")).status_code == 401
     assert (await scim.call("GET", "/Users", token=new)).status_code == 200
 

@@ -239,10 +239,18 @@ EXTRA_COVERED: set[str] = {
     "activateConnection",
     "deactivateConnection",
     "refreshConnectionMetadata",
+    "rotateSamlSpKey",
+    "retireSamlSpKey",
+    "addSamlCertificate",
+    "removeSamlCertificate",
+    "connectionsWithExpiringCertificates",
     "deleteConnection",
     # tests/dsync/test_graphql.py and tests/dsync/test_isolation.py
     "createDirectory",
     "rotateDirectoryToken",
+    # tests/dsync/test_token_rotation.py
+    "completeDirectoryTokenRotation",
+    "cancelDirectoryTokenRotation",
     "setGroupRoleMapping",
     "deleteDirectory",
     # tests/invitations/test_isolation.py; acceptInvitation's credential is the token itself

@@ -63,3 +63,42 @@ async def test_token_once_and_counts_follow_scim_pushes(page, live_server, make_
     mapping = await GroupRoleMapping.get(directory_id=directory.id).prefetch_related("role")
     assert mapping.role.slug == "admin"
     await screenshot(page, "directory-synced")
+
+
+async def test_rotation_is_driven_from_the_page_without_downtime(
+    page, live_server, make_org, make_link
+):
+    org = await make_org("Acme Industries")
+    await open_link(page, await make_link(org.id, ["DSYNC"]))
+    await page.goto(f"{live_server}/portal/directory")
+    await page.get_by_label("Your identity provider").select_option("OKTA")
+    await page.get_by_role("button", name="Create directory").click()
+    old = await page.get_by_test_id("scim-token").inner_text()
+    base = await page.get_by_test_id("scim-url").inner_text()
+
+    async def status(token: str) -> int:
+        async with httpx.AsyncClient(timeout=10) as scim:
+            r = await scim.get(f"{base}/Users", headers={"Authorization": f"Bearer {token}"})
+            return r.status_code
+
+    # Rotate: a new token is shown, and both work while the IdP is updated
+    await page.get_by_role("button", name="Rotate token").click()
+    await page.get_by_test_id("rotation-status").wait_for()
+    new = await page.get_by_test_id("scim-token").inner_text()
+    assert new != old
+    assert await status(old) == 200
+    assert await status(new) == 200
+    await screenshot(page, "directory-rotation")
+    # Finish: only the new one works
+    await page.get_by_role("button", name="Finish rotation").click()
+    await page.get_by_role("button", name="Rotate token").wait_for()
+    assert await status(old) == 401
+    assert await status(new) == 200
+    # Rotate again and cancel: the new one is dropped, the current one stays
+    await page.get_by_role("button", name="Rotate token").click()
+    await page.get_by_test_id("rotation-status").wait_for()
+    dropped = await page.get_by_test_id("scim-token").inner_text()
+    await page.get_by_role("button", name="Cancel rotation").click()
+    await page.get_by_role("button", name="Rotate token").wait_for()
+    assert await status(dropped) == 401
+    assert await status(new) == 200

@@ -10,6 +10,7 @@ from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Connection, Event
 from gatehouse.resolvers import api_keys
 from tests.sso.helpers import saml_connection
+from tests.sso.saml_idp import make_keypair
 
 ROOT_FIELDS = {
     "createSamlConnection": (
@@ -40,6 +41,28 @@ ROOT_FIELDS = {
     ),
     "refreshConnectionMetadata": (
         "mutation($id: ID!) { refreshConnectionMetadata(input: {connectionId: $id}) "
+        "{ userErrors { code } } }",
+        "conn",
+    ),
+    # tests/sso/test_saml_encryption.py and test_certificate_lifecycle.py
+    "rotateSamlSpKey": (
+        "mutation($id: ID!) { rotateSamlSpKey(input: {connectionId: $id}) "
+        "{ userErrors { code } } }",
+        "conn",
+    ),
+    "retireSamlSpKey": (
+        "mutation($id: ID!) { retireSamlSpKey(input: {connectionId: $id}) "
+        "{ userErrors { code } } }",
+        "conn",
+    ),
+    "addSamlCertificate": (
+        "mutation($id: ID!) { addSamlCertificate(input: {connectionId: $id, certificate: "
+        f'"{make_keypair("Isolation").cert_b64}"}}) '
+        "{ userErrors { code } } }",
+        "conn",
+    ),
+    "removeSamlCertificate": (
+        'mutation($id: ID!) { removeSamlCertificate(input: {connectionId: $id, fingerprint: "x"}) '
         "{ userErrors { code } } }",
         "conn",
     ),
@@ -84,3 +107,11 @@ async def test_scoped_key_reads_no_connection_of_another_org(gql, b_side):
         token=b_side["a_token"],
     )
     assert body["data"] == {"node": None, "organization": None}
+
+
+async def test_expiring_certificates_list_hides_another_orgs(gql, b_side):
+    body = await gql(
+        "{ connectionsWithExpiringCertificates(withinDays: 3650) { id } }",
+        token=b_side["a_token"],
+    )
+    assert body["data"] == {"connectionsWithExpiringCertificates": []}

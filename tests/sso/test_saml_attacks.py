@@ -55,13 +55,10 @@ def _tree(xml: bytes) -> etree._Element:
 # 1. Unsigned assertion and unsigned response.
 async def test_unsigned_response_refused(client, conn, idp_keys):
     xml = build(await _sp(client, conn))
-    await _refused(client, conn, xml, "invalid_saml_response")
+    await _refused(client, conn, xml, "unsigned_response")
 
 
-async def test_signed_response_with_unsigned_assertion_refused(client, conn, idp_keys):
-    # wantAssertionsSigned: a signature on the Response alone is not enough.
-    xml = signed(await _sp(client, conn), idp_keys, sign_assertion=False, sign_response=True)
-    await _refused(client, conn, xml, "invalid_saml_response")
+# (A Response signature alone is enough: tests/sso/test_saml_encryption.py signs in with one.)
 
 
 # 2. Signature stripped or made by another key.
@@ -69,12 +66,12 @@ async def test_signature_stripped_refused(client, conn, idp_keys):
     root = _tree(signed(await _sp(client, conn), idp_keys))
     sig = assertion_of(root).find(f"{{{DS}}}Signature")
     sig.getparent().remove(sig)
-    await _refused(client, conn, etree.tostring(root), "invalid_saml_response")
+    await _refused(client, conn, etree.tostring(root), "unsigned_response")
 
 
 async def test_signed_by_another_key_refused(client, conn):
     xml = signed(await _sp(client, conn), make_keypair("Mallory"))
-    await _refused(client, conn, xml, "invalid_saml_response")
+    await _refused(client, conn, xml, "invalid_signature")
 
 
 # 3. Signed, then altered.
@@ -88,7 +85,8 @@ async def test_altered_after_signing_refused(client, conn, idp_keys, target):
         a.find(f".//{{{SAML}}}AttributeValue").text = "ceo@acme.com"
     else:
         a.find(f".//{{{SAML}}}Audience").text = f"{BASE}/sso/saml/conn_other"
-    await _refused(client, conn, etree.tostring(root), "invalid_saml_response")
+    # the signature is checked before any condition: a forgery is named as one
+    await _refused(client, conn, etree.tostring(root), "invalid_signature")
 
 
 # 4. Signature wrapping: the profile is only ever read from the signed element.
@@ -128,7 +126,58 @@ async def test_signature_wrapping_refused(client, conn, idp_keys, variant):
         ext = etree.SubElement(root, "{urn:oasis:names:tc:SAML:2.0:protocol}Extensions")
         root.insert(1, ext)
         ext.append(good)
-    await _refused(client, conn, etree.tostring(root), "invalid_saml_response")
+    await _refused(client, conn, etree.tostring(root), "wrong_number_of_assertions")
+    assert not await User.filter(email="ceo@acme.com").exists()
+
+
+# 4b. The same with a Response signature only (now accepted): what is read is what it covers.
+@pytest.mark.parametrize(
+    ("variant", "reason"),
+    [
+        ("evil_assertion_added", "wrong_number_of_assertions"),
+        ("assertion_altered", "invalid_signature"),
+        ("signed_response_wrapped", "wrong_number_of_assertions"),
+        ("signed_response_in_extensions", "wrong_number_of_assertions"),
+        ("signature_moved_to_evil_response", "invalid_signed_element"),
+    ],
+)
+async def test_response_signature_wrapping_refused(client, conn, idp_keys, variant, reason):
+    root = _tree(
+        signed(await _sp(client, conn), idp_keys, sign_assertion=False, sign_response=True)
+    )
+    good = assertion_of(root)
+    if variant == "evil_assertion_added":  # an unsigned assertion beside the covered one
+        evil = copy.deepcopy(good)
+        evil.set("ID", "_evil")
+        evil.find(f".//{{{SAML}}}NameID").text = "ceo@acme.com"
+        good.addprevious(evil)
+    elif variant == "assertion_altered":  # the covered assertion itself changed
+        good.find(f".//{{{SAML}}}NameID").text = "ceo@acme.com"
+    elif variant == "signed_response_wrapped":  # the signed Response inside an evil one
+        evil = copy.deepcopy(root)
+        evil.remove(evil.find(f"{{{DS}}}Signature"))
+        evil.set("ID", "_evil")
+        assertion_of(evil).find(f".//{{{SAML}}}NameID").text = "ceo@acme.com"
+        evil.append(root)
+        root = evil
+    elif variant == "signed_response_in_extensions":
+        evil = copy.deepcopy(root)
+        evil.remove(evil.find(f"{{{DS}}}Signature"))
+        assertion_of(evil).find(f".//{{{SAML}}}NameID").text = "ceo@acme.com"
+        ext = etree.Element("{urn:oasis:names:tc:SAML:2.0:protocol}Extensions")
+        evil.insert(1, ext)
+        ext.append(root)
+        root = evil
+    else:  # the Response's signature put on a new Response with another ID
+        evil = copy.deepcopy(root)
+        evil.set("ID", "_evil")
+        assertion_of(evil).find(f".//{{{SAML}}}NameID").text = "ceo@acme.com"
+        root = evil
+    before = await counts()
+    r = await post_acs(client, conn, etree.tostring(root))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == reason, r.text
+    await assert_refused(before, reason)
     assert not await User.filter(email="ceo@acme.com").exists()
 
 
@@ -187,13 +236,13 @@ async def test_unsolicited_response_refused_unless_allowed(client, conn, idp_key
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
-        ("audience", "https://other-sp.example/saml", "invalid_saml_response"),
+        ("audience", "https://other-sp.example/saml", "wrong_audience"),
         ("audience", None, "wrong_audience"),
-        ("recipient", "https://other-sp.example/acs", "invalid_saml_response"),
+        ("recipient", "https://other-sp.example/acs", "wrong_recipient"),
         ("recipient", None, "wrong_recipient"),
-        ("destination", "https://other-sp.example/acs", "invalid_saml_response"),
+        ("destination", "https://other-sp.example/acs", "wrong_destination"),
         ("destination", None, "wrong_destination"),
-        ("destination", BASE + "/sso/saml/conn_x/acs/../../", "invalid_saml_response"),
+        ("destination", BASE + "/sso/saml/conn_x/acs/../../", "wrong_destination"),
         # python3-saml compares Destination by prefix and Recipient by substring; the
         # exact comparison is Gatehouse's own (13a).
         ("destination", "{acs}/extra", "wrong_destination"),
@@ -214,7 +263,7 @@ async def test_response_for_connection_b_posted_to_a_refused(client, conn, idp_k
     conn.saml_allow_idp_initiated = True
     await conn.save()
     xml = signed(assertion_for(b), idp_keys)
-    await _refused(client, conn, xml, "invalid_saml_response")
+    await _refused(client, conn, xml, "wrong_destination")
 
 
 async def test_destination_is_checked_against_base_url_not_host(client, conn, idp_keys):
@@ -246,7 +295,7 @@ async def test_expired_assertion_refused(client, conn, idp_keys):
         not_before=now - timedelta(minutes=20),
         not_on_or_after=now - timedelta(minutes=10),
     )
-    await _refused(client, conn, signed(a, idp_keys), "invalid_saml_response")
+    await _refused(client, conn, signed(a, idp_keys), "assertion_expired")
 
 
 async def test_not_yet_valid_assertion_refused(client, conn, idp_keys):
@@ -305,7 +354,7 @@ async def test_xslt_transform_refused(client, conn, idp_keys):
 # 11. SHA-1 refused unless the connection opts in.
 async def test_sha1_refused_unless_opted_in(client, conn, idp_keys):
     xml = signed(await _sp(client, conn), idp_keys, sha1=True)
-    await _refused(client, conn, xml, "invalid_saml_response")
+    await _refused(client, conn, xml, "deprecated_algorithm")
     conn.saml_allow_sha1 = True
     await conn.save()
     r = await post_acs(client, conn, signed(await _sp(client, conn), idp_keys, sha1=True))

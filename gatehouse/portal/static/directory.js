@@ -1,7 +1,8 @@
-// Directory page: create the SCIM directory, reveal its token once, rotate it, watch counts.
+// Directory page: create the SCIM directory, reveal its token once, rotate it without
+// downtime (both tokens work until the admin completes the rotation), watch counts.
 import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
 
-const DIR = `id name type state scimBaseUrl userCount groupCount lastActivityAt
+const DIR = `id name type state scimBaseUrl userCount groupCount lastActivityAt tokenRotationExpiresAt
   groups(first: 100) { edges { node { id name } } }
   roleMappings { priority group { id } role { slug } }`;
 const LIST = `query PortalDirectories($id: ID!) { organization(id: $id) {
@@ -10,6 +11,10 @@ const CREATE = `mutation PortalCreateDirectory($input: CreateDirectoryInput!) {
   createDirectory(input: $input) { directory { ${DIR} } bearerToken userErrors { field code message } } }`;
 const ROTATE = `mutation PortalRotate($input: DirectoryInput!) {
   rotateDirectoryToken(input: $input) { directory { ${DIR} } bearerToken userErrors { code message } } }`;
+const COMPLETE = `mutation PortalCompleteRotation($input: DirectoryInput!) {
+  completeDirectoryTokenRotation(input: $input) { directory { ${DIR} } userErrors { code message } } }`;
+const CANCEL = `mutation PortalCancelRotation($input: DirectoryInput!) {
+  cancelDirectoryTokenRotation(input: $input) { directory { ${DIR} } userErrors { code message } } }`;
 const MAP = `mutation PortalMap($input: SetGroupRoleMappingInput!) {
   setGroupRoleMapping(input: $input) { userErrors { code message } } }`;
 
@@ -100,7 +105,7 @@ function card(dir) {
     el("h3", {}, `1. In ${dir.name}`),
     el("p", {}, "Turn on SCIM provisioning and enter this base URL and the bearer token."),
     el("div", { class: "record" }, copyRow("SCIM base URL", dir.scimBaseUrl, "scim-url")),
-    el("p", { class: "actions" }, el("button", { type: "button", class: "button secondary", onclick: rotate }, "Rotate token")),
+    rotationBox(dir),
     el("h3", {}, "2. Watch it sync"),
     el("dl", { class: "counts" },
       el("div", {}, el("dt", {}, "Users"), el("dd", { "data-testid": "user-count" }, String(dir.userCount))),
@@ -110,8 +115,35 @@ function card(dir) {
     mappingEditor(dir));
 }
 
+function rotationBox(dir) {
+  if (!dir.tokenRotationExpiresAt) {
+    return el("p", { class: "actions" }, el("button", { type: "button", class: "button secondary", onclick: rotate }, "Rotate token"));
+  }
+  const until = new Date(dir.tokenRotationExpiresAt).toLocaleString();
+  return el("div", { class: "card", role: "group", "aria-label": "Token rotation" },
+    el("h3", {}, "Token rotation in progress"),
+    el("p", { "data-testid": "rotation-status" },
+      `Both the previous and the new token work until ${until}. Once your identity provider sends the new token, finish the rotation.`),
+    el("p", { class: "actions" },
+      el("button", { type: "button", class: "button", onclick: () => endRotation(COMPLETE, "completeDirectoryTokenRotation") }, "Finish rotation"),
+      el("button", { type: "button", class: "button secondary", onclick: () => endRotation(CANCEL, "cancelDirectoryTokenRotation") }, "Cancel rotation")));
+}
+
+function endRotation(mutation, name) {
+  run(async () => {
+    const data = await graphql(mutation, { input: { directoryId: directory.id } });
+    const { directory: updated, userErrors } = data[name];
+    if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+    directory = updated;
+    token = null;
+    render();
+    announce(name === "completeDirectoryTokenRotation"
+      ? "Rotation finished: only the new token works now."
+      : "Rotation cancelled: the previous token keeps working.");
+  });
+}
+
 function rotate() {
-  if (!window.confirm("Rotate the token? The current token stops working at once; update your identity provider with the new one.")) return;
   run(async () => {
     const data = await graphql(ROTATE, { input: { directoryId: directory.id } });
     const { directory: updated, bearerToken, userErrors } = data.rotateDirectoryToken;
@@ -119,7 +151,7 @@ function rotate() {
     directory = updated;
     token = bearerToken;
     render();
-    announce("New token created. Copy it now: it is shown only once.");
+    announce("New token created. Copy it now: it is shown only once. The previous token keeps working until you finish the rotation.");
   });
 }
 

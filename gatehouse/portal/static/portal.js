@@ -10,6 +10,10 @@ if (page === "domains") {
   const { start } = await import("./sso.js");
   start();
 }
+if (page === "certificates") {
+  const { start } = await import("./certificates.js");
+  start();
+}
 if (page === "log-streams") {
   const { start } = await import("./log_streams.js");
   start();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from gatehouse.models import (
     DirectoryUser,
     GroupRoleMapping,
 )
+from gatehouse.models.ids import has_prefix
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator
 from gatehouse.resolvers.members import role_by_slug
@@ -31,6 +33,7 @@ TOKEN_PREFIX = "scim"  # noqa: S105 - a prefix that tells the token apart, not a
 MAX_PRIORITY = 1_000_000
 # Recording every request's time would turn each SCIM read into a write.
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
+DEFAULT_TOKEN_OVERLAP = timedelta(days=7)
 
 
 def directory_data(directory: Directory) -> dict[str, Any]:
@@ -117,19 +120,90 @@ async def create_directory(
     return directory, token
 
 
-async def rotate_directory_token(principal: Principal, directory_id: str) -> tuple[Directory, str]:
-    """A new token; the old one stops working at once."""
+def rotating(directory: Directory, at: datetime | None = None) -> bool:
+    """Whether the token from before the last rotation still works."""
+    expires = directory.previous_token_expires_at
+    return (
+        bool(directory.previous_token_hash)
+        and expires is not None
+        and (expires > (at or datetime.now(UTC)))
+    )
+
+
+def _rotation_data(directory: Directory, actor: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **directory_data(directory),
+        "token_prefix": directory.token_prefix,
+        "previous_token_prefix": directory.previous_token_prefix,
+        "previous_token_expires_at": directory.previous_token_expires_at.isoformat()
+        if directory.previous_token_expires_at
+        else None,
+        "actor": actor,
+    }
+
+
+async def rotate_directory_token(
+    principal: Principal, directory_id: str, overlap: timedelta = DEFAULT_TOKEN_OVERLAP
+) -> tuple[Directory, str]:
+    """A second token. The IdP's current one keeps working until the rotation is completed
+    (or cancelled), or until `overlap` has passed, so provisioning never stops while the IT
+    admin pastes the new one. Rotating again during an overlap replaces the unused new token
+    and keeps the one the IdP still sends."""
     require(principal, Permission.DIRECTORIES_WRITE)
     token, token_hash = _new_token()
     async with in_transaction():
         directory = await _directory_for_change(principal, directory_id)
+        if not rotating(directory):
+            directory.previous_token_hash = directory.token_hash
+            directory.previous_token_prefix = directory.token_prefix
+        directory.previous_token_expires_at = datetime.now(UTC) + overlap
         directory.token_hash = token_hash
         directory.token_prefix = token[:9]
         await directory.save()
         await record_event(
-            "dsync.token_rotated", directory.organization_id, directory_data(directory)
+            "dsync.token_rotated",
+            directory.organization_id,
+            _rotation_data(directory, principal.actor),
         )
     return directory, token
+
+
+async def complete_directory_token_rotation(principal: Principal, directory_id: str) -> Directory:
+    """The IdP sends the new token now: the old one stops working."""
+    return await _end_rotation(principal, directory_id, cancel=False)
+
+
+async def cancel_directory_token_rotation(principal: Principal, directory_id: str) -> Directory:
+    """Drop the new token; the one the IdP has keeps working, as before the rotation."""
+    return await _end_rotation(principal, directory_id, cancel=True)
+
+
+async def _end_rotation(principal: Principal, directory_id: str, *, cancel: bool) -> Directory:
+    require(principal, Permission.DIRECTORIES_WRITE)
+    async with in_transaction():
+        directory = await _directory_for_change(principal, directory_id)
+        if not rotating(directory):
+            raise DomainError.of(
+                ErrorCode.NO_ROTATION_IN_PROGRESS,
+                "No token rotation is in progress for this directory.",
+                "directoryId",
+            )
+        data = _rotation_data(directory, principal.actor)
+        if cancel:
+            assert directory.previous_token_hash
+            assert directory.previous_token_prefix
+            directory.token_hash = directory.previous_token_hash
+            directory.token_prefix = directory.previous_token_prefix
+        directory.previous_token_hash = None
+        directory.previous_token_prefix = None
+        directory.previous_token_expires_at = None
+        await directory.save()
+        await record_event(
+            "dsync.token_rotation_cancelled" if cancel else "dsync.token_rotation_completed",
+            directory.organization_id,
+            data,
+        )
+    return directory
 
 
 async def delete_directory(principal: Principal, directory_id: str) -> str:
@@ -238,11 +312,20 @@ async def list_directory_groups(
 
 
 async def authenticate_directory(directory_id: str, token: str) -> Directory | None:
-    """The directory a SCIM bearer token opens, only if it is the one in the URL."""
-    directory = await Directory.get_or_none(token_hash=hash_secret(token))
-    if directory is None or directory.id != directory_id:
+    """The directory a SCIM bearer token opens, only if it is the one in the URL: its token,
+    or during a rotation's overlap the one it replaces."""
+    if not has_prefix(directory_id, "dir"):
+        return None  # not an ID (PostgreSQL refuses a NUL byte in a query)
+    digest = hash_secret(token)
+    directory = await Directory.get_or_none(id=directory_id)
+    if directory is None:
         return None
-    return directory
+    if hmac.compare_digest(directory.token_hash, digest):
+        return directory
+    previous = directory.previous_token_hash
+    if previous and rotating(directory) and hmac.compare_digest(previous, digest):
+        return directory
+    return None
 
 
 async def touch_activity(directory: Directory) -> None:

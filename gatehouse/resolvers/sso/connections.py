@@ -18,6 +18,7 @@ from gatehouse.models import Connection, ConnectionState, ConnectionType
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
+from gatehouse.resolvers.sso.certificates import record_renewals
 from gatehouse.resolvers.sso.config import (
     SamlIdp,
     certificate_info,
@@ -25,6 +26,7 @@ from gatehouse.resolvers.sso.config import (
     fetch_saml_metadata,
     parse_saml_metadata,
 )
+from gatehouse.resolvers.sso.sp_keys import new_sp_key
 from gatehouse.resolvers.validation import clean_name
 
 log = logging.getLogger("gatehouse.sso")
@@ -92,8 +94,11 @@ async def create_saml_connection(
     attribute_mapping: dict[str, str] | None = None,
     allow_idp_initiated: bool = False,
     allow_sha1: bool = False,
+    sign_authn_requests: bool = False,
+    secret_key: str = "",
 ) -> Connection:
-    """From IdP metadata XML, or from the fields an admin copies out of the IdP's console."""
+    """From IdP metadata XML, or from the fields an admin copies out of the IdP's console.
+    The connection gets its own SP key pair now (without `secret_key`, on first use)."""
     require(principal, Permission.CONNECTIONS_WRITE)
     v = Validator()
     name = clean_name(v, name, "name")
@@ -107,7 +112,7 @@ async def create_saml_connection(
     v.check()
     async with in_transaction():
         org = await organization_for_change(principal, organization_id)
-        conn = await Connection.create(
+        conn = Connection(
             organization=org,
             name=name,
             type=ConnectionType.SAML,
@@ -120,7 +125,10 @@ async def create_saml_connection(
             saml_attribute_mapping=attribute_mapping or {},
             saml_allow_idp_initiated=allow_idp_initiated,
             saml_allow_sha1=allow_sha1,
+            saml_sign_authn_requests=sign_authn_requests,
         )
+        conn.saml_sp_keys = [new_sp_key(secret_key, conn.id)] if secret_key else []
+        await conn.save()
         # Dashboards follow setup by events (the onboarding subscription): a new connection
         # is a step begun.
         await record_event("connection.created", org.id, connection_data(conn))
@@ -188,6 +196,7 @@ async def update_connection(
     client_secret: Any = UNSET,
     jit_provisioning: Any = UNSET,
     groups_claim: Any = UNSET,
+    sign_authn_requests: Any = UNSET,
     secret_key: str = "",
 ) -> Connection:
     require(principal, Permission.CONNECTIONS_WRITE)
@@ -201,6 +210,7 @@ async def update_connection(
         "saml_allow_idp_initiated": (allow_idp_initiated, bool),
         "jit_provisioning": (jit_provisioning, bool),
         "groups_claim": (groups_claim, lambda x: (x or "").strip()[:256] or None),
+        "saml_sign_authn_requests": (sign_authn_requests, bool),
     }
     changes = {key: clean(value) for key, (value, clean) in cleaners.items() if value is not UNSET}
     v.check()
@@ -221,9 +231,12 @@ async def update_connection(
                     ErrorCode.WRONG_CONNECTION_TYPE, "Only OIDC connections have a client secret."
                 )
             conn.oidc_client_secret_encrypted = crypto.encrypt(secret_key, client_secret, conn.id)
+        before = list(conn.saml_idp_certificates)
         for key, value in changes.items():
             setattr(conn, key, value)
         await conn.save()
+        if "saml_idp_certificates" in changes and before:
+            await record_renewals(conn, before, conn.saml_idp_certificates, "manual")
     return conn
 
 
@@ -247,11 +260,14 @@ async def refresh_saml_metadata(
     v.check()
     async with in_transaction():
         conn = await connection_for_change(principal, connection_id)
+        before = list(conn.saml_idp_certificates)
         conn.saml_idp_entity_id = idp.entity_id or conn.saml_idp_entity_id
         conn.saml_idp_sso_url = idp.sso_url or conn.saml_idp_sso_url
         conn.saml_idp_certificates = certs or conn.saml_idp_certificates
         conn.saml_metadata_refreshed_at = now()
         await conn.save()
+        if before:
+            await record_renewals(conn, before, conn.saml_idp_certificates, "metadata")
     return conn
 
 

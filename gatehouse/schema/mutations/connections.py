@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gatehouse.models import Connection as ConnectionModel
-from gatehouse.resolvers.sso import connections
+from gatehouse.resolvers.sso import certificates, connections, sp_keys
 from gatehouse.resolvers.sso.config import SamlIdp
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
@@ -45,6 +45,11 @@ class CreateSamlConnectionInput:
     )
     allow_sha1: bool = strawberry.field(
         default=False, description="Accept legacy SHA-1 signatures (not recommended)."
+    )
+    sign_authn_requests: bool = strawberry.field(
+        default=False,
+        description="Sign AuthnRequests (HTTP-Redirect binding) with the connection's SP key, "
+        "for IdPs that require signed requests.",
     )
 
 
@@ -90,6 +95,29 @@ class UpdateConnectionInput:
     groups_claim: strawberry.Maybe[str | None] = strawberry.field(
         description="The SAML attribute or OIDC claim that lists groups; null: `groups`."
     )
+    sign_authn_requests: strawberry.Maybe[bool] = strawberry.field(
+        description="SAML: sign AuthnRequests with the connection's SP key."
+    )
+
+
+@strawberry.input(
+    description="A new IdP signing certificate, added beside the current ones (renewal): "
+    "a certificate, or the IdP's new metadata XML (its certificates are added)."
+)
+class AddSamlCertificateInput:
+    connection_id: strawberry.ID = strawberry.field(description="The SAML connection.")
+    certificate: str | None = strawberry.field(
+        default=None, description="The new certificate (PEM or base64 DER)."
+    )
+    metadata_xml: str | None = strawberry.field(
+        default=None, description="The IdP's new metadata document."
+    )
+
+
+@strawberry.input(description="An IdP signing certificate to remove (after a renewal).")
+class RemoveSamlCertificateInput:
+    connection_id: strawberry.ID = strawberry.field(description="The SAML connection.")
+    fingerprint: str = strawberry.field(description="The certificate's SHA-256 fingerprint.")
 
 
 @strawberry.input(description="The connection to act on.")
@@ -147,6 +175,8 @@ class ConnectionMutations:
                     attribute_mapping=cast("dict[str, str] | None", input.attribute_mapping),
                     allow_idp_initiated=input.allow_idp_initiated,
                     allow_sha1=input.allow_sha1,
+                    sign_authn_requests=input.sign_authn_requests,
+                    secret_key=info.context.settings.secret_key,
                 )
             )
         )
@@ -203,6 +233,7 @@ class ConnectionMutations:
                     client_secret=given(input.client_secret),
                     jit_provisioning=given(input.jit_provisioning),
                     groups_claim=given(input.groups_claim),
+                    sign_authn_requests=given(input.sign_authn_requests),
                     secret_key=info.context.settings.secret_key,
                 )
             )
@@ -239,6 +270,81 @@ class ConnectionMutations:
                     info.context.principal,
                     str(input.connection_id),
                     allow_private_urls=info.context.settings.sso_allow_private_urls,
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="SAML: add a new SP key pair. Both keys are published in the SP metadata "
+        "and both decrypt; the old one signs until `retireSamlSpKey`. "
+        "Requires `connections:write`."
+    )
+    async def rotate_saml_sp_key(
+        self,
+        info: Info,
+        input: Annotated[ConnectionInput, strawberry.argument(description="The mutation's input.")],
+    ) -> ConnectionPayload:
+        return _payload(
+            *await mutate(
+                sp_keys.rotate_sp_key(
+                    info.context.principal,
+                    str(input.connection_id),
+                    info.context.settings.secret_key,
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="SAML: retire the old SP key after `rotateSamlSpKey`; the new one signs and "
+        "decrypts from now on. Requires `connections:write`."
+    )
+    async def retire_saml_sp_key(
+        self,
+        info: Info,
+        input: Annotated[ConnectionInput, strawberry.argument(description="The mutation's input.")],
+    ) -> ConnectionPayload:
+        return _payload(
+            *await mutate(sp_keys.retire_sp_key(info.context.principal, str(input.connection_id)))
+        )
+
+    @strawberry.mutation(
+        description="SAML: add the IdP's new signing certificate beside the current ones, so "
+        "both are accepted while the IdP switches (`connection.saml_certificate_renewed`). "
+        "Requires `connections:write`."
+    )
+    async def add_saml_certificate(
+        self,
+        info: Info,
+        input: Annotated[
+            AddSamlCertificateInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> ConnectionPayload:
+        return _payload(
+            *await mutate(
+                certificates.add_certificate(
+                    info.context.principal,
+                    str(input.connection_id),
+                    certificate=input.certificate,
+                    metadata_xml=input.metadata_xml,
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="SAML: remove an IdP signing certificate (the last one cannot be removed "
+        "from an active connection). Requires `connections:write`."
+    )
+    async def remove_saml_certificate(
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveSamlCertificateInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> ConnectionPayload:
+        return _payload(
+            *await mutate(
+                certificates.remove_certificate(
+                    info.context.principal, str(input.connection_id), input.fingerprint
                 )
             )
         )

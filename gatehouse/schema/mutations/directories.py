@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import strawberry
@@ -60,6 +61,22 @@ class DirectoryTokenPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
+@strawberry.type(
+    description="Result of `completeDirectoryTokenRotation` and `cancelDirectoryTokenRotation`."
+)
+class DirectoryPayload:
+    directory: Directory | None = strawberry.field(description="The directory.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+def _directory_payload(
+    directory: models.Directory | None, errors: list[UserError]
+) -> DirectoryPayload:
+    return DirectoryPayload(
+        directory=Directory.from_model(directory) if directory else None, user_errors=errors
+    )
+
+
 @strawberry.type(description="Result of `setGroupRoleMapping`.")
 class SetGroupRoleMappingPayload:
     mapping: GroupRoleMapping | None = strawberry.field(
@@ -114,19 +131,58 @@ class DirectoryMutations:
         )
 
     @strawberry.mutation(
-        description="Replace the bearer token; the old one stops working at once. "
-        "Requires `directories:write`."
+        description="Issue a second bearer token. Both work until "
+        "`completeDirectoryTokenRotation`, or until the overlap "
+        "(`GATEHOUSE_DIRECTORY_TOKEN_OVERLAP_SECONDS`, 7 days by default) ends; "
+        "`cancelDirectoryTokenRotation` drops the new one. Requires `directories:write`."
     )
     async def rotate_directory_token(
         self,
         info: Info,
         input: Annotated[DirectoryInput, strawberry.argument(description="The mutation's input.")],
     ) -> DirectoryTokenPayload:
+        overlap = timedelta(seconds=info.context.settings.directory_token_overlap_seconds)
         return _token_payload(
             info,
             *await mutate(
-                directories.rotate_directory_token(info.context.principal, str(input.directory_id))
+                directories.rotate_directory_token(
+                    info.context.principal, str(input.directory_id), overlap
+                )
             ),
+        )
+
+    @strawberry.mutation(
+        description="End a token rotation: only the new bearer token works from now on. "
+        "Requires `directories:write`."
+    )
+    async def complete_directory_token_rotation(
+        self,
+        info: Info,
+        input: Annotated[DirectoryInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DirectoryPayload:
+        return _directory_payload(
+            *await mutate(
+                directories.complete_directory_token_rotation(
+                    info.context.principal, str(input.directory_id)
+                )
+            )
+        )
+
+    @strawberry.mutation(
+        description="Abandon a token rotation: the new bearer token is dropped, the previous "
+        "one keeps working. Requires `directories:write`."
+    )
+    async def cancel_directory_token_rotation(
+        self,
+        info: Info,
+        input: Annotated[DirectoryInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DirectoryPayload:
+        return _directory_payload(
+            *await mutate(
+                directories.cancel_directory_token_rotation(
+                    info.context.principal, str(input.directory_id)
+                )
+            )
         )
 
     @strawberry.mutation(

@@ -10,8 +10,10 @@ import strawberry
 from gatehouse import models
 from gatehouse.models import ConnectionState as ConnectionStateModel
 from gatehouse.models import ConnectionType as ConnectionTypeModel
+from gatehouse.resolvers.sso.certificates import fingerprint
 from gatehouse.resolvers.sso.config import certificate_expired
 from gatehouse.resolvers.sso.endpoints import callback_url, sp_urls
+from gatehouse.resolvers.sso.sp_keys import public_keys
 from gatehouse.schema.context import Info
 from gatehouse.schema.types.common import Node
 
@@ -40,10 +42,26 @@ ConnectionState = ConnectionStateModel
 
 @strawberry.type(description="An IdP signing certificate. Requires `connections:read`.")
 class IdpCertificate:
+    fingerprint: str = strawberry.field(description="SHA-256 of the certificate, hex.")
     subject: str = strawberry.field(description="The certificate's subject DN.")
     not_before: datetime = strawberry.field(description="Start of validity (UTC).")
     not_after: datetime = strawberry.field(description="Expiry (UTC); rotate before this.")
     expired: bool = strawberry.field(description="Whether it has expired already.")
+
+
+@strawberry.type(
+    description="One of the connection's own SP key pairs (its certificate; the private key "
+    "never leaves the server). Requires `connections:read`."
+)
+class SpCertificate:
+    id: strawberry.ID = strawberry.field(description="The key's ID.")
+    certificate: str = strawberry.field(description="The X.509 certificate, base64 DER.")
+    not_after: datetime = strawberry.field(description="Expiry of the certificate (UTC).")
+    created_at: datetime = strawberry.field(description="When the key was made (UTC).")
+    signing: bool = strawberry.field(
+        description="Whether it signs AuthnRequests now (the oldest key, until retired); "
+        "every key decrypts."
+    )
 
 
 @strawberry.type(
@@ -63,6 +81,13 @@ class SamlSettings:
         description="Whether sign-ins started at the IdP (no AuthnRequest) are accepted."
     )
     allow_sha1: bool = strawberry.field(description="Whether legacy SHA-1 signatures pass.")
+    sign_authn_requests: bool = strawberry.field(
+        description="Whether AuthnRequests are signed (HTTP-Redirect binding signature)."
+    )
+    sp_certificates: list[SpCertificate] = strawberry.field(
+        description="The SP's own certificates, as published in its metadata for signing and "
+        "encryption: two during a key rotation (`rotateSamlSpKey`)."
+    )
 
 
 @strawberry.type(description="OIDC settings. Requires `connections:read`.")
@@ -138,6 +163,7 @@ class Connection(Node):
             idp_sso_url=m.saml_idp_sso_url,
             idp_certificates=[
                 IdpCertificate(
+                    fingerprint=fingerprint(c),
                     subject=c["subject"],
                     not_before=datetime.fromisoformat(c["not_before"]),
                     not_after=datetime.fromisoformat(c["not_after"]),
@@ -147,6 +173,17 @@ class Connection(Node):
             ],
             allow_idp_initiated=m.saml_allow_idp_initiated,
             allow_sha1=m.saml_allow_sha1,
+            sign_authn_requests=m.saml_sign_authn_requests,
+            sp_certificates=[
+                SpCertificate(
+                    id=strawberry.ID(k["id"]),
+                    certificate=k["certificate"],
+                    not_after=datetime.fromisoformat(k["not_after"]),
+                    created_at=datetime.fromisoformat(k["created_at"]),
+                    signing=i == 0,
+                )
+                for i, k in enumerate(public_keys(m))
+            ],
         )
 
     @strawberry.field(description="OIDC settings (never the client secret); null for SAML.")

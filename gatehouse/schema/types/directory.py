@@ -192,6 +192,19 @@ class Directory(Node):
             _model=d,
         )
 
+    @strawberry.field(
+        description="While a token rotation is in progress: when the replaced token stops "
+        "working (unless the rotation is completed or cancelled first); otherwise null."
+    )
+    def token_rotation_expires_at(self) -> datetime | None:
+        if not directory_resolvers.rotating(self._model):
+            return None
+        return self._model.previous_token_expires_at
+
+    @strawberry.field(description="The first characters of the current bearer token.")
+    def token_prefix(self) -> str:
+        return self._model.token_prefix
+
     @strawberry.field(description="Give this URL and the bearer token to the identity provider.")
     def scim_base_url(self, info: Info) -> str:
         return directory_resolvers.scim_base_url(info.context.settings.base_url, self._model.id)
