@@ -42,6 +42,9 @@ PREFIXES: dict[str, str] = {
     "jwk": "SigningKey",
     "sic": "SignInCode",
     "pauth": "PendingAuthentication",
+    "audit": "AuditEntry",
+    "aact": "AuditAction",
+    "aexp": "AuditExport",
 }
 
 
@@ -202,3 +205,15 @@ def new_sic_id() -> str:
 
 def new_pauth_id() -> str:
     return new_id("pauth")
+
+
+def new_audit_id() -> str:
+    return new_id("audit")
+
+
+def new_aact_id() -> str:
+    return new_id("aact")
+
+
+def new_aexp_id() -> str:
+    return new_id("aexp")

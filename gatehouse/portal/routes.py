@@ -17,6 +17,7 @@ from gatehouse.auth.portal import (
     form_post_allowed,
     load_portal_session,
 )
+from gatehouse.events.acting import Actor, ActorKind, set_actor
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import Organization, PortalIntent, PortalSession
 from gatehouse.portal.branding import brand_from
@@ -159,6 +160,8 @@ async def _page_context(request: Request) -> tuple[PortalSession, dict[str, Any]
     session = await load_portal_session(cookie) if cookie else None
     if session is None or cookie is None:
         return None
+    # What the page does (the SSO test sign-in's events) is the portal session's act.
+    set_actor(Actor(ActorKind.PORTAL_SESSION, session.id))
     org = await Organization.get(id=session.organization_id)
     return session, {
         "organization": org,
