@@ -32,6 +32,9 @@ class Permission(StrEnum):
     SESSIONS_MANAGE = "sessions:manage"
     # People as people, across organizations: profiles, merges, erasure and export.
     USERS_MANAGE = "users:manage"
+    # The audit trail: reading and exporting it, access reviews; writing the product's entries.
+    AUDIT_LOGS_READ = "audit_logs:read"
+    AUDIT_LOGS_WRITE = "audit_logs:write"
 
 
 # What an organization may hold: everything except managing organizations themselves, signing

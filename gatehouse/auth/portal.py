@@ -34,6 +34,7 @@ INTENT_PERMISSIONS: dict[PortalIntent, frozenset[str]] = {
     # Roles are read to offer them in the group → role mapping editor.
     PortalIntent.DSYNC: frozenset({"directories:read", "directories:write", "roles:read"}),
     PortalIntent.LOG_STREAMS: frozenset({"log_streams:read", "log_streams:write", "events:read"}),
+    PortalIntent.AUDIT_LOGS: frozenset({"audit_logs:read"}),
 }
 
 

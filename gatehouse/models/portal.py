@@ -17,6 +17,7 @@ class PortalIntent(StrEnum):
     DSYNC = "DSYNC"
     DOMAIN_VERIFICATION = "DOMAIN_VERIFICATION"
     LOG_STREAMS = "LOG_STREAMS"
+    AUDIT_LOGS = "AUDIT_LOGS"
 
 
 class PortalLink(TimestampedModel):

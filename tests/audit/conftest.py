@@ -1,0 +1,31 @@
+"""Audit fixtures: a clock the test moves (models/acting.py:now), and members by GraphQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gatehouse.models import acting
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = START
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> datetime:
+        self.at += timedelta(**delta)
+        return self.at
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Every event, audit entry and membership period is stamped from this clock."""
+    c = Clock()
+    monkeypatch.setattr(acting, "now", c.now)
+    return c
