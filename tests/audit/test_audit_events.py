@@ -35,8 +35,13 @@ def event(org_id: str, **overrides):
 async def _register(gql, token):
     body = await gql(
         REGISTER,
-        {"i": {"action": "document.shared", "targetTypes": ["document", "team"],
-               "metadataSchema": SCHEMA}},
+        {
+            "i": {
+                "action": "document.shared",
+                "targetTypes": ["document", "team"],
+                "metadataSchema": SCHEMA,
+            }
+        },
         token=token,
     )
     assert body["data"]["registerAuditAction"]["userErrors"] == []
@@ -85,8 +90,13 @@ async def test_unregistered_action_and_wrong_schema_get_user_errors(gql, operato
 async def test_invalid_metadata_schema_is_refused(gql, operator_token):
     body = await gql(
         REGISTER,
-        {"i": {"action": "document.shared", "targetTypes": ["document"],
-               "metadataSchema": {"type": "no-such-type"}}},
+        {
+            "i": {
+                "action": "document.shared",
+                "targetTypes": ["document"],
+                "metadataSchema": {"type": "no-such-type"},
+            }
+        },
         token=operator_token,
     )
     errors = body["data"]["registerAuditAction"]["userErrors"]
@@ -127,8 +137,10 @@ async def test_concurrent_retries_write_one_entry(gql, operator_token, make_org)
     org = await make_org()
     await _register(gql, operator_token)
     bodies = await asyncio.gather(
-        *(gql(CREATE, {"i": event(org.id, idempotencyKey="race")}, token=operator_token)
-          for _ in range(6))
+        *(
+            gql(CREATE, {"i": event(org.id, idempotencyKey="race")}, token=operator_token)
+            for _ in range(6)
+        )
     )
     ids = {b["data"]["createAuditEvent"]["entry"]["id"] for b in bodies}
     assert len(ids) == 1

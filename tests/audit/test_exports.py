@@ -39,8 +39,13 @@ async def test_export_has_exactly_the_range(gql, client, operator_token, make_or
     start, end = marks[1], marks[3]  # [day 1, day 3): the changes of days 1 and 2
     body = await gql(
         EXPORT,
-        {"i": {"organizationId": acme.id, "rangeStart": start.isoformat(),
-               "rangeEnd": end.isoformat()}},
+        {
+            "i": {
+                "organizationId": acme.id,
+                "rangeStart": start.isoformat(),
+                "rangeEnd": end.isoformat(),
+            }
+        },
         token=operator_token,
     )
     export = body["data"]["createAuditLogExport"]["export"]
@@ -67,20 +72,33 @@ async def test_filters_by_action_and_actor(gql, client, operator_token, make_org
     acme, _, marks = await _history(make_org, clock)
     body = await gql(
         EXPORT,
-        {"i": {"organizationId": acme.id, "rangeStart": marks[0].isoformat(),
-               "rangeEnd": (marks[-1] + timedelta(days=1)).isoformat(),
-               "actions": ["organization_membership.created"], "actorIds": ["nobody"]}},
+        {
+            "i": {
+                "organizationId": acme.id,
+                "rangeStart": marks[0].isoformat(),
+                "rangeEnd": (marks[-1] + timedelta(days=1)).isoformat(),
+                "actions": ["organization_membership.created"],
+                "actorIds": ["nobody"],
+            }
+        },
         token=operator_token,
     )
     assert body["data"]["createAuditLogExport"]["export"]["entryCount"] == 0
 
 
-async def test_signed_url_expires_and_cannot_be_altered(gql, client, operator_token, make_org, clock):
+async def test_signed_url_expires_and_cannot_be_altered(
+    gql, client, operator_token, make_org, clock
+):
     acme, _, marks = await _history(make_org, clock)
     body = await gql(
         EXPORT,
-        {"i": {"organizationId": acme.id, "rangeStart": marks[0].isoformat(),
-               "rangeEnd": (marks[-1] + timedelta(days=1)).isoformat()}},
+        {
+            "i": {
+                "organizationId": acme.id,
+                "rangeStart": marks[0].isoformat(),
+                "rangeEnd": (marks[-1] + timedelta(days=1)).isoformat(),
+            }
+        },
         token=operator_token,
     )
     export = body["data"]["createAuditLogExport"]["export"]
@@ -107,8 +125,10 @@ async def test_one_organizations_export_never_has_anothers_entries(
 
     acme, globex, marks = await _history(make_org, clock)
     _, acme_key = await api_keys.create_api_key(operator_principal(), "acme", acme.id)
-    window = {"rangeStart": marks[0].isoformat(),
-              "rangeEnd": (marks[-1] + timedelta(days=1)).isoformat()}
+    window = {
+        "rangeStart": marks[0].isoformat(),
+        "rangeEnd": (marks[-1] + timedelta(days=1)).isoformat(),
+    }
     body = await gql(EXPORT, {"i": {"organizationId": acme.id, **window}}, token=acme_key)
     export = body["data"]["createAuditLogExport"]["export"]
     lines = [json.loads(x) for x in (await _download(client, export["jsonlUrl"])).text.splitlines()]
@@ -118,7 +138,8 @@ async def test_one_organizations_export_never_has_anothers_entries(
     before = await Event.filter(type="audit_log_export.ready").count()
     body = await gql(EXPORT, {"i": {"organizationId": globex.id, **window}}, token=acme_key)
     assert body["data"]["createAuditLogExport"] == {
-        "export": None, "userErrors": [{"field": ["organizationId"], "code": "NOT_FOUND"}]
+        "export": None,
+        "userErrors": [{"field": ["organizationId"], "code": "NOT_FOUND"}],
     }
     assert await Event.filter(type="audit_log_export.ready").count() == before
 
@@ -127,7 +148,8 @@ async def test_bad_range_is_a_user_error(gql, operator_token, make_org, clock):
     acme = await make_org()
     at = clock.now().isoformat()
     body = await gql(
-        EXPORT, {"i": {"organizationId": acme.id, "rangeStart": at, "rangeEnd": at}},
+        EXPORT,
+        {"i": {"organizationId": acme.id, "rangeStart": at, "rangeEnd": at}},
         token=operator_token,
     )
     assert body["data"]["createAuditLogExport"]["userErrors"] == [
@@ -138,8 +160,9 @@ async def test_bad_range_is_a_user_error(gql, operator_token, make_org, clock):
 async def test_access_review_exports_the_snapshot(gql, client, operator_token, make_org, clock):
     acme, _, marks = await _history(make_org, clock)
     at = marks[2] + timedelta(hours=1)  # a0, a1, a2 had joined
-    body = await gql(REVIEW, {"i": {"organizationId": acme.id, "at": at.isoformat()}},
-                     token=operator_token)
+    body = await gql(
+        REVIEW, {"i": {"organizationId": acme.id, "at": at.isoformat()}}, token=operator_token
+    )
     export = body["data"]["accessReview"]["export"]
     assert export["kind"] == "ACCESS_REVIEW"
     rows = [json.loads(x) for x in (await _download(client, export["jsonlUrl"])).text.splitlines()]
