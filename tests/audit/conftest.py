@@ -8,6 +8,11 @@ import pytest
 
 from gatehouse.models import acting
 
+# The ways in, shared with the identity tests: a SCIM client, a real OIDC provider.
+from tests.dsync.conftest import make_directory  # noqa: F401
+from tests.identity.conftest import company  # noqa: F401
+from tests.policy.conftest import settings, sign_in_with_sso  # noqa: F401
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

@@ -8,13 +8,8 @@ from gatehouse.auth.principal import operator_principal
 from gatehouse.events import record_event
 from gatehouse.events.formats import payload
 from gatehouse.models import Event
-from tests.dsync.conftest import make_directory  # noqa: F401
-from tests.identity.conftest import company, scim_user  # noqa: F401
-from tests.policy.conftest import (  # noqa: F401
-    oidc_connection,
-    settings,
-    sign_in_with_sso,
-)
+from tests.identity.conftest import scim_user
+from tests.policy.conftest import oidc_connection
 
 EVENTS = """query($o: ID) { events(organizationId: $o, first: 100) { edges { node {
   type actor { kind id } context { requestId ipAddress userAgent } } } } }"""

@@ -458,7 +458,7 @@ def _dig(data: dict[str, Any], path: str) -> Any:
     return data
 
 
-async def _prepare(name: str, world: dict[str, Any], monkeypatch, call) -> None:
+async def _prepare(name: str, world: dict[str, Any], monkeypatch, call) -> None:  # noqa: C901 - one branch per step
     """What a step needs that no earlier mutation made."""
     op = operator_principal()
     if name == "updateMemberRole":
@@ -509,7 +509,7 @@ async def _prepare(name: str, world: dict[str, Any], monkeypatch, call) -> None:
         await sequence_pending()
         world["cursor"] = encode_event_cursor(1)
     elif name == "sendSignInCode":
-        monkeypatch.setattr(codes.secrets, "randbelow", lambda n: 123456)
+        monkeypatch.setattr(codes.secrets, "randbelow", lambda _n: 123456)
     elif name == "authenticateWithOrganizationSelection":
         world["pendingToken"] = "pauth_nothing"
     elif name == "revokeSessions":
@@ -557,6 +557,7 @@ async def test_every_mutation_names_its_caller_on_every_event(
             assert new, f"{name} wrote no event"
         for event in new:
             assert event.actor == actor, (name, event.type)
-            assert event.context and event.context["request_id"].startswith("req_"), name
+            assert event.context, name
+            assert event.context["request_id"].startswith("req_"), name
     # Codes were redeemed through the API, as the operator's backend does.
     assert await SignInCode.filter(used_at__isnull=False).exists()

@@ -5,6 +5,7 @@ exactly; the same under changes committed concurrently (PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from gatehouse.auth.principal import operator_principal
@@ -154,8 +155,9 @@ async def test_concurrent_changes_keep_history_exact(gql, operator_token, make_o
     for member_id, rows in by_member.items():
         open_rows = [p for p in rows if p.valid_to is None]
         assert len(open_rows) == (1 if member_id in current else 0), member_id
-        for a, b in zip(rows, rows[1:], strict=False):
-            assert a.valid_to is not None and a.valid_to <= b.valid_from
+        for a, b in itertools.pairwise(rows):
+            assert a.valid_to is not None
+            assert a.valid_to <= b.valid_from
         if member_id in current:
             m = current[member_id]
             assert (open_rows[0].status, open_rows[0].role_id) == (m.status.value, m.role_id)
