@@ -34,12 +34,14 @@ INTENT_PAGES: dict[PortalIntent, tuple[str, str]] = {
     PortalIntent.SSO: ("/portal/sso", "Set up single sign-on"),
     PortalIntent.DSYNC: ("/portal/directory", "Connect your directory"),
     PortalIntent.LOG_STREAMS: ("/portal/log-streams", "Stream audit logs"),
+    PortalIntent.AUDIT_LOGS: ("/portal/audit-logs", "Review the audit trail"),
 }
 INTENT_TITLES: dict[PortalIntent, str] = {
     PortalIntent.DOMAIN_VERIFICATION: "Verify your domains",
     PortalIntent.SSO: "Set up single sign-on",
     PortalIntent.DSYNC: "Connect your directory",
     PortalIntent.LOG_STREAMS: "Stream audit logs",
+    PortalIntent.AUDIT_LOGS: "Review the audit trail",
 }
 
 EXPIRED_REASONS = {
@@ -204,6 +206,10 @@ async def log_streams(request: Request) -> Response:
     return await _intent_page(request, PortalIntent.LOG_STREAMS, "log_streams.html")
 
 
+async def audit_logs(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.AUDIT_LOGS, "audit_logs.html")
+
+
 async def sso(request: Request) -> Response:
     from gatehouse.resolvers.portal.sign_in_check import last_failure
 
@@ -237,6 +243,7 @@ routes: list[BaseRoute] = [
     Route("/portal/sso", sso, methods=["GET"]),
     Route("/portal/directory", directory, methods=["GET"]),
     Route("/portal/log-streams", log_streams, methods=["GET"]),
+    Route("/portal/audit-logs", audit_logs, methods=["GET"]),
     Route("/portal/expired", expired, methods=["GET"]),
     Route("/portal/brand.css", brand_css, methods=["GET"]),
     Mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static"),
