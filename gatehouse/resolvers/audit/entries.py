@@ -18,8 +18,8 @@ from gatehouse.models import (
     AuditSettings,
     AuditSource,
     Organization,
+    acting,
 )
-from gatehouse.models import acting
 from gatehouse.models.audit import DEFAULT_RETENTION_DAYS
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.audit.actions import check_against

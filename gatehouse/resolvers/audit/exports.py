@@ -24,8 +24,7 @@ from gatehouse.auth.crypto import derive_key
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
-from gatehouse.models import AuditEntry, AuditExport, AuditExportKind, User
-from gatehouse.models import acting
+from gatehouse.models import AuditEntry, AuditExport, AuditExportKind, User, acting
 from gatehouse.resolvers.access import require
 from gatehouse.resolvers.audit.entries import EntryFilter, entries_query, visible_org
 from gatehouse.resolvers.audit.history import snapshot
