@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
                 ('valid_from', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('valid_to', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'membership_periods', 'app': 'models', 'indexes': [Index(fields=['organization_id', 'valid_from']), Index(fields=['member_id', 'valid_from'])], 'pk_attr': 'id', 'table_description': 'One state of one membership over [valid_from, valid_to): valid_to null while current.'},
+            options={'table': 'membership_periods', 'app': 'models', 'indexes': [Index(fields=['organization_id', 'valid_from', 'valid_to']), Index(fields=['member_id', 'valid_from'])], 'pk_attr': 'id', 'table_description': 'One state of one membership over [valid_from, valid_to): valid_to null while current.'},
             bases=['Model'],
         ),
         ops.AddField(

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import cast
 
 from tortoise.expressions import Q
-from tortoise.functions import Min
 from tortoise.queryset import QuerySet
 
 from gatehouse.auth.permissions import Permission
@@ -68,11 +67,10 @@ async def members_as_of(
         window = window.filter(member_id__gt=decode_cursor(after))
     rows = await window.order_by("member_id").limit(size + 1)
     page = rows[:size]
+    # Creation times of the memberships that still exist (a primary-key lookup); a removed
+    # one shows the start of the state it had.
     started = dict(
-        await MembershipPeriod.filter(member_id__in=[p.member_id for p in page])
-        .annotate(first=Min("valid_from"))
-        .group_by("member_id")
-        .values_list("member_id", "first")
+        await Member.filter(id__in=[p.member_id for p in page]).values_list("id", "created_at")
     )
     return Page(
         items=[_as_member(p, started.get(p.member_id)) for p in page],
