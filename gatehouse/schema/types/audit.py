@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from gatehouse import models
 from gatehouse.resolvers.pagination import Page
-from gatehouse.schema.types.common import Node, PageInfo
+from gatehouse.schema.types.common import PageInfo
 from gatehouse.schema.types.member import MemberSource, MemberStatus
 from gatehouse.schema.types.pagination import page_parts
 
@@ -42,7 +42,9 @@ class AuditContext:
     "the operator's product reported (`createAuditEvent`). Kept for the organization's "
     "retention (default 365 days), apart from event delivery. Requires `audit_logs:read`."
 )
-class AuditLogEntry(Node):
+class AuditLogEntry:
+    # Not a Node: entries are read in their organization's trail, never one by one.
+    id: strawberry.ID = strawberry.field(description="`audit_…`.")
     action: str = strawberry.field(
         description="Dotted name, e.g. `organization_membership.updated`."
     )
