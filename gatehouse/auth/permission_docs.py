@@ -42,6 +42,8 @@ DESCRIPTIONS: dict[str, str] = {
     "directories:write": "create and delete directories, rotate tokens, map groups to roles",
     "sessions:manage": "sign people in: emailed codes, authentication, refresh, revoke sessions",
     "users:manage": "people across organizations: profiles, merges, erasure and export",
+    "audit_logs:read": "browse and export the audit trail; access reviews",
+    "audit_logs:write": "write your product's own audit events (createAuditEvent)",
     "environment:manage": "define product permissions and environment roles for every organization",
 }
 

@@ -34,6 +34,9 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     # Product permissions and environment roles: defined once for every organization.
     ENVIRONMENT_MANAGE = "environment:manage"
+    # The audit trail: reading and exporting it, access reviews; writing the product's entries.
+    AUDIT_LOGS_READ = "audit_logs:read"
+    AUDIT_LOGS_WRITE = "audit_logs:write"
 
 
 # What an organization may hold: everything except managing organizations themselves, signing

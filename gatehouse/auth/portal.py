@@ -35,6 +35,7 @@ INTENT_PERMISSIONS: dict[PortalIntent, frozenset[str]] = {
     PortalIntent.DSYNC: frozenset({"directories:read", "directories:write", "roles:read"}),
     PortalIntent.LOG_STREAMS: frozenset({"log_streams:read", "log_streams:write", "events:read"}),
     PortalIntent.CERTIFICATE_RENEWAL: frozenset({"connections:read", "connections:write"}),
+    PortalIntent.AUDIT_LOGS: frozenset({"audit_logs:read"}),
 }
 
 

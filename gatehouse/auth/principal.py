@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from gatehouse.auth.permissions import ALL_PERMISSIONS
+from gatehouse.models.acting import SYSTEM, Actor, ActorKind
 
 
 class PrincipalKind(StrEnum):
@@ -56,6 +57,19 @@ class Principal:
             "api_key_id": self.api_key_id,
             "member_id": self.member_id,
         }
+
+    def audit_actor(self) -> Actor:
+        """Who this caller is on an event: the key, the member, the portal session; an
+        anonymous caller (a hosted page before anyone signed in) acts as SYSTEM."""
+        if self.kind is PrincipalKind.OPERATOR:
+            return Actor(ActorKind.OPERATOR_KEY, self.api_key_id)
+        if self.kind is PrincipalKind.ORGANIZATION_KEY:
+            return Actor(ActorKind.ORGANIZATION_KEY, self.api_key_id)
+        if self.kind is PrincipalKind.SESSION:
+            return Actor(ActorKind.MEMBER_SESSION, self.member_id)
+        if self.kind is PrincipalKind.PORTAL:
+            return Actor(ActorKind.PORTAL_SESSION, self.session_id)
+        return SYSTEM
 
 
 ANONYMOUS = Principal(kind=PrincipalKind.ANONYMOUS)

@@ -18,6 +18,10 @@ def payload(event: Event) -> dict[str, Any]:
         "sequence": event.organization_sequence,
         "occurred_at": event.occurred_at.isoformat(),
         "data": event.data,
+        # Added beside the existing keys (a receiver that ignores unknown keys reads on):
+        # who acted ({kind, id}) and, for requests, from where.
+        "actor": event.actor,
+        "context": event.context,
     }
 
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import Tortoise
 
-from gatehouse.models import Event
+from gatehouse.models import AuditEntry, AuditSettings, Event, MembershipPeriod
+from gatehouse.models.audit import DEFAULT_RETENTION_DAYS
 
 
 def now() -> datetime:
@@ -40,3 +41,29 @@ async def cursor_expired(cursor: int) -> bool:
         return False
     # No next event: either nothing newer exists yet (fine) or it was pruned.
     return await Event.filter(position__gt=cursor + 1).exists()
+
+
+async def prune_audit_entries() -> int:
+    """Entries past their organization's retention go, and membership periods that ended
+    before it (each organization its own cutoff; independent of
+    GATEHOUSE_EVENT_RETENTION_DAYS)."""
+    at = now()
+    custom = dict(await AuditSettings.all().values_list("organization_id", "retention_days"))
+    default_cutoff = at - timedelta(days=DEFAULT_RETENTION_DAYS)
+    deleted = await (
+        AuditEntry.filter(occurred_at__lt=default_cutoff)
+        .exclude(organization_id__in=list(custom))
+        .delete()
+    )
+    await (
+        MembershipPeriod.filter(valid_to__lt=default_cutoff)
+        .exclude(organization_id__in=list(custom))
+        .delete()
+    )
+    for organization_id, days in custom.items():
+        cutoff = at - timedelta(days=int(days))
+        deleted += await AuditEntry.filter(
+            organization_id=organization_id, occurred_at__lt=cutoff
+        ).delete()
+        await MembershipPeriod.filter(organization_id=organization_id, valid_to__lt=cutoff).delete()
+    return deleted

@@ -11,7 +11,7 @@ import logging
 
 from gatehouse.events.bus import LocalBus, make_bus
 from gatehouse.events.hub import Hub
-from gatehouse.events.retention import prune_events
+from gatehouse.events.retention import prune_audit_entries, prune_events
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.events.worker import DeliveryWorker
 from gatehouse.ops.background import BackgroundLoops, pause
@@ -75,6 +75,7 @@ class EventRuntime:
         while not stop.is_set():
             try:
                 await prune_events(self.settings.event_retention_days)
+                await prune_audit_entries()
             except Exception:
                 log.exception("event retention failed")
             await pause(stop, RETENTION_INTERVAL_SECONDS)

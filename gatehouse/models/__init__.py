@@ -1,6 +1,15 @@
 """Tortoise ORM models, one module per aggregate. Tortoise discovers them through this module."""
 
 from gatehouse.models.api_key import ApiKey
+from gatehouse.models.audit import (
+    AuditAction,
+    AuditEntry,
+    AuditExport,
+    AuditExportKind,
+    AuditSettings,
+    AuditSource,
+    MembershipPeriod,
+)
 from gatehouse.models.connection import (
     Connection,
     ConnectionGroupRoleMapping,
@@ -43,6 +52,12 @@ from gatehouse.models.user import Member, MemberSource, MemberStatus, User
 
 __all__ = [
     "ApiKey",
+    "AuditAction",
+    "AuditEntry",
+    "AuditExport",
+    "AuditExportKind",
+    "AuditSettings",
+    "AuditSource",
     "AuthenticationMethod",
     "Connection",
     "ConnectionGroupRoleMapping",
@@ -71,6 +86,7 @@ __all__ = [
     "Member",
     "MemberSource",
     "MemberStatus",
+    "MembershipPeriod",
     "Organization",
     "PendingAuthentication",
     "PortalIntent",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -10,6 +10,8 @@ from tortoise import fields, models
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import BulkCreateQuery
 
+from gatehouse.models import acting
+from gatehouse.models.audit_trail import record_audit
 from gatehouse.models.base import prefixed_pk
 
 
@@ -54,13 +56,28 @@ class Event(models.Model):
     position = fields.BigIntField(null=True, unique=True)
     # 1, 2, 3… per organization, so webhook receivers can order and spot gaps.
     organization_sequence = fields.BigIntField(null=True)
+    # Who acted ({kind, id}, models/acting.py) and, for requests, from where ({request_id,
+    # ip_address, user_agent}); stamped at insert from the request's context.
+    actor: fields.JSONField[dict[str, Any]] | None = fields.JSONField(null=True)
+    context: fields.JSONField[dict[str, Any]] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "events"
         indexes = (("organization_id", "organization_sequence"),)
 
+    def stamp(self) -> None:
+        """Actor, context and time from the acting context, unless the writer set them."""
+        if self.actor is None:
+            self.actor = acting.current_actor().as_json()
+        if self.context is None:
+            context = acting.current_context()
+            self.context = context.as_json() if context is not None else None
+        if self.occurred_at is None:
+            self.occurred_at = acting.now()
+
     # Every way an event row is written (record_event's create, directory sync's bulk
-    # inserts) passes here, so a request knows to nudge the sequencer once it has answered.
+    # inserts) passes here, so a request knows to nudge the sequencer once it has answered,
+    # and every event gets its actor and its audit entry in the same transaction.
     async def save(
         self,
         using_db: BaseDBAsyncClient | None = None,
@@ -68,11 +85,16 @@ class Event(models.Model):
         force_create: bool = False,
         force_update: bool = False,
     ) -> None:
-        _note_insert()
+        creating = not self._saved_in_db
+        if creating:
+            _note_insert()
+            self.stamp()
         await super().save(using_db, update_fields, force_create, force_update)
+        if creating:
+            await record_audit([self])
 
     @classmethod
-    def bulk_create(
+    def bulk_create(  # type: ignore[override]  # awaited only, like the query it wraps
         cls,
         objects: Iterable[Event],
         batch_size: int | None = None,
@@ -80,8 +102,27 @@ class Event(models.Model):
         update_fields: Iterable[str] | None = None,
         on_conflict: Iterable[str] | None = None,
         using_db: BaseDBAsyncClient | None = None,
-    ) -> BulkCreateQuery[Event]:
+    ) -> _InsertWithAudit:
         _note_insert()
-        return super().bulk_create(
-            objects, batch_size, ignore_conflicts, update_fields, on_conflict, using_db
+        rows = list(objects)
+        for row in rows:
+            row.stamp()
+        query = super().bulk_create(
+            rows, batch_size, ignore_conflicts, update_fields, on_conflict, using_db
         )
+        return _InsertWithAudit(query, rows)
+
+
+class _InsertWithAudit:
+    """A bulk insert that, once awaited, writes the events' audit entries after them."""
+
+    def __init__(self, query: BulkCreateQuery[Event], rows: list[Event]) -> None:
+        self.query = query
+        self.rows = rows
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._run().__await__()
+
+    async def _run(self) -> None:
+        await self.query
+        await record_audit(self.rows)

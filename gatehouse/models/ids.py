@@ -45,6 +45,9 @@ PREFIXES: dict[str, str] = {
     "perm": "ProductPermission",
     "envrole": "EnvironmentRole",
     "cgrm": "ConnectionGroupRoleMapping",
+    "audit": "AuditEntry",
+    "aact": "AuditAction",
+    "aexp": "AuditExport",
 }
 
 
@@ -217,3 +220,15 @@ def new_envrole_id() -> str:
 
 def new_cgrm_id() -> str:
     return new_id("cgrm")
+
+
+def new_audit_id() -> str:
+    return new_id("audit")
+
+
+def new_aact_id() -> str:
+    return new_id("aact")
+
+
+def new_aexp_id() -> str:
+    return new_id("aexp")

@@ -19,6 +19,7 @@ class PortalIntent(StrEnum):
     LOG_STREAMS = "LOG_STREAMS"
     # Renew the IdP's signing certificate of an SSO connection, the old one working meanwhile.
     CERTIFICATE_RENEWAL = "CERTIFICATE_RENEWAL"
+    AUDIT_LOGS = "AUDIT_LOGS"
 
 
 class PortalLink(TimestampedModel):

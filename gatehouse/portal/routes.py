@@ -17,6 +17,7 @@ from gatehouse.auth.portal import (
     form_post_allowed,
     load_portal_session,
 )
+from gatehouse.events.acting import Actor, ActorKind, set_actor
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import Organization, PortalIntent, PortalSession
 from gatehouse.portal.branding import brand_from
@@ -34,6 +35,7 @@ INTENT_PAGES: dict[PortalIntent, tuple[str, str]] = {
     PortalIntent.DSYNC: ("/portal/directory", "Connect your directory"),
     PortalIntent.LOG_STREAMS: ("/portal/log-streams", "Stream audit logs"),
     PortalIntent.CERTIFICATE_RENEWAL: ("/portal/certificates", "Renew your SSO certificate"),
+    PortalIntent.AUDIT_LOGS: ("/portal/audit-logs", "Review the audit trail"),
 }
 INTENT_TITLES: dict[PortalIntent, str] = {
     PortalIntent.DOMAIN_VERIFICATION: "Verify your domains",
@@ -41,6 +43,7 @@ INTENT_TITLES: dict[PortalIntent, str] = {
     PortalIntent.DSYNC: "Connect your directory",
     PortalIntent.LOG_STREAMS: "Stream audit logs",
     PortalIntent.CERTIFICATE_RENEWAL: "Renew your SSO certificate",
+    PortalIntent.AUDIT_LOGS: "Review the audit trail",
 }
 
 EXPIRED_REASONS = {
@@ -161,6 +164,8 @@ async def _page_context(request: Request) -> tuple[PortalSession, dict[str, Any]
     session = await load_portal_session(cookie) if cookie else None
     if session is None or cookie is None:
         return None
+    # What the page does (the SSO test sign-in's events) is the portal session's act.
+    set_actor(Actor(ActorKind.PORTAL_SESSION, session.id))
     org = await Organization.get(id=session.organization_id)
     return session, {
         "organization": org,
@@ -207,6 +212,10 @@ async def certificates(request: Request) -> Response:
     return await _intent_page(request, PortalIntent.CERTIFICATE_RENEWAL, "certificates.html")
 
 
+async def audit_logs(request: Request) -> Response:
+    return await _intent_page(request, PortalIntent.AUDIT_LOGS, "audit_logs.html")
+
+
 async def sso(request: Request) -> Response:
     from gatehouse.resolvers.portal.sign_in_check import last_failure
 
@@ -241,6 +250,7 @@ routes: list[BaseRoute] = [
     Route("/portal/directory", directory, methods=["GET"]),
     Route("/portal/log-streams", log_streams, methods=["GET"]),
     Route("/portal/certificates", certificates, methods=["GET"]),
+    Route("/portal/audit-logs", audit_logs, methods=["GET"]),
     Route("/portal/expired", expired, methods=["GET"]),
     Route("/portal/brand.css", brand_css, methods=["GET"]),
     Mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static"),

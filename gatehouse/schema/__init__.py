@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from gatehouse.schema.limits import extensions, is_unexpected
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
+from gatehouse.schema.mutations.audit import AuditMutations
 from gatehouse.schema.mutations.connections import ConnectionMutations
 from gatehouse.schema.mutations.deliveries import DeliveryMutations
 from gatehouse.schema.mutations.directories import DirectoryMutations
@@ -63,6 +64,7 @@ class Mutation(
     SignInMutations,
     UserMutations,
     ProductRoleMutations,
+    AuditMutations,
 ):
     pass
 

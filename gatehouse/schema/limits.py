@@ -9,6 +9,7 @@ from collections.abc import Callable
 from graphql import GraphQLError, GraphQLSchema
 from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
 
+from gatehouse.schema.acting import ActAsPrincipal
 from gatehouse.schema.validation import OperationValidator, ValidateOperation
 from gatehouse.settings import Settings
 
@@ -52,4 +53,6 @@ def extensions(schema: GraphQLSchema, settings: Settings) -> list[Callable[[], S
         # Dashboards repeat the same few documents: parse each once.
         lambda: ParserCache(maxsize=256),
         lambda: ValidateOperation(validator),
+        # Events written by the operation name its caller (models/acting.py).
+        ActAsPrincipal,
     ]

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
+from gatehouse.events.acting import Actor, ActorKind, set_actor
 from gatehouse.inbound import BodyError, decode_json
 from gatehouse.models import Directory, DirectoryGroup, DirectoryState, DirectoryUser
 from gatehouse.ops import metrics
@@ -127,6 +128,7 @@ def endpoint(handler: Handler, *, write: bool = False) -> Callable[[Request], Aw
 async def _answer(request: Request, handler: Handler, write: bool) -> Response:
     try:
         directory = await _authenticate(request)
+        set_actor(Actor(ActorKind.DIRECTORY, directory.id))
         # After authentication: a caller with a bad token cannot drain a directory's bucket.
         await rate_limit(f"directory:{directory.id}")
         base = scim_base_url(request.app.state.settings.base_url, directory.id)

@@ -19,8 +19,8 @@ from gatehouse.events.hub import CLOSE_GRACE_SECONDS
 from gatehouse.events.runtime import EventRuntime
 from gatehouse.ops import ratelimit
 from gatehouse.ops.background import BackgroundLoops
+from gatehouse.pages import audit_exports, sign_in_code
 from gatehouse.pages import invitation as invitation_page
-from gatehouse.pages import sign_in_code
 from gatehouse.portal import routes as portal_routes
 from gatehouse.resolvers.domains.rechecks import run_rechecks
 from gatehouse.resolvers.invitations.delivery import InvitationConfig, retry_forever
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             *scim_routes,
             *invitation_page.routes,
             *sign_in_code.routes,
+            *audit_exports.routes,
         ],
         middleware=[
             Middleware(SequenceAfterResponseMiddleware, runtime=runtime),

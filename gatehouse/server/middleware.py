@@ -7,6 +7,8 @@ import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gatehouse.models.acting import RequestContext, set_request_context
+
 REQUEST_ID_HEADER = b"x-request-id"
 
 
@@ -22,6 +24,15 @@ class RequestIdMiddleware:
             return
         request_id = "req_" + secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        # Every event this request writes says where it came from (models/acting.py).
+        client = scope.get("client")
+        set_request_context(
+            RequestContext(
+                request_id=request_id,
+                ip_address=client[0] if client else None,
+                user_agent=_header(scope, b"user-agent"),
+            )
+        )
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -72,6 +83,13 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await _too_large(scope, send, self.max_bytes)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")[:500]
+    return None
 
 
 def _declared_length(scope: Scope) -> int:

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
 from gatehouse.auth.principal import Principal
+from gatehouse.events.acting import Actor, ActorKind, set_actor
 from gatehouse.inbound import BodyError, decode_form
 from gatehouse.models import (
     Connection,
@@ -172,6 +173,8 @@ def refusing(protocol: str) -> Callable[[SignInStep], Endpoint]:
         async def endpoint(request: Request) -> Response:
             seen = _Seen()
             outcome = "failed"
+            # The IdP acts, through the connection the URL names (its events, success or not).
+            set_actor(Actor(ActorKind.SSO_CONNECTION, str(request.path_params["connection_id"])))
             try:
                 response = await handler(request, seen)
                 outcome = "succeeded"  # handlers return only with a code; refusals raise
@@ -277,6 +280,7 @@ async def token(request: Request) -> Response:
         principal = None
     if principal is None or principal.api_key_id is None:
         return error("unauthorized", "An API key is required.", 401)
+    set_actor(principal.audit_actor())
     try:
         code = (await form_fields(request)).get("code")
     except BodyError as e:

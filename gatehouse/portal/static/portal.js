@@ -18,3 +18,7 @@ if (page === "log-streams") {
   const { start } = await import("./log_streams.js");
   start();
 }
+if (page === "audit-logs") {
+  const { start } = await import("./audit_logs.js");
+  start();
+}

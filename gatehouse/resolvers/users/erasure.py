@@ -12,6 +12,7 @@ read, and inside those only what is about the person is changed.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import (
+    AuditEntry,
+    AuditExport,
     Delivery,
     DirectoryUser,
     Event,
@@ -84,6 +87,11 @@ class Person:
                 text = re.sub(rf"\b{re.escape(name)}\b", ERASED, text, flags=re.IGNORECASE)
         return text
 
+    def names_row(self, text: str) -> bool:
+        """Whether a line of text names the person (an id or the address)."""
+        lowered = text.lower()
+        return self.email in lowered or any(i.lower() in lowered for i in self.ids)
+
     def scrub(self, node: Any, *, about: bool = False) -> Any:
         """The payload with the person's data erased; everything else as it was."""
         if isinstance(node, dict):
@@ -117,25 +125,52 @@ async def _person(user: User) -> Person:
     )
 
 
-async def _events_naming(person: Person, *, lock: bool = False) -> list[Event]:
-    """Events whose payload names the person by an id or the address (a text search: the
-    payload's shape differs by event type)."""
+async def _ids_naming(person: Person, table: str, columns: tuple[str, ...]) -> list[str]:
+    """Rows whose JSON or text columns name the person by an id or the address (a text
+    search: payloads differ in shape by event type)."""
     conn = Tortoise.get_connection("default")
     postgres = conn.capabilities.dialect == "postgres"
     terms = [person.email, *sorted(person.ids)]
+    checks = [(column, term) for column in columns for term in terms]
     if postgres:
-        where = " OR ".join(f"data::text ILIKE ${i + 1}" for i in range(len(terms)))
+        where = " OR ".join(f"{c}::text ILIKE ${i + 1}" for i, (c, _) in enumerate(checks))
     else:
-        where = " OR ".join("data LIKE ?" for _ in terms)
+        where = " OR ".join(f"{c} LIKE ?" for c, _ in checks)
     _, rows = await conn.execute_query(
-        f"SELECT id FROM events WHERE {where} ORDER BY id",  # noqa: S608 - placeholders only
-        [f"%{term}%" for term in terms],
+        f"SELECT id FROM {table} WHERE {where} ORDER BY id",  # noqa: S608 - placeholders only
+        [f"%{term}%" for _, term in checks],
     )
-    ids = [row["id"] for row in rows]
+    return [row["id"] for row in rows]
+
+
+async def _events_naming(person: Person, *, lock: bool = False) -> list[Event]:
+    ids = await _ids_naming(person, "events", ("data",))
     if not ids:
         return []
     found = Event.filter(id__in=ids).order_by("id")
     return list(await (found.select_for_update() if lock else found))
+
+
+async def _scrub_audit_trail(person: Person) -> None:
+    """The audit trail keeps the person's ids (who had access stays answerable) and loses
+    their address and names: in entries, and in exports already written."""
+    entry_ids = await _ids_naming(person, "audit_entries", ("metadata", "targets", "actor"))
+    for entry in await AuditEntry.filter(id__in=entry_ids).select_for_update():
+        scrubbed = [person.scrub(x) for x in (entry.metadata, entry.targets, entry.actor)]
+        if scrubbed != [entry.metadata, entry.targets, entry.actor]:
+            entry.metadata, entry.targets, entry.actor = scrubbed
+            await entry.save(update_fields=["metadata", "targets", "actor"])
+    export_ids = await _ids_naming(person, "audit_exports", ("jsonl",))
+    for export in await AuditExport.filter(id__in=export_ids).select_for_update():
+        lines = [json.loads(line) for line in export.jsonl.splitlines() if line]
+        export.jsonl = "".join(
+            json.dumps(person.scrub(line), separators=(",", ":")) + "\n" for line in lines
+        )
+        export.csv = "".join(
+            person.scrub_text(row, names=True) if person.names_row(row) else row
+            for row in export.csv.splitlines(keepends=True)
+        )
+        await export.save(update_fields=["jsonl", "csv"])
 
 
 async def delete_user(principal: Principal, user_id: str) -> str:
@@ -165,6 +200,7 @@ async def delete_user(principal: Principal, user_id: str) -> str:
             if scrubbed != event.data:
                 event.data = scrubbed
                 await event.save(update_fields=["data"])
+        await _scrub_audit_trail(person)
         for delivery in await Delivery.filter(error__icontains=person.email):
             delivery.error = person.scrub_text(delivery.error or "", names=False)
             await delivery.save(update_fields=["error"])

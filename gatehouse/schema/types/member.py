@@ -20,6 +20,7 @@ from gatehouse.schema.types.common import Node, PageInfo
 from gatehouse.schema.types.pagination import page_parts
 
 if TYPE_CHECKING:
+    from gatehouse.schema.types.audit import MembershipPeriod
     from gatehouse.schema.types.directory import DirectoryUser
     from gatehouse.schema.types.organization import Organization
 
@@ -40,6 +41,7 @@ MemberSource = MemberSourceModel
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gatehouse.schema.types.organization")]
 DirectoryUserRef = Annotated["DirectoryUser", strawberry.lazy("gatehouse.schema.types.directory")]
+MembershipPeriodRef = Annotated["MembershipPeriod", strawberry.lazy("gatehouse.schema.types.audit")]
 
 
 @strawberry.type(description="A named set of permissions within one organization.")
@@ -174,6 +176,16 @@ class Member(Node):
         ensure(info.context.principal, Permission.DIRECTORIES_READ)
         rows = await info.context.loaders.directory_users_by_member.load(self._model.id)
         return DirectoryUser.from_model(rows[0]) if rows else None
+
+    @strawberry.field(
+        description="Every state this membership had within the audit retention, oldest "
+        "first: status, role and source over [from, to). Requires `members:read`."
+    )
+    async def history(self, info: Info) -> list[MembershipPeriodRef]:
+        from gatehouse.resolvers.audit.history import member_history
+        from gatehouse.schema.types.audit import MembershipPeriod
+
+        return [MembershipPeriod.from_model(p) for p in await member_history(self._model)]
 
     @strawberry.field(description="The organization.")
     async def organization(self, info: Info) -> OrganizationRef:

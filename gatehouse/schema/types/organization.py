@@ -12,6 +12,9 @@ from gatehouse import models
 from gatehouse.auth.permissions import Permission
 from gatehouse.resolvers import api_keys as api_key_resolvers
 from gatehouse.resolvers import members as member_resolvers
+from gatehouse.resolvers.audit import entries as audit_entries
+from gatehouse.resolvers.audit import history
+from gatehouse.resolvers.audit.entries import EntryFilter
 from gatehouse.resolvers.events import repair as repair_resolvers
 from gatehouse.resolvers.invitations import lifecycle as invitation_resolvers
 from gatehouse.resolvers.organizations import AuthMethod as AuthMethodModel
@@ -19,6 +22,7 @@ from gatehouse.resolvers.pagination import Page
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import ensure, query
 from gatehouse.schema.types.api_key import ApiKeyPage
+from gatehouse.schema.types.audit import AuditLogEntryPage
 from gatehouse.schema.types.common import After, First, Node, PageInfo
 from gatehouse.schema.types.connection import Connection
 from gatehouse.schema.types.delivery import LogStream, WebhookEndpointPage
@@ -144,16 +148,62 @@ class Organization(Node):
             MemberStatus | None, strawberry.argument(description="Only members in this status.")
         ] = None,
         search: Annotated[
-            str | None, strawberry.argument(description="Substring of the email or name.")
+            str | None,
+            strawberry.argument(description="Substring of the email or name (not with asOf)."),
+        ] = None,
+        as_of: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="The members as they were at this instant (within the audit "
+                "retention): each with the role, status and source it had then, including "
+                "memberships removed since. `updatedAt` is when that state began."
+            ),
         ] = None,
     ) -> MemberPage:
-        page = await query(
-            member_resolvers.list_members(
-                info.context.principal, self._model.id, first, after, status, search
+        principal = info.context.principal
+        if as_of is not None:
+            page = await query(
+                history.members_as_of(principal, self._model.id, as_of, first, after, status)
             )
-        )
+        else:
+            page = await query(
+                member_resolvers.list_members(
+                    principal, self._model.id, first, after, status, search
+                )
+            )
         await preload_member_relations(info, page.items)
         return MemberPage.from_page(page)
+
+    @strawberry.field(
+        description="The organization's audit trail, in the order entries were recorded: "
+        "Gatehouse's events with who acted, and the product's own (`createAuditEvent`). "
+        "Requires `audit_logs:read`."
+    )
+    async def audit_logs(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        range_start: Annotated[
+            datetime | None, strawberry.argument(description="Entries at or after (UTC).")
+        ] = None,
+        range_end: Annotated[
+            datetime | None, strawberry.argument(description="Entries before (UTC).")
+        ] = None,
+        actions: Annotated[
+            list[str] | None, strawberry.argument(description="Only these actions.")
+        ] = None,
+        actor_ids: Annotated[
+            list[str] | None, strawberry.argument(description="Only by these actors.")
+        ] = None,
+    ) -> AuditLogEntryPage:
+        where = EntryFilter(range_start, range_end, actions, actor_ids)
+        page = await query(
+            audit_entries.list_audit_entries(
+                info.context.principal, self._model.id, where, first, after
+            )
+        )
+        return AuditLogEntryPage.from_page(page)
 
     @strawberry.field(
         description="SCIM directories that provision its members. Requires `directories:read`."

@@ -1,0 +1,134 @@
+"""What every event insert adds beside the event: its audit entry and, for a membership event,
+the membership's new period. Runs on the event's own connection, inside its transaction.
+
+Batched, because directory sync inserts thousands of membership events in one statement:
+a fixed number of queries per batch, whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from gatehouse.models.audit import AuditEntry, AuditSource, MembershipPeriod
+from gatehouse.models.ids import PREFIXES, prefix_of
+from gatehouse.models.user import Member
+
+if TYPE_CHECKING:
+    from gatehouse.models.event import Event
+
+MEMBERSHIP_PREFIX = "organization_membership."
+
+
+def _targets(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The object an event is about, named by its id's prefix (`om_…` → Member)."""
+    target_id = data.get("id")
+    if not isinstance(target_id, str):
+        return []
+    prefix = prefix_of(target_id)
+    return [{"type": PREFIXES[prefix] if prefix else "unknown", "id": target_id, "name": None}]
+
+
+def entry_for(event: Event) -> AuditEntry:
+    actor = event.actor or {}
+    context = event.context or {}
+    return AuditEntry(
+        organization_id=event.organization_id,
+        action=event.type,
+        occurred_at=event.occurred_at,
+        source=AuditSource.GATEHOUSE,
+        actor={"type": actor.get("kind"), "id": actor.get("id"), "name": None},
+        actor_id=actor.get("id"),
+        targets=_targets(event.data),
+        context={
+            "location": context.get("ip_address"),
+            "user_agent": context.get("user_agent"),
+            "request_id": context.get("request_id"),
+        },
+        metadata=event.data,
+        event_id=event.id,
+    )
+
+
+def _membership_state(event: Event) -> dict[str, Any] | None:
+    """The membership an event states (id, status, role, source), or None for other events."""
+    data = event.data
+    if not event.type.startswith(MEMBERSHIP_PREFIX) or event.organization_id is None:
+        return None
+    member_id = data.get("id")
+    if not isinstance(member_id, str) or prefix_of(member_id) != "om":
+        return None
+    if not event.type.endswith(".deleted") and not isinstance(data.get("status"), str):
+        return None
+    return data
+
+
+async def _apply_periods(events: Sequence[Event]) -> None:
+    states = [(e, s) for e in events if (s := _membership_state(e)) is not None]
+    if not states:
+        return
+    member_ids = sorted({str(s["id"]) for _, s in states})
+    # Locking the members serializes period writes per membership on PostgreSQL: a second
+    # transaction changing the same member reads the first one's period after it commits.
+    role_ids = dict(
+        await Member.filter(id__in=member_ids)
+        .order_by("id")
+        .select_for_update()
+        .values_list("id", "role_id")
+    )
+    open_rows = {
+        p.member_id: p
+        for p in await MembershipPeriod.filter(member_id__in=member_ids, valid_to__isnull=True)
+    }
+    closing: dict[int, datetime] = {}
+    opening: dict[str, MembershipPeriod] = {}
+    finished: list[MembershipPeriod] = []
+    for event, state in states:
+        member_id = str(state["id"])
+        at = event.occurred_at
+        current = opening.get(member_id) or open_rows.get(member_id)
+        deleted = event.type.endswith(".deleted")
+        if (
+            current is not None
+            and not deleted
+            and (
+                current.status,
+                current.role_slug,
+                current.source,
+            )
+            == (state["status"], state.get("role"), state.get("source"))
+        ):
+            continue  # nothing about access changed (e.g. the SSO bypass flag)
+        if current is not None:
+            if member_id in opening:  # opened earlier in this batch: it ends here
+                current.valid_to = at
+                finished.append(opening.pop(member_id))
+            else:
+                closing[current.id] = at
+        if deleted:
+            continue
+        opening[member_id] = MembershipPeriod(
+            organization_id=event.organization_id,
+            member_id=member_id,
+            user_id=str(state.get("user_id") or ""),
+            role_id=role_ids.get(member_id),
+            role_slug=state.get("role"),
+            status=state["status"],
+            source=str(state.get("source") or ""),
+            valid_from=at,
+        )
+    by_time: dict[datetime, list[int]] = {}
+    for period_id, at in closing.items():
+        by_time.setdefault(at, []).append(period_id)
+    for at, ids in by_time.items():
+        await MembershipPeriod.filter(id__in=ids).update(valid_to=at)
+    if opening or finished:
+        await MembershipPeriod.bulk_create([*finished, *opening.values()])
+
+
+async def record_audit(events: Sequence[Event]) -> None:
+    entries = [entry_for(e) for e in events if e.organization_id is not None]
+    if entries:
+        await AuditEntry.bulk_create(entries, batch_size=500)
+    await _apply_periods(events)
