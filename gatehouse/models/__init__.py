@@ -14,6 +14,7 @@ from gatehouse.models.directory import (
     Directory,
     DirectoryGroup,
     DirectoryGroupMember,
+    DirectoryMode,
     DirectoryState,
     DirectoryType,
     DirectoryUser,
@@ -24,6 +25,7 @@ from gatehouse.models.event import Event
 from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.portal import PortalIntent, PortalLink, PortalSession
+from gatehouse.models.recording import ScimRequestRecord, SignInAttempt, SignInOutcome
 from gatehouse.models.session import (
     AuthenticationMethod,
     PendingAuthentication,
@@ -46,6 +48,7 @@ __all__ = [
     "Directory",
     "DirectoryGroup",
     "DirectoryGroupMember",
+    "DirectoryMode",
     "DirectoryState",
     "DirectoryType",
     "DirectoryUser",
@@ -71,8 +74,11 @@ __all__ = [
     "RefreshToken",
     "Role",
     "SamlAssertionId",
+    "ScimRequestRecord",
     "Session",
+    "SignInAttempt",
     "SignInCode",
+    "SignInOutcome",
     "SigningKey",
     "SsoCode",
     "SsoRequest",

@@ -42,6 +42,8 @@ PREFIXES: dict[str, str] = {
     "jwk": "SigningKey",
     "sic": "SignInCode",
     "pauth": "PendingAuthentication",
+    "scimreq": "ScimRequestRecord",
+    "sia": "SignInAttempt",
 }
 
 
@@ -163,6 +165,14 @@ def new_grm_id() -> str:
 
 def new_inv_id() -> str:
     return new_id("inv")
+
+
+def new_scimreq_id() -> str:
+    return new_id("scimreq")
+
+
+def new_sia_id() -> str:
+    return new_id("sia")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:
