@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     saml_metadata_refresh_seconds: float = Field(
         86_400.0, alias="GATEHOUSE_SAML_METADATA_REFRESH_SECONDS"
     )
+    # The request recorder (resolvers/recording/): the last N SCIM requests per directory and
+    # sign-in attempts per connection (0: off). Secrets are always removed; other values are
+    # masked (`a•••@contoso.com`) unless GATEHOUSE_RECORDER_MASK_VALUES=false.
+    recorder_size: int = Field(500, alias="GATEHOUSE_RECORDER_SIZE", ge=0)
+    recorder_mask_values: bool = Field(default=True, alias="GATEHOUSE_RECORDER_MASK_VALUES")
 
     @model_validator(mode="after")
     def _secret_key_present(self) -> Settings:

@@ -15,6 +15,7 @@ from gatehouse.models import DirectoryType as DirectoryTypeModel
 from gatehouse.resolvers.directories import lifecycle as directory_resolvers
 from gatehouse.resolvers.directories import preview as preview_resolvers
 from gatehouse.resolvers.pagination import Page
+from gatehouse.resolvers.recording import requests as recorded_requests
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import query
 from gatehouse.schema.loaders import required
@@ -26,6 +27,7 @@ from gatehouse.schema.types.directory_preview import (
 )
 from gatehouse.schema.types.member import Member, Role
 from gatehouse.schema.types.pagination import page_parts
+from gatehouse.schema.types.recording import DirectoryRequestPage
 
 if TYPE_CHECKING:
     from gatehouse.schema.types.organization import Organization
@@ -279,3 +281,16 @@ class Directory(Node):
             )
         )
         return DirectoryChangePage.from_page(page, kind)
+
+    @strawberry.field(
+        description="The last SCIM requests it received (GATEHOUSE_RECORDER_SIZE, default "
+        "500), newest first: method, path, status, duration, SCIM error, redacted body and "
+        "what changed. Requires `directories:read`."
+    )
+    async def requests(
+        self, info: Info, first: First = None, after: After = None
+    ) -> DirectoryRequestPage:
+        page = await query(
+            recorded_requests.list_scim_requests(info.context.principal, self._model, first, after)
+        )
+        return DirectoryRequestPage.from_page(page)
