@@ -8,12 +8,14 @@ from typing import Any
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import (
     Directory,
+    DirectoryGroupMember,
     DirectoryMode,
     DirectoryType,
     DirectoryUser,
     Domain,
     DomainState,
     Event,
+    GroupRoleMapping,
     Member,
     MemberStatus,
     Role,
@@ -317,7 +319,9 @@ async def test_preview_shows_movers_leavers_and_held_users(gql, operator_token, 
 async def test_discard_drops_the_mirror_and_stays_in_preview(gql, operator_token, make_org, client):
     org = await _contoso(make_org)
     scim = await _preview_directory(gql, operator_token, org, client)
-    await scim.create_user("adele@contoso.com", emails=[{"value": "adele@contoso.com"}])
+    adele = await scim.create_user("adele@contoso.com", emails=[{"value": "adele@contoso.com"}])
+    group = await scim.create_group("Engineering", [adele["id"]])
+    await _map(gql, operator_token, scim.directory_id, group["id"], "engineer")
     body = await gql(DISCARD, {"i": {"directoryId": scim.directory_id}}, token=operator_token)
     assert body["data"]["discardDirectoryChanges"] == {
         "directory": {"mode": "PREVIEW"},
@@ -326,6 +330,8 @@ async def test_discard_drops_the_mirror_and_stays_in_preview(gql, operator_token
     }
     assert (await _diff(gql, operator_token, scim.directory_id))["totalCount"] == 0
     assert await DirectoryUser.filter(directory_id=scim.directory_id).count() == 0
+    assert await DirectoryGroupMember.all().count() == 0
+    assert await GroupRoleMapping.filter(directory_id=scim.directory_id).count() == 0
     assert await Member.filter(organization_id=org.id).count() == 0
     # the IdP's next push starts over
     await scim.create_user("adele@contoso.com", emails=[{"value": "adele@contoso.com"}])

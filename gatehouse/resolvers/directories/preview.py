@@ -234,8 +234,11 @@ async def discard_changes(principal: Principal, directory_id: str) -> tuple[Dire
     require(principal, Permission.DIRECTORIES_WRITE)
     async with in_transaction():
         directory = await _previewing_directory(principal, directory_id)
-        users = await DirectoryUser.filter(directory_id=directory.id).delete()
-        groups = await DirectoryGroup.filter(directory_id=directory.id).delete()
+        # Counted first: a DELETE's row count includes the rows its cascades removed.
+        users = await DirectoryUser.filter(directory_id=directory.id).count()
+        groups = await DirectoryGroup.filter(directory_id=directory.id).count()
+        await DirectoryUser.filter(directory_id=directory.id).delete()
+        await DirectoryGroup.filter(directory_id=directory.id).delete()
         data: dict[str, Any] = {**directory_data(directory), "users": users, "groups": groups}
         await record_event("dsync.changes_discarded", directory.organization_id, data)
     return directory, users
