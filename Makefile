@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench migrations schema clean
+.PHONY: run test lint bench migrations schema docs image image-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ migrations: $(STAMP)
 ## make schema: re-print gatehouse/schema/schema.graphql after changing the GraphQL types
 schema: $(STAMP)
 	$(BIN)/python -m gatehouse.schema.export > gatehouse/schema/schema.graphql
+
+## make docs: re-print README.md's generated parts (the permissions table) from the code
+docs: $(STAMP)
+	$(BIN)/python -m gatehouse.auth.permission_docs --write
+
+## make image: build docker/Dockerfile with podman (no Docker engine needed; see docker/build-image.sh)
+image:
+	docker/build-image.sh
+
+## make image-smoke: run the image's migrate and serve against local PostgreSQL and Redis, then SIGTERM
+image-smoke:
+	docker/smoke-image.sh
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import math
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import ApiKey
@@ -16,15 +17,22 @@ from gatehouse.models.portal import PortalIntent
 from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.errors import DomainError
 from gatehouse.resolvers.portal import links as portal
-from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.server.db import apply_migrations, close_db, init_db, startup_lock
 from gatehouse.server.logs import configure_logging
 from gatehouse.settings import get_settings
 
 
-async def _with_db(work: Callable[[], Awaitable[int]]) -> int:
+async def _with_db(
+    work: Callable[[], Awaitable[int]], first_start: Callable[[], Awaitable[int]] | None = None
+) -> int:
     settings = get_settings()
-    await migrate(settings.database_url)
-    await init_db(settings.database_url)
+    # Processes started together (replicas, a worker, `migrate`) take turns: the first
+    # applies the migrations (and mints the first key), the rest find them applied.
+    async with startup_lock(settings.database_url):
+        await apply_migrations(settings.database_url)
+        await init_db(settings.database_url)
+        if first_start is not None:
+            await first_start()
     try:
         return await work()
     finally:
@@ -44,6 +52,10 @@ async def _bootstrap_operator_key() -> int:
     return 0
 
 
+async def _nothing() -> int:
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -51,11 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gatehouse.server.serving import GracefulServer
 
     settings = get_settings()
-    log_format = args.log_format or settings.log_format
-    if log_format is None:
-        log_format = "json" if settings.is_production else "text"
-    configure_logging(log_format, args.log_level)
-    asyncio.run(_with_db(_bootstrap_operator_key))
+    asyncio.run(_with_db(_nothing, first_start=_bootstrap_operator_key))
     print(f"GraphQL API: http://{args.host}:{args.port}/graphql", flush=True)
     grace = args.graceful_shutdown_seconds
     app = create_app()
@@ -222,19 +230,42 @@ def cmd_portal_link(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(work))
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gatehouse", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-
-    serve = sub.add_parser("serve", help="migrate, then serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument(
+def _logging_options() -> argparse.ArgumentParser:
+    """The options every command takes: each logs the same way (see `configure_logging`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", default="info")
+    common.add_argument(
         "--log-format",
         choices=["json", "text"],
-        help="json: one object per line (default in production); text: readable",
+        help="json: one object per line (default in production, or GATEHOUSE_LOG_FORMAT); "
+        "text: readable",
     )
+    return common
+
+
+class _Subcommands:
+    """`add_parser` for subcommands that all take the logging options."""
+
+    def __init__(self, action: Any, common: argparse.ArgumentParser) -> None:
+        self.action, self.common = action, common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self.action.add_parser(
+            name, parents=[self.common], **kwargs
+        )
+        return parser
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gatehouse", description=__doc__)
+    common = _logging_options()
+    sub = _Subcommands(p.add_subparsers(dest="command", required=True), common)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the API")
+    # Defaults from the environment too, so a container's port is set in one place (its
+    # HEALTHCHECK reads the same GATEHOUSE_PORT).
+    serve.add_argument("--host", default=os.environ.get("GATEHOUSE_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("GATEHOUSE_PORT", "8000")))
     serve.add_argument(
         "--graceful-shutdown-seconds",
         type=float,
@@ -247,8 +278,11 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
 
-    keys = sub.add_parser("api-keys", help="manage API keys").add_subparsers(
-        dest="keys_command", required=True
+    keys = _Subcommands(
+        sub.add_parser("api-keys", help="manage API keys").add_subparsers(
+            dest="keys_command", required=True
+        ),
+        common,
     )
     create = keys.add_parser("create", help="create a key; prints the secret on the last line")
     create.add_argument("--name", required=True)
@@ -260,9 +294,12 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("id")
     revoke.set_defaults(func=cmd_api_keys_revoke)
 
-    signing = sub.add_parser(
-        "keys", help="the keys that sign access tokens (published at /.well-known/jwks.json)"
-    ).add_subparsers(dest="signing_command", required=True)
+    signing = _Subcommands(
+        sub.add_parser(
+            "keys", help="the keys that sign access tokens (published at /.well-known/jwks.json)"
+        ).add_subparsers(dest="signing_command", required=True),
+        common,
+    )
     signing.add_parser(
         "rotate", help="add a signing key; the old ones stay published until their tokens expire"
     ).set_defaults(func=cmd_keys_rotate)
@@ -284,9 +321,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def setup_logging(args: argparse.Namespace) -> None:
+    """One logging setup for every command: `--log-format`, else GATEHOUSE_LOG_FORMAT, else
+    JSON in production and text elsewhere; the same redaction whichever it is."""
+    settings = get_settings()
+    log_format = args.log_format or settings.log_format
+    if log_format is None:
+        log_format = "json" if settings.is_production else "text"
+    configure_logging(log_format, args.log_level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parser().parse_args(argv)
+    setup_logging(args)
     return int(args.func(args))
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -75,9 +81,76 @@ async def init_db(database_url: str) -> None:
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
-async def migrate(database_url: str) -> None:
-    """Apply every pending migration; a no-op on an up-to-date database."""
+# Any constant naming "applying migrations" among the deployment's advisory locks (the
+# sequencer's is another); session-level, so it spans Tortoise's own transactions.
+MIGRATION_LOCK_KEY = 0x6761_7465_6D69_6772  # "gatemigr"
+
+
+@contextlib.asynccontextmanager
+async def startup_lock(database_url: str) -> AsyncIterator[None]:
+    """Hold the deployment-wide start-up lock: one process at a time migrates (and makes the
+    first operator key), the others wait, then find nothing left to do.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own (released when the
+    connection closes, so a crashed holder never wedges the rest). SQLite: an exclusive
+    `flock` on a file beside the database; an in-memory database is private to its process.
+    """
+    url = normalize_db_url(database_url)
+    if url.startswith("postgres://"):
+        async with _advisory_lock(url):
+            yield
+        return
+    path = _sqlite_path(url)
+    if path is None:
+        yield
+        return
+    fd = await asyncio.to_thread(_locked_file, path.with_name(path.name + ".lock"))
+    try:
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _locked_file(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+@contextlib.asynccontextmanager
+async def _advisory_lock(url: str) -> AsyncIterator[None]:
+    credentials = expand_db_url(url)["credentials"]
+    connection = await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+    )
+    try:
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+            log.info("another process is migrating the database; waiting for it")
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        yield
+    finally:
+        await connection.close()  # ends the session, and so the lock
+
+
+def _sqlite_path(url: str) -> Path | None:
+    file = expand_db_url(url)["credentials"].get("file_path", "")
+    return None if file in ("", ":memory:") else Path(file)
+
+
+async def apply_migrations(database_url: str) -> None:
+    """Apply every pending migration; a no-op on an up-to-date database. Callers hold
+    `startup_lock` (or are alone, as a test's private database is)."""
     await run_migrations(config=tortoise_config(database_url))
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every pending migration under the start-up lock."""
+    async with startup_lock(database_url):
+        await apply_migrations(database_url)
 
 
 async def close_db() -> None:

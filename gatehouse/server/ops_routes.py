@@ -13,6 +13,7 @@ from starlette.types import ExceptionHandler
 from gatehouse.events.lag import event_lag
 from gatehouse.ops import metrics
 from gatehouse.ops.ratelimit import RateLimited, configure, rate_limited_handler
+from gatehouse.pages import front_door
 from gatehouse.server.health import DatabaseUnavailableMiddleware, readyz
 from gatehouse.server.logs import install_redaction
 from gatehouse.server.observability import ObservabilityMiddleware
@@ -37,7 +38,7 @@ async def metrics_endpoint(request: Request) -> Response:
 
 
 def ops_routes() -> list[Route]:
-    return [Route("/readyz", readyz), Route("/metrics", metrics_endpoint)]
+    return [Route("/readyz", readyz), Route("/metrics", metrics_endpoint), *front_door.routes]
 
 
 def ops_middleware() -> list[Middleware]:

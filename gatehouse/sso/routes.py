@@ -102,7 +102,10 @@ async def authorize(request: Request) -> Response:
     q = request.query_params
     redirect_uri = q.get("redirect_uri")
     if not allowed_redirect(settings, redirect_uri):
-        return error("invalid_redirect_uri", "redirect_uri is not on the allow-list.")
+        return error(
+            "invalid_redirect_uri",
+            "redirect_uri is not on the allow-list: add it to GATEHOUSE_REDIRECT_URIS.",
+        )
     assert redirect_uri is not None
     conn = await _pick_connection(request)
     if conn is None:

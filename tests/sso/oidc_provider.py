@@ -190,3 +190,25 @@ def other_key(kid: str = "k1") -> RSAKey:
 
 def hmac_key() -> OctKey:
     return OctKey.import_key(secrets.token_bytes(32), {"kid": "k1"})
+
+
+def main() -> None:
+    """`python -m tests.sso.oidc_provider --port 9000 --client-secret …`: the test provider on
+    its own, for the README's "Connect your first IdP" (it signs olivia@acme.com in at once)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--client-secret", default="first-idp-secret")
+    args = parser.parse_args()
+    provider = Provider(client_secret=args.client_secret)
+    provider.reset()
+    provider.issuer = f"http://127.0.0.1:{args.port}"
+    print(f"issuer:        {provider.issuer}", flush=True)
+    print(f"client id:     {provider.client_id}", flush=True)
+    print(f"signs in:      {provider.user['email']}", flush=True)
+    uvicorn.run(provider.app(), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -55,6 +55,7 @@ async def test_redirect_uri_outside_allow_list_refused(client, org_conn, uri):
     r = await client.get("/sso/authorize", params={"connection": conn.id, "redirect_uri": uri})
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_redirect_uri"
+    assert "GATEHOUSE_REDIRECT_URIS" in r.json()["message"]  # tells the operator what to set
     assert "location" not in r.headers
     assert await SsoRequest.all().count() == 0
 
