@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     directory_token_overlap_seconds: int = Field(
         604_800, alias="GATEHOUSE_DIRECTORY_TOKEN_OVERLAP_SECONDS", ge=0
     )
+    # The request recorder (resolvers/recording/): the last N SCIM requests per directory and
+    # sign-in attempts per connection (0: off). Secrets are always removed; other values are
+    # masked (`a•••@contoso.com`) unless GATEHOUSE_RECORDER_MASK_VALUES=false.
+    recorder_size: int = Field(500, alias="GATEHOUSE_RECORDER_SIZE", ge=0)
+    recorder_mask_values: bool = Field(default=True, alias="GATEHOUSE_RECORDER_MASK_VALUES")
 
     @model_validator(mode="after")
     def _secret_key_present(self) -> Settings:

@@ -28,6 +28,7 @@ from gatehouse.models.directory import (
     Directory,
     DirectoryGroup,
     DirectoryGroupMember,
+    DirectoryMode,
     DirectoryState,
     DirectoryType,
     DirectoryUser,
@@ -39,6 +40,7 @@ from gatehouse.models.event import Event
 from gatehouse.models.invitation import Invitation, InvitationState
 from gatehouse.models.organization import Organization, Role
 from gatehouse.models.portal import PortalIntent, PortalLink, PortalSession
+from gatehouse.models.recording import ScimRequestRecord, SignInAttempt, SignInOutcome
 from gatehouse.models.session import (
     AuthenticationMethod,
     PendingAuthentication,
@@ -68,6 +70,7 @@ __all__ = [
     "Directory",
     "DirectoryGroup",
     "DirectoryGroupMember",
+    "DirectoryMode",
     "DirectoryState",
     "DirectoryType",
     "DirectoryUser",
@@ -96,8 +99,11 @@ __all__ = [
     "RefreshToken",
     "Role",
     "SamlAssertionId",
+    "ScimRequestRecord",
     "Session",
+    "SignInAttempt",
     "SignInCode",
+    "SignInOutcome",
     "SigningKey",
     "SsoCode",
     "SsoRequest",

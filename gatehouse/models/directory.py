@@ -18,11 +18,17 @@ class DirectoryType(StrEnum):
     ENTRA = "ENTRA"
     ONELOGIN = "ONELOGIN"
     JUMPCLOUD = "JUMPCLOUD"
+    GOOGLE = "GOOGLE"
 
 
 class DirectoryState(StrEnum):
     LINKED = "LINKED"  # the token works; the IdP may push
     UNLINKED = "UNLINKED"  # paused: the token is refused
+
+
+class DirectoryMode(StrEnum):
+    LIVE = "LIVE"  # what the IdP pushes reaches members at once
+    PREVIEW = "PREVIEW"  # mirrored; membership changes computed and held until applied
 
 
 class DeprovisioningAction(StrEnum):
@@ -51,6 +57,9 @@ class Directory(TimestampedModel):
         DeprovisioningAction, default=DeprovisioningAction.DEACTIVATE, max_length=16
     )
     last_activity_at = fields.DatetimeField(null=True)
+    mode = fields.CharEnumField(
+        DirectoryMode, default=DirectoryMode.LIVE, db_default="LIVE", max_length=8
+    )
 
     class Meta:
         table = "directories"

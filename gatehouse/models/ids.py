@@ -48,6 +48,8 @@ PREFIXES: dict[str, str] = {
     "audit": "AuditEntry",
     "aact": "AuditAction",
     "aexp": "AuditExport",
+    "scimreq": "ScimRequestRecord",
+    "sia": "SignInAttempt",
 }
 
 
@@ -169,6 +171,14 @@ def new_grm_id() -> str:
 
 def new_inv_id() -> str:
     return new_id("inv")
+
+
+def new_scimreq_id() -> str:
+    return new_id("scimreq")
+
+
+def new_sia_id() -> str:
+    return new_id("sia")
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

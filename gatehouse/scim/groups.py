@@ -25,6 +25,7 @@ from gatehouse.scim.http import (
     with_search_body,
 )
 from gatehouse.scim.patch import Patcher, parse_operations
+from gatehouse.scim.profiles import profile_for
 from gatehouse.scim.resources import (
     GROUP_SCHEMA,
     clean_group,
@@ -158,14 +159,15 @@ async def replace_group(scim: ScimRequest) -> Response:
 
 
 async def patch_group(scim: ScimRequest) -> Response:
-    operations = parse_operations(await scim.json())
+    profile = profile_for(scim.directory.type)
+    operations = parse_operations(await scim.json(), profile)
     group = await locked_resource(scim, DirectoryGroup, "Group")
     rows = await DirectoryGroupMember.filter(group_id=group.id).values_list(
         "directory_user_id", "display"
     )
     members = [{"value": str(m), **({"display": d} if d else {})} for m, d in rows]
     current = {**group.resource, "members": members}
-    patched = Patcher(current, GROUP_SCHEMA).apply(operations)
+    patched = Patcher(current, GROUP_SCHEMA, (), profile).apply(operations)
     return await _save(scim, group, clean_group(patched, patch=True))
 
 

@@ -31,6 +31,7 @@ from gatehouse.scim.errors import (
     not_found,
     uniqueness,
 )
+from gatehouse.scim.recorder import recorded
 from gatehouse.scim.resources import etag
 
 log = logging.getLogger("gatehouse.scim")
@@ -122,13 +123,14 @@ def endpoint(handler: Handler, *, write: bool = False) -> Callable[[Request], Aw
             ).inc()
         return response
 
-    return run
+    return recorded(run)
 
 
 async def _answer(request: Request, handler: Handler, write: bool) -> Response:
     try:
         directory = await _authenticate(request)
         set_actor(Actor(ActorKind.DIRECTORY, directory.id))
+        request.state.scim_directory = directory  # for the recorder (scim/recorder.py)
         # After authentication: a caller with a bad token cannot drain a directory's bucket.
         await rate_limit(f"directory:{directory.id}")
         base = scim_base_url(request.app.state.settings.base_url, directory.id)

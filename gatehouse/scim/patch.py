@@ -2,10 +2,10 @@
 
 All operations run on a copy; the caller stores the result only when every operation
 succeeded, so a failing third operation leaves the first two undone (§3.5.2: atomic).
-Attribute names are case-insensitive (RFC 7643 §2.1). Tolerated IdP shapes: capitalized
-`op` values (Entra ID), booleans as "True"/"False" strings (Entra ID), path-less operations
-whose value is an object of paths (Okta, Entra ID), and `remove` of `members` with a list
-of values (Entra ID).
+Attribute names are case-insensitive (RFC 7643 §2.1). The IdP shapes tolerated beyond that
+(capitalised ops, string booleans, path-less operations, member removals by filter or by a
+value list) are quirks, each accepted only where the directory's profile names it
+(scim/profiles.py).
 """
 
 from __future__ import annotations
@@ -32,11 +32,17 @@ from scim2_models.path import (
 from scim2_models.path.expressions import STRING_OPERATORS
 
 from gatehouse.scim.errors import invalid_path, invalid_syntax, invalid_value, mutability, no_target
+from gatehouse.scim.profiles import GENERIC, Profile, Quirk
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 MAX_OPERATIONS = 10_000
 READ_ONLY = {"id", "meta"}
 _OPS = {"add", "replace", "remove"}
+BOOLEAN_ATTRIBUTES = frozenset({"active", "primary"})
+
+
+def _refused(profile: Profile, what: str) -> str:
+    return f"{what} is not accepted from this directory (its {profile.name} profile)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +52,7 @@ class Operation:
     value: Any
 
 
-def parse_operations(body: Any) -> list[Operation]:
+def parse_operations(body: Any, profile: Profile = GENERIC) -> list[Operation]:
     if not isinstance(body, dict):
         raise invalid_syntax("A PATCH body is a JSON object.")
     schemas = body.get("schemas")
@@ -57,20 +63,23 @@ def parse_operations(body: Any) -> list[Operation]:
         raise invalid_syntax("Operations must be a non-empty list.")
     if len(raw) > MAX_OPERATIONS:
         raise invalid_syntax(f"At most {MAX_OPERATIONS} operations per request.")
-    ops = []
-    for item in raw:
-        if not isinstance(item, dict) or not isinstance(item.get("op"), str):
-            raise invalid_syntax("Each operation is an object with an op.")
-        op = item["op"].lower()
-        if op not in _OPS:
-            raise invalid_syntax(f"Unknown op {item['op']!r}.")
-        path = item.get("path")
-        if path is not None and (not isinstance(path, str) or not path.strip()):
-            raise invalid_path("path must be a non-empty string.")
-        if op != "remove" and "value" not in item:
-            raise invalid_value(f"{op} needs a value.")
-        ops.append(Operation(op, path.strip() if path else None, item.get("value")))
-    return ops
+    return [_operation(item, profile) for item in raw]
+
+
+def _operation(item: Any, profile: Profile) -> Operation:
+    if not isinstance(item, dict) or not isinstance(item.get("op"), str):
+        raise invalid_syntax("Each operation is an object with an op.")
+    op = item["op"].lower()
+    if op not in _OPS:
+        raise invalid_syntax(f"Unknown op {item['op']!r}.")
+    if op != item["op"] and not profile.allows(Quirk.CAPITALISED_OPS):
+        raise invalid_syntax(_refused(profile, f"The op {item['op']!r} (not lowercase)"))
+    path = item.get("path")
+    if path is not None and (not isinstance(path, str) or not path.strip()):
+        raise invalid_path("path must be a non-empty string.")
+    if op != "remove" and "value" not in item:
+        raise invalid_value(f"{op} needs a value.")
+    return Operation(op, path.strip() if path else None, item.get("value"))
 
 
 def _key(container: dict[str, Any], name: str) -> str:
@@ -150,15 +159,33 @@ def _same_item(a: Any, b: Any) -> bool:
 
 class Patcher:
     def __init__(
-        self, resource: dict[str, Any], schema: str, extensions: tuple[str, ...] = ()
+        self,
+        resource: dict[str, Any],
+        schema: str,
+        extensions: tuple[str, ...] = (),
+        profile: Profile = GENERIC,
     ) -> None:
         self.resource = copy.deepcopy(resource)
         self.schema = schema.lower()
         self.extensions = {e.lower() for e in extensions}
+        self.profile = profile
+
+    def _value(self, key: str, value: Any) -> Any:
+        """A value to store: "True"/"False" strings read as booleans where the profile allows
+        it; elsewhere a string for a boolean attribute is refused."""
+        if isinstance(value, dict):
+            return {k: self._value(k, v) for k, v in value.items()}
+        if self.profile.allows(Quirk.STRING_BOOLEANS):
+            return _bool(value)
+        if key.lower() in BOOLEAN_ATTRIBUTES and isinstance(value, str):
+            raise invalid_value(_refused(self.profile, f"A string for the boolean {key}"))
+        return value
 
     def apply(self, operations: list[Operation]) -> dict[str, Any]:
         for operation in operations:
             if operation.path is None:
+                if not self.profile.allows(Quirk.PATHLESS_PATCH):
+                    raise invalid_path(_refused(self.profile, "An operation without a path"))
                 self._pathless(operation)
             else:
                 self._apply(operation.op, operation.path, operation.value)
@@ -220,15 +247,21 @@ class Patcher:
     def _set(self, op: str, container: dict[str, Any], key: str, value: Any) -> None:
         current = container.get(key)
         if op == "remove":
+            if (
+                value is not None
+                and isinstance(current, list)
+                and not self.profile.allows(Quirk.MEMBER_VALUE_LIST_REMOVAL)
+            ):
+                raise invalid_syntax(_refused(self.profile, "A remove with a value list"))
             _remove(container, key, current, value)
             return
-        value = _bool(value)
+        value = self._value(key, value)
         if isinstance(current, list) or (op == "add" and isinstance(value, list)):
             items = value if isinstance(value, list) else [value]
             container[key] = items if op == "replace" else _merge_items(current or [], items)
         elif isinstance(current, dict) and isinstance(value, dict):
             # §3.5.2.1/§3.5.2.3: sub-attributes not given are left unchanged.
-            _merge_dict(current, value)
+            _merge_dict(current, value)  # already converted by _value
         else:
             container[key] = value
 
@@ -238,6 +271,12 @@ class Patcher:
         if not isinstance(items, list):
             raise invalid_path(f"{node.attr_path.attr} is not multi-valued.")
         hits = [i for i, item in enumerate(items) if matches(item, node.val_filter)]
+        if (
+            op == "remove"
+            and key.lower() == "members"
+            and not self.profile.allows(Quirk.MEMBER_FILTER_REMOVAL)
+        ):
+            raise invalid_path(_refused(self.profile, "A members[…] filter in a remove"))
         if op == "remove":
             container[key] = _remove_hits(items, hits, node.sub_attr)
             return
@@ -250,9 +289,9 @@ class Patcher:
         container[key] = items
         for i in hits:
             if node.sub_attr:
-                items[i][_key(items[i], node.sub_attr)] = _bool(value)
+                items[i][_key(items[i], node.sub_attr)] = self._value(node.sub_attr, value)
             elif isinstance(value, dict) and isinstance(items[i], dict):
-                _merge_dict(items[i], value)
+                _merge_dict(items[i], self._value(key, value))
             else:
                 items[i] = value
 
@@ -293,7 +332,7 @@ def _merge_items(current: list[Any], items: list[Any]) -> list[Any]:
 
 def _merge_dict(current: dict[str, Any], value: dict[str, Any]) -> None:
     for sub, sub_value in value.items():
-        current[_key(current, sub)] = _bool(sub_value)
+        current[_key(current, sub)] = sub_value
 
 
 def _element_from_filter(node: FilterNode) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,8 @@ from pydantic import ValidationError
 from scim2_models import Context, EnterpriseUser, Group, User
 
 from gatehouse.models import DirectoryGroup, DirectoryUser
-from gatehouse.scim.errors import invalid_path, invalid_value
+from gatehouse.scim.errors import invalid_path, invalid_value, mutability
+from gatehouse.scim.profiles import GENERIC, Profile, Quirk
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -17,6 +19,7 @@ ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 UserModel = User[EnterpriseUser]
 SERVER_OWNED = {"id", "meta", "schemas"}
 MAX_ATTRIBUTE_CHARS = 320
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _split_custom(body: dict[str, Any], known: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -61,7 +64,24 @@ def _text(value: Any, what: str) -> str | None:
     return value
 
 
-def clean_user(body: dict[str, Any], *, patch: bool = False) -> dict[str, Any]:
+def _without_groups(body: dict[str, Any], profile: Profile, *, patch: bool) -> dict[str, Any]:
+    """`groups` is read-only on a User (RFC 7643 §4.1.2): it comes from /Groups. Okta sends it
+    back with the whole user; other profiles are told it is read-only."""
+    key = next((k for k in body if k.lower() == "groups"), None)
+    if key is None:
+        return body
+    if not patch and not profile.allows(Quirk.PUT_WHOLE_USER):
+        raise mutability(
+            f"groups is read-only (set members through /Groups); the {profile.name} profile "
+            "does not accept it."
+        )
+    return {k: v for k, v in body.items() if k != key}
+
+
+def clean_user(
+    body: dict[str, Any], *, patch: bool = False, profile: Profile = GENERIC
+) -> dict[str, Any]:
+    body = _without_groups(body, profile, patch=patch)
     core, custom = _split_custom(body, {ENTERPRISE_SCHEMA.lower()})
     resource = _validate(UserModel, core, patch=patch)
     user_name = _text(resource.get("userName"), "userName")
@@ -91,14 +111,24 @@ def _short(value: str | None) -> str | None:
     return value.strip()[:200] or None if value else None
 
 
-def store_user_fields(diru: DirectoryUser, resource: dict[str, Any]) -> None:
+def _email(resource: dict[str, Any], user_name: str, profile: Profile) -> str | None:
+    email = primary_email(resource)
+    if email is None and profile.allows(Quirk.USERNAME_AS_EMAIL) and EMAIL_SHAPE.match(user_name):
+        # Entra ID's userName is the UPN, an address; it sends no emails when mail is empty.
+        return user_name.lower()[:320]
+    return email
+
+
+def store_user_fields(
+    diru: DirectoryUser, resource: dict[str, Any], profile: Profile = GENERIC
+) -> None:
     """Copy the indexed columns out of the resource (what filters and members need)."""
     name = resource.get("name") or {}
     diru.resource = {k: v for k, v in resource.items() if k != "schemas"}
     diru.user_name = resource["userName"].strip()
     diru.user_name_lower = diru.user_name.lower()
     diru.external_id = _text(resource.get("externalId"), "externalId")
-    diru.email = primary_email(resource)
+    diru.email = _email(resource, diru.user_name, profile)
     diru.given_name = _short(_text(name.get("givenName"), "name.givenName"))
     diru.family_name = _short(_text(name.get("familyName"), "name.familyName"))
     diru.display_name = _text(resource.get("displayName"), "displayName")

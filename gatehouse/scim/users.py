@@ -20,6 +20,7 @@ from gatehouse.scim.http import (
     with_search_body,
 )
 from gatehouse.scim.patch import Patcher, parse_operations
+from gatehouse.scim.profiles import Profile, profile_for
 from gatehouse.scim.resources import (
     ENTERPRISE_SCHEMA,
     USER_SCHEMA,
@@ -28,6 +29,10 @@ from gatehouse.scim.resources import (
     render_user,
     store_user_fields,
 )
+
+
+def _profile(scim: ScimRequest) -> Profile:
+    return profile_for(scim.directory.type)
 
 
 def _respond(scim: ScimRequest, diru: DirectoryUser, status: int = 200) -> Response:
@@ -39,11 +44,11 @@ def _respond(scim: ScimRequest, diru: DirectoryUser, status: int = 200) -> Respo
 
 
 async def create_user(scim: ScimRequest) -> Response:
-    resource = clean_user(await scim.json())
+    resource = clean_user(await scim.json(), profile=_profile(scim))
     # Uniqueness of userName is the database's unique index: a clash raises IntegrityError,
     # answered 409 uniqueness (no check-then-insert race).
     diru = DirectoryUser(directory_id=scim.directory.id)
-    store_user_fields(diru, resource)
+    store_user_fields(diru, resource, _profile(scim))
     await directory_sync.apply_user(scim.directory, diru, created=True)
     return _respond(scim, diru, 201)
 
@@ -73,7 +78,7 @@ async def search_users(scim: ScimRequest) -> Response:
 
 async def _save(scim: ScimRequest, diru: DirectoryUser, resource: dict[str, Any]) -> Response:
     await ensure_unique(scim, DirectoryUser, "userName", resource["userName"], exclude=diru.id)
-    store_user_fields(diru, resource)
+    store_user_fields(diru, resource, _profile(scim))
     diru.version += 1
     await directory_sync.apply_user(scim.directory, diru, created=False)
     return _respond(scim, diru)
@@ -82,15 +87,16 @@ async def _save(scim: ScimRequest, diru: DirectoryUser, resource: dict[str, Any]
 async def replace_user(scim: ScimRequest) -> Response:
     body = await scim.json()
     diru = await locked_resource(scim, DirectoryUser, "User")
-    return await _save(scim, diru, clean_user(body))
+    return await _save(scim, diru, clean_user(body, profile=_profile(scim)))
 
 
 async def patch_user(scim: ScimRequest) -> Response:
-    operations = parse_operations(await scim.json())
+    profile = _profile(scim)
+    operations = parse_operations(await scim.json(), profile)
     diru = await locked_resource(scim, DirectoryUser, "User")
     current = {**diru.resource, "active": diru.active}
-    patched = Patcher(current, USER_SCHEMA, (ENTERPRISE_SCHEMA,)).apply(operations)
-    return await _save(scim, diru, clean_user(patched, patch=True))
+    patched = Patcher(current, USER_SCHEMA, (ENTERPRISE_SCHEMA,), profile).apply(operations)
+    return await _save(scim, diru, clean_user(patched, patch=True, profile=profile))
 
 
 async def delete_user(scim: ScimRequest) -> Response:

@@ -33,6 +33,7 @@ from gatehouse.models.ids import has_prefix
 from gatehouse.ops import metrics
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.errors import DomainError
+from gatehouse.resolvers.recording.attempts import Observed
 from gatehouse.resolvers.sign_in.handoff import CodeRefused, exchange_handoff_code
 from gatehouse.resolvers.sign_in.selection import OrganizationSelectionRequired
 from gatehouse.resolvers.sso import sign_in as sso
@@ -40,6 +41,7 @@ from gatehouse.resolvers.sso.sign_in import SignInRefused, record_failure
 from gatehouse.resolvers.sso.sp_keys import ensure_sp_keys
 from gatehouse.settings import Settings
 from gatehouse.sso import oidc, saml
+from gatehouse.sso import recorder as attempts
 from gatehouse.sso.saml_xml import UnsafeXml
 from gatehouse.sso.start import start_sign_in
 
@@ -157,9 +159,12 @@ async def _refused(conn: Connection | None, e: SignInRefused) -> Response:
 
 
 class _Seen:
-    """The connection a failing request was for, so the failure event names it."""
+    """The connection a failing request was for, so the failure event names it; what the
+    response said and the profile it gave, for the sign-in recorder (sso/recorder.py)."""
 
     connection: Connection | None = None
+    observed: Observed | None = None
+    profile: sso.SsoProfile | None = None
 
 
 SignInStep = Callable[[Request, _Seen], Awaitable[Response]]
@@ -175,6 +180,7 @@ def refusing(protocol: str) -> Callable[[SignInStep], Endpoint]:
             outcome = "failed"
             # The IdP acts, through the connection the URL names (its events, success or not).
             set_actor(Actor(ActorKind.SSO_CONNECTION, str(request.path_params["connection_id"])))
+            refusal: SignInRefused | None = None
             try:
                 response = await handler(request, seen)
                 outcome = "succeeded"  # handlers return only with a code; refusals raise
@@ -182,8 +188,13 @@ def refusing(protocol: str) -> Callable[[SignInStep], Endpoint]:
                 refusal = SignInRefused(e.reason, "The SAML response was refused.")
                 response = await _refused(seen.connection, refusal)
             except SignInRefused as e:
+                refusal = e
                 response = await _refused(seen.connection, e)
             metrics.SSO_OUTCOMES.labels(protocol, outcome).inc()
+            if seen.connection is not None:
+                await attempts.record(
+                    _settings(request), seen.connection, seen.observed, seen.profile, refusal
+                )
             return response
 
         return endpoint
@@ -217,6 +228,7 @@ async def saml_acs(request: Request, seen: _Seen) -> Response:
     if not raw:
         raise SignInRefused("missing_response", "SAMLResponse is required.")
     conn = seen.connection = await ensure_sp_keys(conn, settings.secret_key)
+    seen.observed = attempts.saml_response(raw, settings)
     in_response_to = saml.unverified_in_response_to(raw, settings)
     if in_response_to is None:
         # 13b: no InResponseTo is an IdP-initiated sign-in, allowed only where enabled.
@@ -237,6 +249,7 @@ async def saml_acs(request: Request, seen: _Seen) -> Response:
         )
     except IntegrityError:
         raise SignInRefused("replayed_assertion", "This assertion was already used.") from None
+    seen.profile = assertion.profile
     return await _finish(conn, assertion.profile, redirect_uri, client_state)
 
 
@@ -253,6 +266,7 @@ async def oidc_callback(request: Request, seen: _Seen) -> Response:
     settings = _settings(request)
     q = request.query_params
     conn = await _signable(request, seen, ConnectionType.OIDC)
+    seen.observed = Observed(issuer=conn.oidc_issuer)
     state = q.get("state")
     if not state:
         raise SignInRefused("missing_state", "state is required.")
@@ -266,6 +280,7 @@ async def oidc_callback(request: Request, seen: _Seen) -> Response:
     profile = await oidc.finish(
         conn, settings, code, pending.nonce or "", pending.code_verifier or "", sso.now()
     )
+    seen.profile = profile
     return await _finish(conn, profile, pending.redirect_uri, pending.client_state)
 
 

@@ -259,6 +259,9 @@ EXTRA_COVERED: set[str] = {
     "cancelDirectoryTokenRotation",
     "setGroupRoleMapping",
     "deleteDirectory",
+    # tests/dsync/test_preview_isolation.py (pendingChanges, requests, signInAttempts too)
+    "applyDirectoryChanges",
+    "discardDirectoryChanges",
     # tests/invitations/test_isolation.py; acceptInvitation's credential is the token itself
     # (tests/invitations/test_accept_flow.py: unknown, reused and revoked tokens change nothing)
     "invitation",

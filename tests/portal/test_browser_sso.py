@@ -204,4 +204,10 @@ async def test_a_refused_test_sign_in_shows_the_precise_error(
     assert "failed" in text
     assert "Reason code" in text
     assert (await Connection.get(organization_id=org.id)).state is ConnectionState.VALIDATING
+    # and the recorder's row names the outcome, the issuer and the NameID format, masked
+    attempt = page.get_by_test_id("attempt-log").get_by_role("row").filter(has_text="Failed")
+    await attempt.filter(has_text=IDP_ENTITY).wait_for()
+    row = await attempt.inner_text()
+    assert "nameid-format" in row
+    assert "alice@acme.com" not in row
     await screenshot(page, "sso-test-refused")

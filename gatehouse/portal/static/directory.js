@@ -1,10 +1,15 @@
-// Directory page: create the SCIM directory, reveal its token once, rotate it without
-// downtime (both tokens work until the admin completes the rotation), watch counts.
+// Directory page: create the SCIM directory (in PREVIEW), reveal its token once, rotate it
+// without downtime (both tokens work until the admin completes the rotation), watch counts,
+// review the held changes and apply them, read the recent SCIM requests.
 import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
+import { REQUESTS, requestLog } from "./recorder.js";
 
-const DIR = `id name type state scimBaseUrl userCount groupCount lastActivityAt tokenRotationExpiresAt
+const DIR = `id name type state mode scimBaseUrl userCount groupCount lastActivityAt tokenRotationExpiresAt
   groups(first: 100) { edges { node { id name } } }
-  roleMappings { priority group { id } role { slug } }`;
+  roleMappings { priority group { id } role { slug } }
+  pendingChanges(first: 100) { totalCount joiners movers leavers edges { node {
+    kind email role { name } previousRole { name } mapping { group { name } } } } }
+  ${REQUESTS}`;
 const LIST = `query PortalDirectories($id: ID!) { organization(id: $id) {
   directories { ${DIR} } roles { slug name } } }`;
 const CREATE = `mutation PortalCreateDirectory($input: CreateDirectoryInput!) {
@@ -17,9 +22,13 @@ const CANCEL = `mutation PortalCancelRotation($input: DirectoryInput!) {
   cancelDirectoryTokenRotation(input: $input) { directory { ${DIR} } userErrors { code message } } }`;
 const MAP = `mutation PortalMap($input: SetGroupRoleMappingInput!) {
   setGroupRoleMapping(input: $input) { userErrors { code message } } }`;
+const APPLY = `mutation PortalApply($input: DirectoryInput!) {
+  applyDirectoryChanges(input: $input) { directory { ${DIR} } applied { joiners movers leavers }
+    userErrors { code message } } }`;
 
 const POLL_MS = 4000;
-const TYPES = { OKTA: "Okta", ENTRA: "Microsoft Entra ID", ONELOGIN: "OneLogin", JUMPCLOUD: "JumpCloud", GENERIC_SCIM: "Other SCIM 2.0 provider" };
+const TYPES = { OKTA: "Okta", ENTRA: "Microsoft Entra ID", ONELOGIN: "OneLogin", JUMPCLOUD: "JumpCloud", GOOGLE: "Google Workspace", GENERIC_SCIM: "Other SCIM 2.0 provider" };
+const KINDS = { JOINER: "Joins", MOVER: "Changes role", LEAVER: "Leaves" };
 let directory = null;
 let roles = [];
 let token = null; // shown once, kept only in this page's memory
@@ -54,7 +63,8 @@ function createForm() {
     event.preventDefault();
     const type = form.elements.type.value;
     run(async () => {
-      const data = await graphql(CREATE, { input: { organizationId, name: TYPES[type], type } });
+      // PREVIEW: the first push is held for review here before anyone gets access.
+      const data = await graphql(CREATE, { input: { organizationId, name: TYPES[type], type, mode: "PREVIEW" } });
       const { directory: created, bearerToken, userErrors } = data.createDirectory;
       if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
       directory = created;
@@ -93,6 +103,46 @@ function setMapping(dir, group, slug) {
     const data = await graphql(MAP, { input: { directoryId: dir.id, groupId: group.id, roleSlug: slug || null } });
     if (data.setGroupRoleMapping.userErrors.length) return showError(data.setGroupRoleMapping.userErrors[0].message);
     announce(slug ? `${group.name} members get the ${slug} role.` : `${group.name} no longer sets a role.`);
+    await refresh();
+  });
+}
+
+function changeRow({ node: c }) {
+  const from = c.previousRole ? `${c.previousRole.name} → ` : "";
+  const why = c.mapping ? `from ${c.mapping.group.name}` : c.kind === "LEAVER" ? "deactivated by the IdP" : "default role";
+  return el("tr", {}, el("td", {}, KINDS[c.kind]), el("td", {}, c.email),
+    el("td", {}, `${from}${c.role.name}`), el("td", {}, why));
+}
+
+function preview(dir) {
+  const p = dir.pendingChanges;
+  return el("section", { class: "card", "aria-labelledby": "preview-title", "data-testid": "preview" },
+    el("h3", { id: "preview-title" }, "4. Review, then apply"),
+    el("p", {}, "Preview mode: your identity provider's pushes are received and answered, but nobody joins, moves or leaves until you apply."),
+    el("dl", { class: "counts" },
+      el("div", {}, el("dt", {}, "Joiners"), el("dd", { "data-testid": "joiners" }, String(p.joiners))),
+      el("div", {}, el("dt", {}, "Movers"), el("dd", { "data-testid": "movers" }, String(p.movers))),
+      el("div", {}, el("dt", {}, "Leavers"), el("dd", { "data-testid": "leavers" }, String(p.leavers)))),
+    p.edges.length
+      ? el("table", { class: "log", "data-testid": "pending-changes" },
+        el("caption", {}, "What applying does"),
+        el("thead", {}, el("tr", {}, ["Change", "Email", "Role", "Why"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, p.edges.map(changeRow)))
+      : el("p", { class: "muted" }, "Nothing to apply yet."),
+    el("p", { class: "actions" },
+      el("button", { type: "button", class: "button", onclick: () => apply(dir) }, "Apply changes")));
+}
+
+function apply(dir) {
+  const p = dir.pendingChanges;
+  if (!window.confirm(`Apply ${p.totalCount} changes and switch the directory to live sync?`)) return;
+  run(async () => {
+    const data = await graphql(APPLY, { input: { directoryId: dir.id } });
+    const { directory: updated, applied, userErrors } = data.applyDirectoryChanges;
+    if (userErrors.length) return showError(userErrors.map((e) => e.message).join(" "));
+    directory = updated;
+    render();
+    announce(`Applied: ${applied.joiners} joined, ${applied.movers} changed role, ${applied.leavers} left. The directory is live.`);
   });
 }
 
@@ -112,7 +162,10 @@ function card(dir) {
       el("div", {}, el("dt", {}, "Groups"), el("dd", { "data-testid": "group-count" }, String(dir.groupCount))),
       el("div", {}, el("dt", {}, "Last request"), el("dd", {}, last))),
     el("h3", {}, "3. Map groups to roles"),
-    mappingEditor(dir));
+    mappingEditor(dir),
+    dir.mode === "PREVIEW" ? preview(dir) : el("p", { "data-testid": "live" }, "Live: changes from your identity provider apply as they arrive."),
+    el("h3", {}, "Recent requests"),
+    requestLog(dir.requests));
 }
 
 function rotationBox(dir) {
@@ -158,8 +211,13 @@ function rotate() {
 function render() {
   const app = document.getElementById("dir-app");
   app.setAttribute("aria-busy", "false");
-  // Don't rebuild while the admin is choosing a role: polling must not steal focus.
-  if (app.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
+  // Don't rebuild while the admin is choosing a role: polling must not steal focus. The
+  // held diff still follows a mapping edit at once.
+  if (app.contains(document.activeElement) && document.activeElement.tagName === "SELECT") {
+    const held = app.querySelector('[data-testid="preview"]');
+    if (held && directory?.mode === "PREVIEW") held.replaceWith(preview(directory));
+    return;
+  }
   app.replaceChildren(directory ? card(directory) : createForm());
 }
 

@@ -1,9 +1,10 @@
 // SSO page: pick the IdP, copy our SP values into it, upload its metadata, activate.
 import { announce, copyText, el, graphql, organizationId, SessionEnded } from "./api.js";
+import { ATTEMPTS, attemptLog } from "./recorder.js";
 
 const CONN = `id name type state saml { spEntityId acsUrl spMetadataUrl idpEntityId idpSsoUrl
   idpCertificates { subject notAfter expired } } oidc { issuer clientId redirectUri }
-  groupsClaim groupRoleMappings { group priority role { slug name } }`;
+  groupsClaim groupRoleMappings { group priority role { slug name } } ${ATTEMPTS}`;
 const LIST = `query PortalConnections($id: ID!) { organization(id: $id) {
   connections { ${CONN} } roles { slug name } } }`;
 const MAP = `mutation PortalMapGroup($input: SetConnectionGroupRoleMappingInput!) {
@@ -247,7 +248,9 @@ function oidcSetup(conn) {
         copyRow("Issuer", conn.oidc.issuer ?? "", "oidc-issuer"),
         copyRow("Client ID", conn.oidc.clientId ?? "", "oidc-client-id")),
       el("h3", {}, "2. Activate"),
-      activation(conn, true, "")),
+      activation(conn, true, ""),
+      el("h3", {}, "Recent sign-in attempts"),
+      attemptLog(conn.signInAttempts)),
     el("article", { class: "card" }, groupMappings(conn)));
 }
 
@@ -271,7 +274,9 @@ function setup(conn) {
       metadataUrlForm(conn),
       certificates(conn),
       el("h3", {}, "3. Activate"),
-      activation(conn, ready, "upload the metadata first")),
+      activation(conn, ready, "upload the metadata first"),
+      el("h3", {}, "Recent sign-in attempts"),
+      attemptLog(conn.signInAttempts)),
     el("article", { class: "card" }, groupMappings(conn)));
 }
 

@@ -17,6 +17,7 @@ from gatehouse.models import (
     DeprovisioningAction,
     Directory,
     DirectoryGroup,
+    DirectoryMode,
     DirectoryType,
     DirectoryUser,
     GroupRoleMapping,
@@ -44,6 +45,7 @@ def directory_data(directory: Directory) -> dict[str, Any]:
         "name": directory.name,
         "type": directory.type.value,
         "state": directory.state.value,
+        "mode": directory.mode.value,
     }
 
 
@@ -99,6 +101,7 @@ async def create_directory(
     name: str,
     type: DirectoryType = DirectoryType.GENERIC_SCIM,
     deprovisioning_action: DeprovisioningAction = DeprovisioningAction.DEACTIVATE,
+    mode: DirectoryMode = DirectoryMode.LIVE,
 ) -> tuple[Directory, str]:
     """Returns the directory and its bearer token; the token is not recoverable afterwards."""
     require(principal, Permission.DIRECTORIES_WRITE)
@@ -113,6 +116,7 @@ async def create_directory(
             name=name,
             type=type,
             deprovisioning_action=deprovisioning_action,
+            mode=mode,
             token_hash=token_hash,
             token_prefix=token[:9],
         )
@@ -259,7 +263,7 @@ async def set_group_role_mapping(
     """Map a group to a role (or remove the mapping with `role_slug=None`).
 
     Takes effect on the next change the directory pushes for each member; members already
-    in the group are re-evaluated now.
+    in the group are re-evaluated now (in PREVIEW: the held diff shows the new roles at once).
     """
     from gatehouse.resolvers.directories.sync import recompute_roles
 

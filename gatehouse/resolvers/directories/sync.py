@@ -20,6 +20,7 @@ from gatehouse.models import (
     Directory,
     DirectoryGroup,
     DirectoryGroupMember,
+    DirectoryMode,
     DirectoryUser,
     Event,
     GroupRoleMapping,
@@ -31,6 +32,7 @@ from gatehouse.models import (
     User,
 )
 from gatehouse.resolvers.members import membership_data
+from gatehouse.resolvers.recording.changes import note
 from gatehouse.resolvers.users.linking import may_move, organization_owns, owned_elsewhere
 from gatehouse.resolvers.users.profiles import change_email
 
@@ -89,7 +91,21 @@ async def _desired_roles(directory: Directory, diru_ids: list[str]) -> dict[str,
     return {d: best[d][1] if d in best else default.id for d in diru_ids}
 
 
+async def previewing(directory: Directory) -> bool:
+    """Whether membership changes are held (PREVIEW). Read again under the directory's row
+    lock: a push that mirrors while applyDirectoryChanges switches to LIVE either commits
+    first (and is part of what gets applied) or waits and then sees LIVE."""
+    if directory.mode is DirectoryMode.LIVE:
+        return False
+    fresh = await Directory.filter(id=directory.id).select_for_update().first()
+    if fresh is not None:
+        directory.mode = fresh.mode
+    return directory.mode is DirectoryMode.PREVIEW
+
+
 async def recompute_roles(directory: Directory, diru_ids: list[str]) -> None:
+    if await previewing(directory):
+        return  # the diff (directories/preview.py) computes roles when it is read
     desired = await _desired_roles(directory, diru_ids)
     if not desired:
         return
@@ -111,6 +127,7 @@ async def recompute_roles(directory: Directory, diru_ids: list[str]) -> None:
             by_role[role_id].append(member)
     slugs = dict(await Role.filter(id__in=list(by_role)).values_list("id", "slug"))
     for role_id, changed in by_role.items():
+        note(f"membership.role_changed {len(changed)} → {slugs[role_id]}")
         await Member.filter(id__in=[m.id for m in changed]).update(role_id=role_id)
         await _bulk_events(
             "organization_membership.updated",
@@ -187,11 +204,13 @@ async def _activate(directory: Directory, diru: DirectoryUser) -> Event | None:
             source=MemberSource.DIRECTORY,
         )
         event = "organization_membership.created"
+        note(f"membership.created {member.id}")
     elif member.status is not MemberStatus.ACTIVE:
         member.status = MemberStatus.ACTIVE
         await member.save(update_fields=["status", "updated_at"])
         role = await Role.get(id=member.role_id)
         event = "organization_membership.updated"
+        note(f"membership.reactivated {member.id}")
     diru.user_id, diru.member_id = user.id, member.id
     if event is None:
         return None
@@ -216,6 +235,7 @@ async def _deactivate(directory: Directory, diru: DirectoryUser) -> Event | None
     await revoke_member_sessions(member.id)
     member.status = MemberStatus.INACTIVE
     await member.save(update_fields=["status", "updated_at"])
+    note(f"membership.deactivated {member.id}")
     role = await Role.get(id=member.role_id)
     return Event(
         type="organization_membership.updated",
@@ -227,11 +247,19 @@ async def _deactivate(directory: Directory, diru: DirectoryUser) -> Event | None
 async def apply_user(directory: Directory, diru: DirectoryUser, *, created: bool) -> None:
     """Save a SCIM-created or -updated user, apply it to the membership, record both events."""
     membership_event = None
-    if diru.active and diru.email:
+    if await previewing(directory):
+        # Mirrored, linking rule included (a held user shows as held), but no member yet.
+        if diru.active and diru.email:
+            diru.awaiting_proof = await would_hold(directory, diru)
+        note("membership held (preview)")
+    elif diru.active and diru.email:
         membership_event = await _activate(directory, diru)
     elif not diru.active:
         membership_event = await _deactivate(directory, diru)
+    if diru.awaiting_proof:
+        note("held: awaiting proof of the address")
     await diru.save()
+    note(f"user.{'created' if created else 'updated'} {diru.id}")
     mirror = Event(
         type="dsync.user.created" if created else "dsync.user.updated",
         organization_id=directory.organization_id,
@@ -244,11 +272,12 @@ async def apply_user(directory: Directory, diru: DirectoryUser, *, created: bool
 async def delete_user(directory: Directory, diru: DirectoryUser) -> None:
     """SCIM DELETE: per the directory's deprovisioning action, then the mirror row goes."""
     data = directory_user_data(diru)
+    note(f"user.deleted {diru.id}")
     member = (
         await Member.filter(id=diru.member_id, organization_id=directory.organization_id)
         .select_for_update()
         .first()
-        if diru.member_id
+        if diru.member_id and not await previewing(directory)
         else None
     )
     removable = (
@@ -261,6 +290,7 @@ async def delete_user(directory: Directory, diru: DirectoryUser) -> None:
         member_data = membership_data(member, role.slug)
         await revoke_member_sessions(member.id)
         await member.delete()
+        note(f"membership.deleted {member.id}")
         await record_event(
             "organization_membership.deleted", directory.organization_id, member_data
         )
@@ -310,6 +340,8 @@ async def change_group_members(
         )
     if removed:
         await DirectoryGroupMember.filter(group_id=group.id, directory_user_id__in=removed).delete()
+    if added or removed:
+        note(f"group.members {group.id} +{len(added)} -{len(removed)}")
     base = {"directory_id": directory.id, "group": directory_group_data(group)}
     org_id = directory.organization_id
     await _bulk_events("dsync.group.user_added", org_id, ({**base, "user_id": u} for u in added))
@@ -320,12 +352,14 @@ async def change_group_members(
 
 
 async def group_created(directory: Directory, group: DirectoryGroup) -> None:
+    note(f"group.created {group.id}")
     await record_event(
         "dsync.group.created", directory.organization_id, directory_group_data(group)
     )
 
 
 async def group_updated(directory: Directory, group: DirectoryGroup) -> None:
+    note(f"group.updated {group.id}")
     await record_event(
         "dsync.group.updated", directory.organization_id, directory_group_data(group)
     )
@@ -337,6 +371,7 @@ async def delete_group(directory: Directory, group: DirectoryGroup) -> None:
     )
     await change_group_members(directory, group, set(), {str(u) for u in user_ids})
     data = directory_group_data(group)
+    note(f"group.deleted {group.id}")
     await group.delete()
     # Its mapping went with it (cascade): members fall back to their other groups' roles.
     await recompute_roles(directory, [str(u) for u in user_ids])
@@ -360,9 +395,63 @@ async def claim_held(user: User | None, email: str | None = None) -> User | None
     for diru in held:
         directory = await Directory.get(id=diru.directory_id)
         diru.user_id = user.id
+        if await previewing(directory):
+            # Proven now: a joiner in the directory's diff, a member once it is applied.
+            diru.awaiting_proof = False
+            await diru.save(update_fields=["user_id", "awaiting_proof", "updated_at"])
+            continue
         event = await _activate(directory, diru)
         diru.awaiting_proof = False
         await diru.save(update_fields=["user_id", "member_id", "awaiting_proof", "updated_at"])
         if event is not None:
             await event.save()
     return user
+
+
+async def would_hold(directory: Directory, diru: DirectoryUser) -> bool:
+    """What `_find_user` would decide, without creating anyone: whether the linking rule holds
+    this directory user until the person proves the address."""
+    if diru.user_id or diru.email is None:
+        return False
+    if await organization_owns(directory.organization_id, diru.email):
+        return False
+    if await User.filter(email=diru.email).exists():
+        return True
+    return await owned_elsewhere(directory.organization_id, diru.email)
+
+
+async def existing_member(directory: Directory, diru: DirectoryUser) -> Member | None:
+    """The organization's member this directory user is, by the linked identity or by an
+    address the organization owns (the linking rule), without creating anyone."""
+    user = await User.get_or_none(id=diru.user_id) if diru.user_id else None
+    if (
+        user is None
+        and diru.email
+        and await organization_owns(directory.organization_id, diru.email)
+    ):
+        user = await User.get_or_none(email=diru.email)
+    if user is None:
+        return None
+    return await Member.get_or_none(organization_id=directory.organization_id, user_id=user.id)
+
+
+async def apply_mirrored(directory: Directory) -> None:
+    """PREVIEW → LIVE: every mirrored user is applied as if LIVE had received it, then roles
+    follow groups. The caller holds the directory's row lock and switched its mode to LIVE."""
+    dirus = await DirectoryUser.filter(directory_id=directory.id).order_by("id").select_for_update()
+    events: list[Event] = []
+    for diru in dirus:
+        event = None
+        if diru.active and diru.email:
+            event = await _activate(directory, diru)
+        elif not diru.active:
+            member = await existing_member(directory, diru)
+            if member is not None:
+                diru.user_id, diru.member_id = member.user_id, member.id
+                event = await _deactivate(directory, diru)
+        await diru.save(update_fields=["user_id", "member_id", "awaiting_proof", "updated_at"])
+        if event is not None:
+            events.append(event)
+    if events:
+        await Event.bulk_create(events, batch_size=500)
+    await recompute_roles(directory, [d.id for d in dirus])

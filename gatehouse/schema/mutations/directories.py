@@ -9,8 +9,10 @@ import strawberry
 
 from gatehouse import models
 from gatehouse.models import DeprovisioningAction as ActionModel
+from gatehouse.models import DirectoryMode as ModeModel
 from gatehouse.models import DirectoryType as TypeModel
 from gatehouse.resolvers.directories import lifecycle as directories
+from gatehouse.resolvers.directories import preview
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import mutate
 from gatehouse.schema.types.common import UserError
@@ -20,6 +22,7 @@ from gatehouse.schema.types.directory import (
     DirectoryType,
     GroupRoleMapping,
 )
+from gatehouse.schema.types.directory_preview import AppliedChanges, DirectoryMode
 
 
 @strawberry.input(description="A new SCIM directory for an organization.")
@@ -31,6 +34,11 @@ class CreateDirectoryInput:
     )
     deprovisioning_action: DeprovisioningAction = strawberry.field(
         default=ActionModel.DEACTIVATE, description="What a SCIM DELETE of a user does."
+    )
+    mode: DirectoryMode = strawberry.field(
+        default=ModeModel.LIVE,
+        description="LIVE (default) applies pushes at once; PREVIEW holds membership changes "
+        "for review (`Directory.pendingChanges`) until `applyDirectoryChanges`.",
     )
 
 
@@ -85,6 +93,22 @@ class SetGroupRoleMappingPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
+@strawberry.type(description="Result of `applyDirectoryChanges`.")
+class ApplyDirectoryChangesPayload:
+    directory: Directory | None = strawberry.field(description="The directory, now LIVE.")
+    applied: AppliedChanges | None = strawberry.field(description="What was applied.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of `discardDirectoryChanges`.")
+class DiscardDirectoryChangesPayload:
+    directory: Directory | None = strawberry.field(description="The directory, still PREVIEW.")
+    discarded_users: int | None = strawberry.field(
+        description="Mirrored users dropped (their groups went too)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
 @strawberry.type(description="Result of `deleteDirectory`.")
 class DeleteDirectoryPayload:
     deleted_id: strawberry.ID | None = strawberry.field(description="ID of the deleted directory.")
@@ -126,6 +150,7 @@ class DirectoryMutations:
                     input.name,
                     input.type,
                     input.deprovisioning_action,
+                    input.mode,
                 )
             ),
         )
@@ -226,4 +251,50 @@ class DirectoryMutations:
         )
         return DeleteDirectoryPayload(
             deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Apply a PREVIEW directory's held changes (`pendingChanges`) in one "
+        "transaction, with the usual membership events, and switch it to LIVE. "
+        "DIRECTORY_NOT_IN_PREVIEW when it is LIVE already. Requires `directories:write`."
+    )
+    async def apply_directory_changes(
+        self,
+        info: Info,
+        input: Annotated[DirectoryInput, strawberry.argument(description="The mutation's input.")],
+    ) -> ApplyDirectoryChangesPayload:
+        result, errors = await mutate(
+            preview.apply_changes(info.context.principal, str(input.directory_id))
+        )
+        if result is None:
+            return ApplyDirectoryChangesPayload(directory=None, applied=None, user_errors=errors)
+        directory, counts = result
+        return ApplyDirectoryChangesPayload(
+            directory=Directory.from_model(directory),
+            applied=AppliedChanges(
+                joiners=counts.joiners, movers=counts.movers, leavers=counts.leavers
+            ),
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Drop a PREVIEW directory's held changes: its mirrored users and groups "
+        "(and their mappings) are deleted, nothing is applied, it stays in PREVIEW; restart "
+        "provisioning in the IdP to push again. Requires `directories:write`."
+    )
+    async def discard_directory_changes(
+        self,
+        info: Info,
+        input: Annotated[DirectoryInput, strawberry.argument(description="The mutation's input.")],
+    ) -> DiscardDirectoryChangesPayload:
+        result, errors = await mutate(
+            preview.discard_changes(info.context.principal, str(input.directory_id))
+        )
+        if result is None:
+            return DiscardDirectoryChangesPayload(
+                directory=None, discarded_users=None, user_errors=errors
+            )
+        directory, users = result
+        return DiscardDirectoryChangesPayload(
+            directory=Directory.from_model(directory), discarded_users=users, user_errors=[]
         )

@@ -10,12 +10,15 @@ import strawberry
 from gatehouse import models
 from gatehouse.models import ConnectionState as ConnectionStateModel
 from gatehouse.models import ConnectionType as ConnectionTypeModel
+from gatehouse.resolvers.recording import attempts as recorded_attempts
 from gatehouse.resolvers.sso.certificates import fingerprint
 from gatehouse.resolvers.sso.config import certificate_expired
 from gatehouse.resolvers.sso.endpoints import callback_url, sp_urls
 from gatehouse.resolvers.sso.sp_keys import public_keys
 from gatehouse.schema.context import Info
-from gatehouse.schema.types.common import Node
+from gatehouse.schema.errors import query
+from gatehouse.schema.types.common import After, First, Node
+from gatehouse.schema.types.recording import SignInAttemptPage
 
 if TYPE_CHECKING:
     from gatehouse.schema.types.organization import Organization
@@ -197,3 +200,16 @@ class Connection(Node):
             redirect_uri=callback_url(info.context.settings, m.id),
             scopes=list(m.oidc_scopes),
         )
+
+    @strawberry.field(
+        description="The last sign-in attempts through it (GATEHOUSE_RECORDER_SIZE, default "
+        "500), newest first: outcome, reason, the IdP's issuer and NameID format, and the "
+        "attributes received, masked. Requires `connections:read`."
+    )
+    async def sign_in_attempts(
+        self, info: Info, first: First = None, after: After = None
+    ) -> SignInAttemptPage:
+        page = await query(
+            recorded_attempts.list_attempts(info.context.principal, self._model, first, after)
+        )
+        return SignInAttemptPage.from_page(page)

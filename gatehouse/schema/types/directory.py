@@ -13,13 +13,21 @@ from gatehouse.models import DeprovisioningAction as DeprovisioningActionModel
 from gatehouse.models import DirectoryState as DirectoryStateModel
 from gatehouse.models import DirectoryType as DirectoryTypeModel
 from gatehouse.resolvers.directories import lifecycle as directory_resolvers
+from gatehouse.resolvers.directories import preview as preview_resolvers
 from gatehouse.resolvers.pagination import Page
+from gatehouse.resolvers.recording import requests as recorded_requests
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import query
 from gatehouse.schema.loaders import required
 from gatehouse.schema.types.common import After, First, Node, PageInfo
+from gatehouse.schema.types.directory_preview import (
+    DirectoryChangeKind,
+    DirectoryChangePage,
+    DirectoryMode,
+)
 from gatehouse.schema.types.member import Member, Role
 from gatehouse.schema.types.pagination import page_parts
+from gatehouse.schema.types.recording import DirectoryRequestPage
 
 if TYPE_CHECKING:
     from gatehouse.schema.types.organization import Organization
@@ -170,6 +178,9 @@ class Directory(Node):
     name: str = strawberry.field(description="Display name.")
     type: DirectoryType = strawberry.field(description="The identity provider.")
     state: DirectoryState = strawberry.field(description="Whether SCIM requests are accepted.")
+    mode: DirectoryMode = strawberry.field(
+        description="LIVE applies pushes at once; PREVIEW holds membership changes."
+    )
     deprovisioning_action: DeprovisioningAction = strawberry.field(
         description="What a SCIM DELETE of a user does."
     )
@@ -186,6 +197,7 @@ class Directory(Node):
             name=d.name,
             type=d.type,
             state=d.state,
+            mode=d.mode,
             deprovisioning_action=d.deprovisioning_action,
             last_activity_at=d.last_activity_at,
             created_at=d.created_at,
@@ -260,3 +272,38 @@ class Directory(Node):
     async def role_mappings(self, info: Info) -> list[GroupRoleMapping]:
         rows = await info.context.loaders.role_mappings_by_directory.load(self._model.id)
         return [GroupRoleMapping(priority=m.priority, _model=m) for m in rows]
+
+    @strawberry.field(
+        description="In PREVIEW: the joiners, movers and leavers its pushes would make, each "
+        "with the role it would get, computed now from the mirror and the group→role "
+        "mappings; empty once LIVE. Requires `directories:read`."
+    )
+    async def pending_changes(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        kind: Annotated[
+            DirectoryChangeKind | None,
+            strawberry.argument(description="Only changes of this kind."),
+        ] = None,
+    ) -> DirectoryChangePage:
+        page = await query(
+            preview_resolvers.pending_changes(
+                info.context.principal, self._model.id, first, after, kind
+            )
+        )
+        return DirectoryChangePage.from_page(page, kind)
+
+    @strawberry.field(
+        description="The last SCIM requests it received (GATEHOUSE_RECORDER_SIZE, default "
+        "500), newest first: method, path, status, duration, SCIM error, redacted body and "
+        "what changed. Requires `directories:read`."
+    )
+    async def requests(
+        self, info: Info, first: First = None, after: After = None
+    ) -> DirectoryRequestPage:
+        page = await query(
+            recorded_requests.list_scim_requests(info.context.principal, self._model, first, after)
+        )
+        return DirectoryRequestPage.from_page(page)

@@ -1,0 +1,91 @@
+"""The last N SCIM requests per directory: stored after each request, outside its transaction
+(a refused request is the one worth reading), trimmed to N, listed newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from gatehouse.auth.permissions import Permission
+from gatehouse.auth.principal import Principal
+from gatehouse.models import Directory, ScimRequestRecord
+from gatehouse.resolvers.access import require, visible_organization
+from gatehouse.resolvers.pagination import check_page_size, decode_cursor
+
+M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class NewestFirst(Generic[T]):
+    """A page of the newest items first; `after` continues with older ones."""
+
+    items: list[T]
+    has_next_page: bool
+    has_previous_page: bool
+    total: int
+
+
+async def newest_first(query: QuerySet[M], first: int | None, after: str | None) -> NewestFirst[M]:
+    size = check_page_size(first)
+    window = query.filter(id__lt=decode_cursor(after)) if after else query
+    rows = await window.order_by("-id").limit(size + 1)
+    return NewestFirst(list(rows[:size]), len(rows) > size, after is not None, await query.count())
+
+
+async def trim(model: type[M], keep: int, **owner: str) -> None:
+    """Keep the newest `keep` rows of one owner (ids are time-sortable)."""
+    cutoff = (
+        await model.filter(**owner)
+        .order_by("-id")
+        .offset(keep)
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    if cutoff:
+        await model.filter(**owner, id__lte=cutoff[0]).delete()
+
+
+@dataclass(frozen=True, slots=True)
+class ScimExchange:
+    """One SCIM request and its answer, already redacted by the SCIM layer."""
+
+    directory_id: str
+    method: str
+    path: str
+    status: int
+    duration_ms: int
+    scim_type: str | None
+    detail: str | None
+    body: Any
+    changes: list[str]
+
+
+async def record_scim_request(exchange: ScimExchange, keep: int) -> None:
+    if keep <= 0:
+        return
+    await ScimRequestRecord.create(
+        directory_id=exchange.directory_id,
+        method=exchange.method[:8],
+        path=exchange.path[:2048],
+        status=exchange.status,
+        duration_ms=exchange.duration_ms,
+        scim_type=(exchange.scim_type or None) and exchange.scim_type[:32],
+        detail=(exchange.detail or None) and exchange.detail[:500],
+        body=exchange.body,
+        changes=exchange.changes,
+    )
+    await trim(ScimRequestRecord, keep, directory_id=exchange.directory_id)
+
+
+async def list_scim_requests(
+    principal: Principal, directory: Directory, first: int | None, after: str | None
+) -> NewestFirst[ScimRequestRecord]:
+    require(principal, Permission.DIRECTORIES_READ)
+    query = ScimRequestRecord.filter(directory_id=directory.id)
+    if not visible_organization(principal, directory.organization_id):
+        query = query.filter(id__isnull=True)
+    return await newest_first(query, first, after)
