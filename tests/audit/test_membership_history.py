@@ -183,3 +183,28 @@ async def members_page(gql, token, org_id, at) -> set[str]:
     )
     assert body.get("errors") is None, body
     return {e["node"]["id"] for e in body["data"]["organization"]["members"]["edges"]}
+
+
+async def test_an_erased_person_leaves_members_as_of_answerable(
+    gql, operator_token, make_org, clock
+):
+    op = operator_principal()
+    org = await make_org("Acme")
+    kept = await members.create_member(op, org.id, "kept@acme.example", "member")
+    gone = await members.create_member(op, org.id, "gone@acme.example", "member")
+    at = clock.advance(days=1)  # both were members then
+    clock.advance(days=1)
+
+    body = await gql(
+        "mutation($i: DeleteUserInput!) { deleteUser(input: $i) { userErrors { code } } }",
+        {"i": {"userId": gone.user_id}},
+        token=operator_token,
+    )
+    assert body["data"]["deleteUser"]["userErrors"] == []
+
+    # the erased person's periods keep their ids for the audit trail, but are not listed
+    assert await MembershipPeriod.filter(member_id=gone.id).exists()
+    found, total = await _as_of(gql, operator_token, org.id, at)
+    assert found == {("kept@acme.example", "member", "ACTIVE")}
+    assert total == 1
+    assert kept.id != gone.id

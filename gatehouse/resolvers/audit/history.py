@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import cast
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
-from gatehouse.models import Member, MembershipPeriod, MemberSource, MemberStatus
+from gatehouse.models import Member, MembershipPeriod, MemberSource, MemberStatus, User
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.pagination import Page, check_page_size, decode_cursor
 
@@ -57,7 +57,9 @@ async def members_as_of(
     order (the same order as `members`)."""
     require(principal, Permission.MEMBERS_READ)
     size = check_page_size(first)
-    query = periods_at(organization_id, at)
+    # A person erased since (deleteUser) has no user to show: their periods keep the ids for
+    # the audit trail and access reviews, but are not members to list.
+    query = periods_at(organization_id, at).filter(user_id__in=Subquery(User.all().values("id")))
     if not visible_organization(principal, organization_id):
         query = MembershipPeriod.filter(id__isnull=True)
     if status is not None:
