@@ -60,6 +60,54 @@ STEPS: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         {},
     ),
     (
+        "createPermission",
+        'createPermission(input: {slug: "videos:watch", name: "Watch"}) '
+        "{ permission { id } userErrors { code } }",
+        {},
+        {"permission": "permission.id"},
+    ),
+    (
+        "updatePermission",
+        'updatePermission(input: {permissionId: $permission, name: "Watch videos"}) '
+        "{ userErrors { code } }",
+        {"permission": "ID!"},
+        {},
+    ),
+    (
+        "createEnvironmentRole",
+        'createEnvironmentRole(input: {slug: "viewer", name: "Viewer", '
+        'permissions: ["videos:watch"]}) { userErrors { code message } }',
+        {},
+        {},
+    ),
+    (
+        "updateEnvironmentRole",
+        'updateEnvironmentRole(input: {roleSlug: "viewer", name: "Viewers"}) '
+        "{ userErrors { code message } }",
+        {},
+        {},
+    ),
+    (
+        "overrideEnvironmentRole",
+        "overrideEnvironmentRole(input: {organizationId: $org, roleSlug: "
+        '"viewer", permissions: ["members:read"]}) { userErrors { code message } }',
+        {"org": "ID!"},
+        {},
+    ),
+    (
+        "resetEnvironmentRole",
+        "resetEnvironmentRole(input: {organizationId: $org, roleSlug: "
+        '"viewer"}) { userErrors { code message } }',
+        {"org": "ID!"},
+        {},
+    ),
+    (
+        "setDefaultEnvironmentRole",
+        'setDefaultEnvironmentRole(input: {roleSlug: "viewer"}) { userErrors { code message } }',
+        {},
+        {},
+    ),
+    (
         "updateMemberRole",
         'updateMemberRole(input: {memberId: $member, roleSlug: "auditor"}) { userErrors { code } }',
         {"member": "ID!"},
@@ -143,6 +191,13 @@ STEPS: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         {},
     ),
     (
+        "setConnectionGroupRoleMapping",
+        "setConnectionGroupRoleMapping(input: {connectionId: $oidc, "
+        'group: "Eng", roleSlug: "auditor", priority: 1}) { userErrors { code message } }',
+        {"oidc": "ID!"},
+        {},
+    ),
+    (
         "activateConnection",
         "activateConnection(input: {connectionId: $oidc}) { userErrors { code message } }",
         {"oidc": "ID!"},
@@ -165,6 +220,32 @@ STEPS: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
     (
         "refreshConnectionMetadata",
         "refreshConnectionMetadata(input: {connectionId: $saml}) { userErrors { code } }",
+        {"saml": "ID!"},
+        {},
+    ),
+    (
+        "addSamlCertificate",
+        "addSamlCertificate(input: {connectionId: $saml, certificate: $cert}) "
+        "{ userErrors { code message } }",
+        {"saml": "ID!", "cert": "String!"},
+        {},
+    ),
+    (
+        "removeSamlCertificate",
+        "removeSamlCertificate(input: {connectionId: $saml, fingerprint: $fingerprint}) "
+        "{ userErrors { code message } }",
+        {"saml": "ID!", "fingerprint": "String!"},
+        {},
+    ),
+    (
+        "rotateSamlSpKey",
+        "rotateSamlSpKey(input: {connectionId: $saml}) { userErrors { code message } }",
+        {"saml": "ID!"},
+        {},
+    ),
+    (
+        "retireSamlSpKey",
+        "retireSamlSpKey(input: {connectionId: $saml}) { userErrors { code message } }",
         {"saml": "ID!"},
         {},
     ),
@@ -198,6 +279,32 @@ STEPS: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         "rotateDirectoryToken",
         "rotateDirectoryToken(input: {directoryId: $directory}) { userErrors { code } }",
         {"directory": "ID!"},
+        {},
+    ),
+    (
+        "completeDirectoryTokenRotation",
+        "completeDirectoryTokenRotation(input: {directoryId: $directory}) "
+        "{ userErrors { code message } }",
+        {"directory": "ID!"},
+        {},
+    ),
+    (
+        "cancelDirectoryTokenRotation",
+        "cancelDirectoryTokenRotation(input: {directoryId: $directory}) "
+        "{ userErrors { code message } }",
+        {"directory": "ID!"},
+        {},
+    ),
+    (
+        "applyDirectoryChanges",
+        "applyDirectoryChanges(input: {directoryId: $preview}) { userErrors { code message } }",
+        {"preview": "ID!"},
+        {},
+    ),
+    (
+        "discardDirectoryChanges",
+        "discardDirectoryChanges(input: {directoryId: $preview2}) { userErrors { code message } }",
+        {"preview2": "ID!"},
         {},
     ),
     (
@@ -358,6 +465,18 @@ STEPS: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         {},
     ),
     (
+        "deleteEnvironmentRole",
+        'deleteEnvironmentRole(input: {roleSlug: "viewer"}) { userErrors { code message } }',
+        {},
+        {},
+    ),
+    (
+        "deletePermission",
+        "deletePermission(input: {permissionId: $permission}) { userErrors { code message } }",
+        {"permission": "ID!"},
+        {},
+    ),
+    (
         "registerAuditAction",
         'registerAuditAction(input: {action: "doc.read", targetTypes: '
         '["doc"]}) { userErrors { code } }',
@@ -458,10 +577,16 @@ def _dig(data: dict[str, Any], path: str) -> Any:
     return data
 
 
-async def _prepare(name: str, world: dict[str, Any], monkeypatch, call) -> None:  # noqa: C901 - one branch per step
+async def _prepare(name: str, world: dict[str, Any], monkeypatch, call) -> None:  # noqa: C901, PLR0912 - one branch per step
     """What a step needs that no earlier mutation made."""
     op = operator_principal()
     if name == "updateMemberRole":
+        # setDefaultEnvironmentRole made `viewer` the default: give it back before new members
+        await call(
+            'mutation { setDefaultEnvironmentRole(input: {roleSlug: "member"}) '
+            "{ userErrors { code } } }",
+            {},
+        )
         world["member"] = (await members.create_member(op, world["org"], "bo@walk.example")).id
     elif name == "approveMembership":
         for key, email in (("pending", "p1@walk.example"), ("pending2", "p2@walk.example")):
@@ -508,6 +633,25 @@ async def _prepare(name: str, world: dict[str, Any], monkeypatch, call) -> None:
 
         await sequence_pending()
         world["cursor"] = encode_event_cursor(1)
+    elif name == "addSamlCertificate":
+        from gatehouse.resolvers.sso.certificates import fingerprint
+        from tests.sso.saml_idp import make_keypair
+
+        world["cert"] = make_keypair("Walk IdP").cert_b64
+        world["fingerprint"] = fingerprint({"certificate": world["cert"]})
+    elif name == "cancelDirectoryTokenRotation":
+        await call(
+            "mutation($d: ID!) { rotateDirectoryToken(input: {directoryId: $d}) { bearerToken } }",
+            {"d": world["directory"]},
+        )
+    elif name == "applyDirectoryChanges":
+        for key in ("preview", "preview2"):
+            body = await call(
+                "mutation($o: ID!) { createDirectory(input: {organizationId: $o, "
+                'name: "Preview", mode: PREVIEW}) { directory { id } } }',
+                {"o": world["org"]},
+            )
+            world[key] = body["data"]["createDirectory"]["directory"]["id"]
     elif name == "sendSignInCode":
         monkeypatch.setattr(codes.secrets, "randbelow", lambda _n: 123456)
     elif name == "authenticateWithOrganizationSelection":
