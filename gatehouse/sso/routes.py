@@ -178,8 +178,11 @@ def refusing(protocol: str) -> Callable[[SignInStep], Endpoint]:
         async def endpoint(request: Request) -> Response:
             seen = _Seen()
             outcome = "failed"
-            # The IdP acts, through the connection the URL names (its events, success or not).
-            set_actor(Actor(ActorKind.SSO_CONNECTION, str(request.path_params["connection_id"])))
+            # The IdP acts, through the connection the URL names (its events, success or not);
+            # a path that is no ID (a NUL byte, say) names nobody and stays the system's.
+            connection_id = str(request.path_params["connection_id"])
+            if has_prefix(connection_id, "conn"):
+                set_actor(Actor(ActorKind.SSO_CONNECTION, connection_id))
             refusal: SignInRefused | None = None
             try:
                 response = await handler(request, seen)
