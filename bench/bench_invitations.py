@@ -64,14 +64,14 @@ async def main(database_url: str) -> None:
         created = time.perf_counter() - started
         started = time.perf_counter()
         for token in inbox.tokens:
-            await accept_invitation(token, session_ttl_seconds=3600)
+            await accept_invitation(token, settings=settings)
         accepted = time.perf_counter() - started
         print(
             f"invitations created + mailed over SMTP: {N} in {created:.2f}s "
             f"({N / created:.0f}/s, {created / N * 1000:.1f} ms each)"
         )
         print(
-            f"invitations accepted (user + member + events + session): {N} in {accepted:.2f}s "
+            f"invitations accepted (user + member + events + session and tokens): {N} in {accepted:.2f}s "
             f"({N / accepted:.0f}/s, {accepted / N * 1000:.1f} ms each)"
         )
     finally:
