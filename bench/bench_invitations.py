@@ -71,7 +71,7 @@ async def main(database_url: str) -> None:
             f"({N / created:.0f}/s, {created / N * 1000:.1f} ms each)"
         )
         print(
-            f"invitations accepted (user + member + events + session and tokens): {N} in {accepted:.2f}s "
+            f"invitations accepted (user + member + events + tokens): {N} in {accepted:.2f}s "
             f"({N / accepted:.0f}/s, {accepted / N * 1000:.1f} ms each)"
         )
     finally:

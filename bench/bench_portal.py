@@ -73,7 +73,10 @@ async def main() -> None:
                 listed = await client.post(
                     "/graphql",
                     json={"query": LIST, "variables": {"o": org.id}},
-                    headers={CSRF_HEADER: csrf_token_for(cookie), "Origin": origin},
+                    headers={
+                        CSRF_HEADER: csrf_token_for(settings.secret_key, cookie),
+                        "Origin": origin,
+                    },
                 )
                 assert "errors" not in listed.json()
                 t4 = time.perf_counter()
