@@ -26,6 +26,9 @@ class Principal:
     member_id: str | None = None
     user_id: str | None = None
     session_id: str | None = None
+    # A session's whole role as read with the session (product permissions included), for
+    # `viewer`; Gatehouse's own checks see only `permissions`.
+    role_permissions: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_authenticated(self) -> bool:

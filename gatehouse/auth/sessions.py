@@ -143,13 +143,15 @@ async def authenticate_access_token(
         or MemberStatus(row["status"]) is not MemberStatus.ACTIVE
     ):
         return None
+    role_permissions = frozenset(_permissions(row["permissions"]))
     return Principal(
         kind=PrincipalKind.SESSION,
         organization_id=str(row["organization_id"]),
-        permissions=frozenset(_permissions(row["permissions"])) & ORGANIZATION_PERMISSIONS,
+        permissions=role_permissions & ORGANIZATION_PERMISSIONS,
         member_id=claims.member_id,
         user_id=claims.user_id,
         session_id=claims.session_id,
+        role_permissions=role_permissions,
     )
 
 
@@ -192,4 +194,5 @@ def _principal(member: Member, permissions: list[str], session_id: str) -> Princ
         member_id=member.id,
         user_id=member.user_id,
         session_id=session_id,
+        role_permissions=frozenset(permissions),
     )

@@ -73,13 +73,13 @@ class Query(RoleQueries):
         description="The caller: credential kind, scope and permissions (for a session, its "
         "role's product permissions too). Requires any valid credential."
     )
-    async def viewer(self, info: Info) -> Viewer:
+    def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
         if not principal.is_authenticated:
             raise access_error(AuthenticationRequired())
         return Viewer(
             kind=principal.kind,
-            permissions=await roles.viewer_permissions(principal),
+            permissions=roles.viewer_permissions(principal),
             organization_id=strawberry.ID(principal.organization_id)
             if principal.organization_id
             else None,
