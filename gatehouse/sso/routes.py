@@ -214,10 +214,10 @@ async def _signable(request: Request, seen: _Seen, type_: ConnectionType) -> Con
         # Not an ID at all (PostgreSQL refuses NUL bytes in a query): nothing to look up.
         raise SignInRefused("unknown_connection", "Unknown connection.", 404)
     seen.connection = await Connection.get_or_none(id=connection_id)
-    seen.connection = await sso.usable_connection(connection_id)
-    if seen.connection.type is not type_:
+    conn = sso.check_usable(seen.connection)
+    if conn.type is not type_:
         raise SignInRefused("wrong_connection_type", f"Not a {type_.value} connection.", 404)
-    return seen.connection
+    return conn
 
 
 @refusing("saml")

@@ -99,7 +99,11 @@ async def record_failure(
 
 
 async def usable_connection(connection_id: str) -> Connection:
-    conn = await Connection.get_or_none(id=connection_id)
+    return check_usable(await Connection.get_or_none(id=connection_id))
+
+
+def check_usable(conn: Connection | None) -> Connection:
+    """The connection, if it may sign anyone in; else the refusal that says why."""
     if conn is None:
         raise SignInRefused("unknown_connection", "Unknown connection.", 404)
     if conn.state not in (ConnectionState.ACTIVE, ConnectionState.VALIDATING):
