@@ -17,19 +17,12 @@ from pathlib import Path
 
 import asyncpg
 
-SCRIPT = r"""
+# What every migration script needs: the imports, and inserting rows as a past schema had them.
+PRELUDE = r"""
 import asyncio, datetime, json, sys
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 from gatehouse.server.db import tortoise_config
-
-NOW = datetime.datetime(2026, 11, 30, 12, tzinfo=datetime.UTC)
-ORGS = [("org_01JSSOONLY0000000000000000", True, False),
-        ("org_01JJOINER00000000000000000", False, True),
-        ("org_01JPLAIN000000000000000000", False, False)]
-DOMAINS = [("dom_01JVERIFIED00000000000000", ORGS[1][0], "joiner.example", "VERIFIED"),
-           ("dom_01JPENDING000000000000000", ORGS[1][0], "pending.example", "PENDING"),
-           ("dom_01JOTHER00000000000000000", ORGS[2][0], "plain.example", "VERIFIED")]
 
 
 async def insert(conn, table, row):
@@ -39,6 +32,18 @@ async def insert(conn, table, row):
     await conn.execute_query(
         f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(marks)})", values
     )
+"""
+
+SCRIPT = PRELUDE + r"""
+
+NOW = datetime.datetime(2026, 11, 30, 12, tzinfo=datetime.UTC)
+ORGS = [("org_01JSSOONLY0000000000000000", True, False),
+        ("org_01JJOINER00000000000000000", False, True),
+        ("org_01JPLAIN000000000000000000", False, False)]
+DOMAINS = [("dom_01JVERIFIED00000000000000", ORGS[1][0], "joiner.example", "VERIFIED"),
+           ("dom_01JPENDING000000000000000", ORGS[1][0], "pending.example", "PENDING"),
+           ("dom_01JOTHER00000000000000000", ORGS[2][0], "plain.example", "VERIFIED")]
+
 
 
 async def main(url):

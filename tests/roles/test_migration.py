@@ -10,25 +10,13 @@ import json
 import subprocess
 import sys
 
-from tests.foundation.test_policy_migration import _fresh_database
+from tests.foundation.test_policy_migration import PRELUDE, _fresh_database
 
-SCRIPT = r"""
-import asyncio, datetime, json, sys
-from tortoise import Tortoise
-from tortoise.migrations.api.migrate import migrate
-from gatehouse.server.db import tortoise_config
+SCRIPT = PRELUDE + r"""
 
 NOW = datetime.datetime(2026, 11, 30, 12, tzinfo=datetime.UTC)
 FOLLOWS, CHOSE = "org_01JF0110WS000000000000000", "org_01JCH0SE00000000000000000"
 
-
-async def insert(conn, table, row):
-    pg = conn.capabilities.dialect == "postgres"
-    marks = [f"${i + 1}" for i in range(len(row))] if pg else ["?"] * len(row)
-    values = [v if pg or not isinstance(v, datetime.datetime) else v.isoformat(" ") for v in row.values()]
-    await conn.execute_query(
-        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(marks)})", values
-    )
 
 
 async def main(url):
