@@ -54,8 +54,9 @@ async def list_members(
             | Q(user__first_name__icontains=term)
             | Q(user__last_name__icontains=term)
         )
-    # A page is shown with its people and roles: one query with the joins instead of three.
-    return await paginate(query, first, after, related=("user", "role"))
+    # No joins: a joined role would be built once per row, where the role loader builds each
+    # distinct role once (schema/types/member.py preloads users and roles by id).
+    return await paginate(query, first, after)
 
 
 async def get_member(principal: Principal, member_id: str) -> Member | None:

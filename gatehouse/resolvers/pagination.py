@@ -59,16 +59,14 @@ def check_page_size(first: int | None) -> int:
     return first
 
 
-async def paginate(
-    query: QuerySet[M], first: int | None, after: str | None, related: tuple[str, ...] = ()
-) -> Page[M]:
-    """One page; `related` relations come joined into the page's own query (not the count)."""
+async def paginate(query: QuerySet[M], first: int | None, after: str | None) -> Page[M]:
+    """One page (`size + 1` rows fetched, to know whether another follows)."""
     size = check_page_size(first)
     window = query
     if after:
         window = window.filter(id__gt=decode_cursor(after))
     window = window.order_by("id").limit(size + 1)
-    rows = await (window.select_related(*related) if related else window)
+    rows = await window
     return Page(
         items=list(rows[:size]),
         has_next_page=len(rows) > size,

@@ -257,16 +257,9 @@ async def preload_member_relations(info: Info, members: list[models.Member]) -> 
     resolve, so each row answers from the loader cache."""
     wanted = _selected_under(info, "edges", "node")
     loaders = info.context.loaders
-    # Rows fetched with the page (list_members joins them) answer without another query.
-    loaders.prime(
-        related
-        for m in members
-        for related in (getattr(m, "user", None), getattr(m, "role", None))
-        if isinstance(related, models.User | models.Role)
-    )
-    loads: list[Awaitable[object]] = []
+    loads: list[Awaitable[None]] = []
     if "user" in wanted:
-        loads.append(loaders.user.load_many([m.user_id for m in members]))
+        loads.append(loaders.preload(loaders.user, models.User, (m.user_id for m in members)))
     if "role" in wanted:
-        loads.append(loaders.role.load_many([m.role_id for m in members]))
+        loads.append(loaders.preload(loaders.role, models.Role, (m.role_id for m in members)))
     await asyncio.gather(*loads)
