@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from gatehouse.schema.direct_fields import resolve_fields_directly
 from gatehouse.schema.limits import extensions, is_unexpected
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.audit import AuditMutations
@@ -102,6 +103,13 @@ class GatehouseSchema(strawberry.Schema):
         execute = super()._get_execute_function()
         return functools.partial(execute, hide_suggestions=self.hide_suggestions)
 
+    def _get_middleware_manager(self, extensions: list[Any]) -> Any:
+        # No extension here hooks `resolve`: with no manager at all, graphql-core skips its
+        # per-field middleware lookup (an empty manager is still truthy to it).
+        if any(ext._implements_resolve() for ext in extensions):  # noqa: SLF001
+            return super()._get_middleware_manager(extensions)
+        return None
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -121,6 +129,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # The validator needs the built graphql-core schema, which exists only now (Strawberry
     # exposes it only as `_schema`).
     schema.extensions = tuple(extensions(schema._schema, settings))  # noqa: SLF001
+    resolve_fields_directly(schema)
     return schema
 
 
