@@ -54,7 +54,11 @@ class Sink(Protocol):
     variables: dict[str, Any] | None
     operation_name: str | None
 
-    def send(self, frame: bytes, limit: int) -> Delivery: ...
+    def encode(self, message: bytes) -> bytes:
+        """The message as it goes on the wire, the same for every socket."""
+        ...
+
+    def send(self, wire: bytes, limit: int) -> Delivery: ...
 
 
 SINK: ContextVar[Sink | None] = ContextVar("gatehouse_fanout_sink", default=None)
@@ -199,7 +203,7 @@ class Group:
             key = (sink.legacy, sink.operation_id)
             data = frames.get(key)
             if data is None:
-                data = frames[key] = frame(sink, payload)
+                data = frames[key] = sink.encode(frame(sink, payload))
             delivered = sink.send(data, MAX_PENDING_BYTES)
             if delivered is Delivery.SENT:
                 member.cursor = position

@@ -11,7 +11,8 @@ written its last message (the resume cursor) before the sockets close.
 
 Each operation's task also gets a sink (schema/fanout.py): where a fan-out group writes the
 operation's frames, straight into uvicorn's websocket connection, as `websockets`' broadcast
-does (frame the bytes, write them to the transport; no await, nothing serialized per socket).
+does: the wire frame is built once per event and written to each transport, with no await and
+nothing serialized per socket.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.exceptions import InvalidState
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from gatehouse.ops.background import pause
 from gatehouse.ops.ratelimit import RateLimited, rate_limit
@@ -128,20 +130,25 @@ class SocketSink:
         self.operation_name = operation_name
         self.legacy = legacy
 
-    def send(self, frame: bytes, limit: int) -> fanout.Delivery:
+    @staticmethod
+    def encode(message: bytes) -> bytes:
+        """One wire frame for every socket: a server's frames are unmasked, and left
+        uncompressed (permessage-deflate lets a sender leave any message so, RFC 7692 6), the
+        bytes need no connection's own compressor."""
+        return Frame(Opcode.TEXT, message).serialize(mask=False)
+
+    def send(self, wire: bytes, limit: int) -> fanout.Delivery:
         protocol = self._protocol
         transport = protocol.transport
-        if protocol.close_sent or protocol.disconnected or transport.is_closing():
+        conn = protocol.conn
+        if protocol.close_sent or protocol.disconnected or conn.state is not State.OPEN:
             return fanout.Delivery.GONE
-        if not self._open():
-            return fanout.Delivery.GONE  # completed by the client; its task is being cancelled
+        if transport.is_closing() or conn.expect_continuation_frame or not self._open():
+            # Completed by the client (its task is being cancelled); uvicorn never fragments.
+            return fanout.Delivery.GONE
         if transport.get_write_buffer_size() > limit:
             return fanout.Delivery.SLOW
-        try:
-            protocol.conn.send_text(frame)
-        except InvalidState:
-            return fanout.Delivery.GONE
-        transport.write(b"".join(protocol.conn.data_to_send()))
+        transport.write(wire)
         return fanout.Delivery.SENT
 
 
