@@ -68,7 +68,9 @@ class Feed(Protocol):
     """What a group follows: values by position, shared by the group and read alone while a
     member catches up with it."""
 
-    def follow(self, cursor: int) -> AsyncIterator[tuple[int, Any]]: ...
+    def follow(self, cursor: int) -> AsyncIterator[tuple[int, Any]]:
+        """Values after `cursor`, live; it ends only by raising (the members end with it)."""
+        ...
 
     async def catch_up(self, cursor: int, upto: int) -> tuple[list[tuple[int, Any]], int]:
         """Values after `cursor` up to `upto`, and the cursor they reach (at most `upto`)."""
@@ -256,7 +258,7 @@ async def join(
     only waits until the member ends (raised here) or is due a recheck."""
     key = shape(sink, info.context.principal)
     member = Member(sink, cursor)
-    group: Group | None = None
+    joined: Group | None = None
     try:
         while True:
             group = groups.groups.get(key)
@@ -270,6 +272,7 @@ async def join(
                 continue
             # No await since the group was read: it has fanned out nothing this member lacks.
             group.members[member] = None
+            joined = group
             break
         loop = asyncio.get_running_loop()
         next_check = loop.time() + recheck_seconds
@@ -282,5 +285,5 @@ async def join(
                 next_check = loop.time() + recheck_seconds
         raise member.reason
     finally:
-        if group is not None:
-            group.leave(member)
+        if joined is not None:
+            joined.leave(member)
