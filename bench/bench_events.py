@@ -4,25 +4,34 @@ The server is a real `uvicorn` process (SQLite, in-process bus); this script ope
 graphql-transport-ws connections, each subscribed to `events`, then sends mutations and
 measures, per delivered message, the time from the event's commit (`occurredAt`) to its
 arrival. Usage: python bench/bench_events.py [N] (default 1000).
+
+In the same run, a plain `websockets` server (another process, like Gatehouse's) broadcasts a
+frame of the same shape and size to the same number of clients, so each subscriber's marginal
+cost (time to the last of N subscribers, divided by N) compares with a raw broadcast.
+BENCH_PROFILE=out.txt (or .html) runs the Gatehouse server under pyinstrument.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import websockets
+from websockets.asyncio.server import broadcast, serve
 
 SUBSCRIPTION = 'subscription { events(types: ["organization.created"]) { id occurredAt } }'
 MUTATION = """mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) {
@@ -58,24 +67,34 @@ def start_server(db: str) -> tuple[subprocess.Popen[bytes], str, str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "gatehouse.server.app:create_app",
-            "--fd",
-            str(sock.fileno()),
-            "--log-level",
-            "warning",
-            "--ws-max-queue",
-            "64",
-        ],
+        profiled(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "gatehouse.server.app:create_app",
+                "--fd",
+                str(sock.fileno()),
+                "--log-level",
+                "warning",
+                "--ws-max-queue",
+                "64",
+            ]
+        ),
         env=env,
         pass_fds=[sock.fileno()],
     )
     sock.close()
     return proc, f"127.0.0.1:{port}", token
+
+
+def profiled(command: list[str]) -> list[str]:
+    out = os.environ.get("BENCH_PROFILE")
+    if not out:
+        return command
+    renderer = "html" if out.endswith(".html") else "text"
+    return [sys.executable, "-m", "pyinstrument", "-r", renderer, "-o", out, *command[1:]]
 
 
 async def wait_up(base: str) -> None:
@@ -92,66 +111,149 @@ async def wait_up(base: str) -> None:
 
 
 class Subscriber:
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.count = 0
-        self.ready = asyncio.Event()
+    """One graphql-transport-ws client; it only stamps and keeps each frame (parsed after the
+    run), so the client side costs as little as it can per message."""
 
-    async def run(self, base: str, token: str, stop: asyncio.Event) -> None:
+    def __init__(self) -> None:
+        self.frames: list[tuple[float, str]] = []
+        self.ready = asyncio.Event()
+        self.ws: Any = None
+
+    @property
+    def count(self) -> int:
+        return len(self.frames)
+
+    async def run(self, url: str, token: str) -> None:
         async with websockets.connect(
-            f"ws://{base}/graphql", subprotocols=["graphql-transport-ws"], max_queue=None
+            url, subprotocols=["graphql-transport-ws"], max_queue=None
         ) as ws:
-            await ws.send(
-                json.dumps(
-                    {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
-                )
-            )
+            self.ws = ws
+            init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+            await ws.send(json.dumps(init))
             await ws.recv()
             await ws.send(
                 json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
             )
             self.ready.set()
-            while not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 1)
-                except TimeoutError:
-                    continue
-                now = time.time()
-                msg = json.loads(raw)
-                if msg.get("type") != "next":
-                    continue
-                occurred = datetime.fromisoformat(msg["payload"]["data"]["events"]["occurredAt"])
-                self.latencies.append(now - occurred.timestamp())
-                self.count += 1
+            frames = self.frames
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for raw in ws:
+                    now = time.time()
+                    if '"type":"next"' in raw:
+                        frames.append((now, str(raw)))
+
+    def latencies(self) -> list[tuple[str, float]]:
+        """(occurredAt, seconds from it to arrival) per frame."""
+        out = []
+        for now, raw in self.frames:
+            occurred = json.loads(raw)["payload"]["data"]["events"]["occurredAt"]
+            out.append((occurred, now - datetime.fromisoformat(occurred).timestamp()))
+        return out
 
 
-async def main(n: int) -> None:
-    raise_fd_limit(4 * n + 256)
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, base, token = start_server(f"sqlite://{Path(tmp) / 'bench.db'}")
-        try:
-            await wait_up(base)
-            await bench(base, token, n)
-        finally:
-            proc.terminate()
-            proc.wait(15)
-
-
-async def bench(base: str, token: str, n: int) -> None:
-    stop = asyncio.Event()
+async def connect_all(url: str, token: str, n: int) -> tuple[list[Subscriber], list[Any]]:
     subs = [Subscriber() for _ in range(n)]
-    started = time.monotonic()
     tasks = []
     for i in range(0, n, 50):  # connect in waves so the accept queue keeps up
         batch = subs[i : i + 50]
-        tasks += [asyncio.create_task(s.run(base, token, stop)) for s in batch]
+        tasks += [asyncio.create_task(s.run(url, token)) for s in batch]
         await asyncio.gather(*(s.ready.wait() for s in batch))
-    print(f"subscribers connected: {n} in {time.monotonic() - started:.1f} s")
-    await asyncio.sleep(0.5)  # let the last subscribe messages reach the server
+    return subs, tasks
 
-    async with httpx.AsyncClient(
-        base_url=f"http://{base}", timeout=60, headers={"authorization": f"Bearer {token}"}
-    ) as client:
+
+async def all_have(subs: list[Subscriber], count: int, limit_s: float = 60) -> None:
+    deadline = time.monotonic() + limit_s
+    while min(s.count for s in subs) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {min(s.count for s in subs)} of {count} arrived")
+        await asyncio.sleep(0.002)
+
+
+def start_raw_server() -> tuple[subprocess.Popen[bytes], str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--raw-server", str(sock.fileno())], pass_fds=[sock.fileno()]
+    )
+    sock.close()
+    return proc, f"127.0.0.1:{port}"
+
+
+async def raw_server(fd: int) -> None:
+    """A plain `websockets` server: answers connection_init, and on each template from
+    /control broadcasts it, stamped with the time now, to every subscriber."""
+    clients: set[Any] = set()
+
+    async def handler(ws: Any) -> None:
+        if ws.request.path == "/control":
+            async for template in ws:
+                stamp = datetime.now(UTC).isoformat()
+                broadcast(clients, template.replace("OCCURRED_AT", stamp))
+            return
+        await ws.recv()
+        await ws.send('{"type":"connection_ack"}')
+        await ws.recv()
+        clients.add(ws)
+        try:
+            await ws.wait_closed()
+        finally:
+            clients.discard(ws)
+
+    sock = socket.socket(fileno=fd)
+    async with serve(handler, sock=sock, max_queue=64) as server:
+        await server.serve_forever()
+
+
+async def main(n: int) -> None:
+    raise_fd_limit(8 * n + 256)
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base, token = start_server(f"sqlite://{Path(tmp) / 'bench.db'}")
+        raw_proc, raw_base = start_raw_server()
+        try:
+            await wait_up(base)
+            await bench(base, raw_base, token, n)
+        finally:
+            # SIGINT: uvicorn re-raises the signal it stopped on, and only SIGINT lets
+            # pyinstrument (BENCH_PROFILE) write its report on the way out.
+            proc.send_signal(signal.SIGINT)
+            raw_proc.terminate()
+            for p in (proc, raw_proc):
+                p.wait(60)
+
+
+def spread(latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
+    return f"p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {ordered[-1] * 1000:.1f} ms"
+
+
+def per_subscriber(subs: list[Subscriber], n: int) -> float:
+    """Median over events of (time to the last subscriber) / N, in microseconds."""
+    last: dict[str, float] = {}
+    for s in subs:
+        for occurred, latency in s.latencies():
+            last[occurred] = max(last.get(occurred, 0.0), latency)
+    return statistics.median(last.values()) / n * 1e6
+
+
+async def bench(base: str, raw_base: str, token: str, n: int) -> None:
+    started = time.monotonic()
+    subs, tasks = await connect_all(f"ws://{base}/graphql", token, n)
+    raws, raw_tasks = await connect_all(f"ws://{raw_base}/", token, n)
+    print(
+        f"subscribers connected: {n} to Gatehouse, {n} to websockets, in "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    await asyncio.sleep(0.5)  # let the last subscribe messages reach the servers
+
+    async with (
+        httpx.AsyncClient(
+            base_url=f"http://{base}", timeout=60, headers={"authorization": f"Bearer {token}"}
+        ) as client,
+        websockets.connect(f"ws://{raw_base}/control") as control,
+    ):
 
         async def mutate(name: str) -> None:
             r = await client.post(
@@ -159,30 +261,35 @@ async def bench(base: str, token: str, n: int) -> None:
             )
             r.raise_for_status()
 
-        async def all_have(count: int, limit_s: float = 60) -> None:
-            deadline = time.monotonic() + limit_s
-            while min(s.count for s in subs) < count:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"only {min(s.count for s in subs)} of {count} arrived")
-                await asyncio.sleep(0.005)
-
-        # latency: one event at a time, each fanned out to every subscriber
+        # latency: one event at a time, each fanned out to every subscriber; in turn with a
+        # raw broadcast of a frame of the same bytes but the stamp
         for i in range(LATENCY_EVENTS):
             await mutate(f"Latency {i}")
-            await all_have(i + 1)
-        latencies = sorted(x for s in subs for x in s.latencies)
+            await all_have(subs, i + 1)
+            frame = json.loads(subs[0].frames[-1][1])
+            frame["payload"]["data"]["events"]["occurredAt"] = "OCCURRED_AT"
+            await control.send(json.dumps(frame, separators=(",", ":")))
+            await all_have(raws, i + 1)
+        latencies = [x for s in subs for _, x in s.latencies()]
+        raw_latencies = [x for s in raws for _, x in s.latencies()]
+        gatehouse_cost, raw_cost = per_subscriber(subs, n), per_subscriber(raws, n)
         # throughput: a burst of events, sent back to back
         t0 = time.monotonic()
         await asyncio.gather(*(mutate(f"Burst {i}") for i in range(BURST_EVENTS)))
-        await all_have(LATENCY_EVENTS + BURST_EVENTS)
+        await all_have(subs, LATENCY_EVENTS + BURST_EVENTS)
         elapsed = time.monotonic() - t0
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for s in [*subs, *raws]:
+        await s.ws.close()
+    await asyncio.gather(*tasks, *raw_tasks, return_exceptions=True)
 
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     print(f"fan-out latency (commit -> subscriber), {LATENCY_EVENTS} events x {n} subscribers:")
-    print(f"  p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {latencies[-1] * 1000:.1f} ms")
+    print(f"  {spread(latencies)}")
+    print(f"raw websockets broadcast of the same frame to {n} clients:")
+    print(f"  {spread(raw_latencies)}")
+    print(
+        f"marginal cost per subscriber: Gatehouse {gatehouse_cost:.1f} us, websockets "
+        f"broadcast {raw_cost:.1f} us, ratio {gatehouse_cost / raw_cost:.2f}x (target <= 5x)"
+    )
     print(
         f"burst of {BURST_EVENTS} events: {BURST_EVENTS / elapsed:.1f} events/s sustained, "
         f"{BURST_EVENTS * n / elapsed:,.0f} deliveries/s"
@@ -190,4 +297,7 @@ async def bench(base: str, token: str, n: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
+    if sys.argv[1:2] == ["--raw-server"]:
+        asyncio.run(raw_server(int(sys.argv[2])))
+    else:
+        asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 
+from gatehouse import models
 from gatehouse.auth.backend import InvalidCredentials, principal_from_authorization
 from gatehouse.auth.principal import Principal
+from gatehouse.events.hub import Hub
 from gatehouse.ops import metrics
 from gatehouse.resolvers.errors import AccessError, DomainError
 from gatehouse.resolvers.events import reading as events
 from gatehouse.resolvers.onboarding import live as onboarding
+from gatehouse.schema import fanout
 from gatehouse.schema.context import Info
 from gatehouse.schema.errors import PublicError, access_error
 from gatehouse.schema.types.event import Event
@@ -57,19 +61,25 @@ class Subscription:
                 return None
             return principal if principal.is_authenticated else None
 
-        stream = events.subscribe_events(
-            context.principal,
-            hub,
-            str(organization_id) if organization_id else None,
-            types,
-            after,
-            reauthenticate=reauthenticate,
-            recheck_seconds=context.settings.subscription_recheck_seconds,
-        )
+        org = str(organization_id) if organization_id else None
+        sink = fanout.SINK.get()
+        stream: AsyncIterator[models.Event | Event]
+        if sink is None:
+            stream = events.subscribe_events(
+                context.principal,
+                hub,
+                org,
+                types,
+                after,
+                reauthenticate=reauthenticate,
+                recheck_seconds=context.settings.subscription_recheck_seconds,
+            )
+        else:
+            stream = _grouped_events(info, sink, org, types, after, reauthenticate)
         metrics.ACTIVE_SUBSCRIPTIONS.inc()
         try:
             async for event in stream:
-                yield Event.from_model(event)
+                yield event if isinstance(event, Event) else Event.from_model(event)
         except AccessError as e:
             raise access_error(e) from None
         except DomainError as e:
@@ -128,3 +138,70 @@ class Subscription:
             raise GraphQLError(str(e), extensions={"code": e.code}) from None
         finally:
             metrics.ACTIVE_SUBSCRIPTIONS.dec()
+
+
+class EventFeed:
+    """The events one group of `events` subscribers follows (schema/fanout.py)."""
+
+    def __init__(self, hub: Hub, org: str | None, types: list[str] | None) -> None:
+        self.hub = hub
+        self.org = org
+        self.types = types
+
+    async def follow(self, cursor: int) -> AsyncGenerator[tuple[int, Event], None]:
+        # Members recheck their own credential; the group has none of its own.
+        stream = events.follow(self.hub, cursor, self.org, self.types, None, 0)
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                yield event.position or 0, Event.from_model(event)
+
+    async def catch_up(self, cursor: int, upto: int) -> tuple[list[tuple[int, Event]], int]:
+        rows, after = await self.hub.read_after(cursor, self.org, self.types, events.REPLAY_BATCH)
+        values = [(e.position or 0, Event.from_model(e)) for e in rows if (e.position or 0) <= upto]
+        if len(values) < len(rows) or after >= upto:
+            return values, upto
+        return values, after
+
+    def ended(self, error: Exception, cursor: int) -> BaseException:
+        if isinstance(error, events.SubscriptionEnded):
+            return type(error)(cursor)  # the member's own resume cursor, not the group's
+        return error
+
+    def too_slow(self, cursor: int) -> BaseException:
+        return events.SubscriberTooSlow(cursor)
+
+
+async def _grouped_events(
+    info: Info,
+    sink: fanout.Sink,
+    organization_id: str | None,
+    types: list[str] | None,
+    after: str | None,
+    reauthenticate: events.Reauthenticate,
+) -> AsyncGenerator[Event, None]:
+    """A subscriber sharing its group's execution; it reads alone only what it lacks."""
+    context = info.context
+    hub = context.event_hub
+    assert hub is not None
+    org, cursor = await events.subscription_start(context.principal, organization_id, after)
+
+    async def recheck() -> None:
+        await events.recheck(reauthenticate, org)
+
+    feed = EventFeed(hub, org, types)
+    member = fanout.join(
+        info,
+        sink,
+        fanout.groups_for(hub),
+        feed,
+        cursor,
+        recheck,
+        context.settings.subscription_recheck_seconds,
+    )
+    hub.reader_joined()
+    try:
+        async with contextlib.aclosing(member):
+            async for event in member:
+                yield event
+    finally:
+        hub.reader_left()

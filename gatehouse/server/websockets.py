@@ -8,12 +8,17 @@ once on one socket is Strawberry's `max_subscriptions_per_connection`, set from 
 
 Each operation's task is tracked, so shutdown can wait until every ended subscription has
 written its last message (the resume cursor) before the sockets close.
+
+Each operation's task also gets a sink (schema/fanout.py): where a fan-out group writes the
+operation's frames, straight into uvicorn's websocket connection, as `websockets`' broadcast
+does: the wire frame is built once per event and written to each transport, with no await and
+nothing serialized per socket.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from graphql import GraphQLError
@@ -23,9 +28,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from gatehouse.ops.background import pause
 from gatehouse.ops.ratelimit import RateLimited, rate_limit
+from gatehouse.schema import fanout
 from gatehouse.schema.context import Context
 from gatehouse.server.documents import DocumentRefused
 from gatehouse.server.graphql_ops import rate_limited_error
@@ -89,6 +98,89 @@ def _document_refusal(view: Any, payload: Any) -> GraphQLError | None:
     return None
 
 
+class SocketSink:
+    """One operation's frames, written to uvicorn's (sans-I/O `websockets`) connection."""
+
+    __slots__ = (
+        "_open",
+        "_protocol",
+        "legacy",
+        "operation_id",
+        "operation_name",
+        "query",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        protocol: WebSocketsSansIOProtocol,
+        is_open: Callable[[], bool],
+        operation_id: str,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        *,
+        legacy: bool,
+    ) -> None:
+        self._protocol = protocol
+        self._open = is_open
+        self.operation_id = operation_id
+        self.query = query
+        self.variables = variables
+        self.operation_name = operation_name
+        self.legacy = legacy
+
+    @staticmethod
+    def encode(message: bytes) -> bytes:
+        """One wire frame for every socket: a server's frames are unmasked, and left
+        uncompressed (permessage-deflate lets a sender leave any message so, RFC 7692 6), the
+        bytes need no connection's own compressor."""
+        return Frame(Opcode.TEXT, message).serialize(mask=False)
+
+    def send(self, wire: bytes, limit: int) -> fanout.Delivery:
+        protocol = self._protocol
+        transport = protocol.transport
+        conn = protocol.conn
+        if protocol.close_sent or protocol.disconnected or conn.state is not State.OPEN:
+            return fanout.Delivery.GONE
+        if transport.is_closing() or conn.expect_continuation_frame or not self._open():
+            # Completed by the client (its task is being cancelled); uvicorn never fragments.
+            return fanout.Delivery.GONE
+        if transport.get_write_buffer_size() > limit:
+            return fanout.Delivery.SLOW
+        transport.write(wire)
+        return fanout.Delivery.SENT
+
+
+def _uvicorn_connection(websocket: Any) -> WebSocketsSansIOProtocol | None:
+    """The connection under Strawberry's adapter. Middleware wraps `send`, never `receive`,
+    so the ASGI receive callable is still the connection's own method."""
+    receive = getattr(getattr(websocket, "ws", None), "_receive", None)
+    protocol = getattr(receive, "__self__", None)
+    return protocol if isinstance(protocol, WebSocketsSansIOProtocol) else None
+
+
+def _set_sink(
+    websocket: Any,
+    is_open: Callable[[], bool],
+    operation_id: str,
+    query: Any,
+    variables: Any,
+    operation_name: Any,
+    *,
+    legacy: bool,
+) -> None:
+    protocol = _uvicorn_connection(websocket)
+    if protocol is None or not isinstance(query, str):
+        return  # another server: each subscription executes alone
+    if variables is not None and not isinstance(variables, dict):
+        return
+    sink = SocketSink(
+        protocol, is_open, operation_id, query, variables, operation_name, legacy=legacy
+    )
+    fanout.SINK.set(sink)  # the operation's own task: its context only
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Before `connection_init` there is no principal yet: Strawberry closes with 4401.
@@ -104,6 +196,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Any) -> None:
+        _set_sink(
+            self.websocket,
+            lambda: self.operations.get(operation.id) is operation,
+            operation.id,
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+            legacy=False,
+        )
         await _tracker(self.view).track(super().run_operation(operation))
 
 
@@ -121,5 +222,22 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 return
         await super().handle_start(message)
 
-    async def handle_async_results(self, *args: Any, **kwargs: Any) -> None:
-        await _tracker(self.view).track(super().handle_async_results(*args, **kwargs))
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        task = asyncio.current_task()
+        _set_sink(
+            self.websocket,
+            lambda: self.tasks.get(operation_id) is task,
+            operation_id,
+            query,
+            variables,
+            operation_name,
+            legacy=True,
+        )
+        work = super().handle_async_results(operation_id, query, operation_name, variables)
+        await _tracker(self.view).track(work)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -119,6 +120,15 @@ class ServerShuttingDown(SubscriptionEnded):
 Reauthenticate = Callable[[], Awaitable[Principal | None]]
 
 
+async def subscription_start(
+    principal: Principal, organization_id: str | None, after: str | None
+) -> tuple[str | None, int]:
+    """The organization a subscriber follows and the position it starts after."""
+    require(principal, Permission.EVENTS_READ)
+    org = scope_organization(principal, organization_id)
+    return org, await decode_event_cursor(after) if after else await head_position()
+
+
 async def subscribe_events(
     principal: Principal,
     hub: Hub,
@@ -131,29 +141,29 @@ async def subscribe_events(
 ) -> AsyncIterator[Event]:
     """Replay after the cursor, then follow live: one loop reading by position, so the switch
     from replay to live can neither skip nor repeat an event."""
-    require(principal, Permission.EVENTS_READ)
-    org = scope_organization(principal, organization_id)
-    cursor = await decode_event_cursor(after) if after else await head_position()
+    org, cursor = await subscription_start(principal, organization_id, after)
     hub.reader_joined()
     try:
-        follow = _follow(hub, cursor, org, types, reauthenticate, recheck_seconds)
-        async with contextlib.aclosing(follow) as stream:
+        stream = follow(hub, cursor, org, types, reauthenticate, recheck_seconds)
+        async with contextlib.aclosing(stream):
             async for event in stream:
                 yield event
     finally:
         hub.reader_left()
 
 
-async def _follow(
+async def follow(
     hub: Hub,
     cursor: int,
     org: str | None,
     types: list[str] | None,
-    reauthenticate: Reauthenticate,
+    reauthenticate: Reauthenticate | None,
     recheck_seconds: float,
 ) -> AsyncGenerator[Event, None]:
+    """Events after `cursor` from the hub (the database for older ones); without
+    `reauthenticate` nothing is rechecked (a fan-out group: its members recheck)."""
     was_live = False
-    next_check = time.monotonic() + recheck_seconds
+    next_check = time.monotonic() + recheck_seconds if reauthenticate else math.inf
     while True:
         if hub.closing:
             raise ServerShuttingDown(cursor)
@@ -165,8 +175,8 @@ async def _follow(
         was_live = was_live or live
         for event in batch:
             yield event
-        if time.monotonic() >= next_check:
-            await _recheck(reauthenticate, org)
+        if reauthenticate is not None and time.monotonic() >= next_check:
+            await recheck(reauthenticate, org)
             next_check = time.monotonic() + recheck_seconds
         if len(batch) == REPLAY_BATCH or cursor < hub.head:
             continue
@@ -177,7 +187,7 @@ async def _follow(
                 await tick.wait()
 
 
-async def _recheck(reauthenticate: Reauthenticate, organization_id: str | None) -> None:
+async def recheck(reauthenticate: Reauthenticate, organization_id: str | None) -> None:
     """A revoked key or a deactivated member loses the subscription (SECURITY.md 41)."""
     current = await reauthenticate()
     if current is None:
