@@ -38,6 +38,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+import gatehouse
+
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peer"))
 import shapes
 from services import Service, node_ready, pg_cpu, pg_delta, start_gatehouse, start_polis
@@ -268,7 +270,8 @@ async def measure(
         f"bench_peer_polis: {ROUNDS} rounds; each round and service: {CREATES_SEQ} sequential and "
         f"{CREATES_CONCURRENT} concurrent creates, {USER_PATCHES} user PATCHes, {GROUP_PATCHES} "
         f"+1 and {BULK_PATCHES} +{BULK_SIZE} group PATCHes, {ACS} ACS posts; {versions}; "
-        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        f"gatehouse from {Path(gatehouse.__file__).parent.parent}; {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     for side in sides:  # not counted: the first sign-ins (JIT), the first SCIM requests
