@@ -258,9 +258,11 @@ DIFFERENCES = """Where the two differ (same bodies otherwise):
 - Directory events: Gatehouse writes them in the request's transaction; Polis (webhook batch
   mode, no cron) stores one row per event for later delivery. Neither delivers during the run.
 - SAML: Gatehouse's ACS is per connection (audience = its SP entity ID); Polis has one ACS that
-  finds the connection by Issuer (audience = its samlAudience option). Polis checks the
-  audience but not Destination/Recipient. Gatehouse creates a session and a one-time code;
-  Polis stores an OAuth code. Polis runs under node:http here, not Next.js as deployed."""
+  finds the connection by Issuer (audience = its samlAudience option) and checks the audience
+  but not Destination/Recipient. Gatehouse also stores the assertion ID (replays refused),
+  resolves the member, records the sign-in (event, attempt) and a one-time code; Polis stores
+  an OAuth code. Gatehouse writes one access-log line per request (production default).
+  Polis runs under node:http here, not Next.js as deployed."""
 
 
 async def measure(
