@@ -4,7 +4,9 @@ when one answers on REDIS_URL, default redis://127.0.0.1:6379/0).
 Closed loop: BENCH_CONCURRENCY clients (default 8) each send a request, wait for the answer,
 then send the next, alternating between the two processes. The mix: members pages (the main
 share), organization reads, members added and re-roled, invitations (mailed over SMTP to a
-sink in this process), and SCIM PATCHes of provisioned users. Meanwhile BENCH_SUBSCRIBERS
+sink in this process), SCIM PATCHes of provisioned users, and members pages read by a
+signed-in admin with an access token (ES256, checked against the server's key) instead of
+an API key. Meanwhile BENCH_SUBSCRIBERS
 graphql-transport-ws clients (default 20, half on each process) follow their organization's
 events for the whole run; each checks its sequence numbers for gaps and duplicates.
 
@@ -47,10 +49,12 @@ import websockets
 from aiosmtpd.smtp import SMTP
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.models import Member, MemberSource, Role, User
+from gatehouse.models import AuthenticationMethod, Member, MemberSource, Role, User
 from gatehouse.resolvers import api_keys, organizations
 from gatehouse.resolvers.directories import lifecycle as directories
+from gatehouse.resolvers.sign_in.authentication import authenticate_member
 from gatehouse.server.db import close_db, init_db, migrate
+from gatehouse.settings import Settings
 
 DURATION = float(os.environ.get("BENCH_DURATION", "30"))
 WARMUP = 3.0
@@ -70,6 +74,13 @@ SCOPES = [
     "invitations:write",
     "events:read",
 ]
+SECRET_KEY = secrets.token_urlsafe(32)
+# Access tokens outlive the run (a product refreshes before they expire); the servers check
+# them with the same key and lifetime.
+ACCESS_TOKEN_TTL = "3600"
+SETTINGS = Settings(
+    GATEHOUSE_SECRET_KEY=SECRET_KEY, GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS=int(ACCESS_TOKEN_TTL)
+)
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 SCIM_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SCIM_TYPE = "application/scim+json"
@@ -96,6 +107,7 @@ class Tenant:
     member_ids: list[str]
     directory_id: str
     scim_token: str
+    access_token: str  # the organization's first admin, signed in by emailed code
     scim_user_ids: list[str] = field(default_factory=list)
 
 
@@ -188,12 +200,17 @@ class Ctx:
     counter: itertools.count = field(default_factory=itertools.count)
     invitations: int = 0
 
-    async def gql(self, tenant: Tenant, query: str, variables: dict) -> dict:
+    async def gql(
+        self, tenant: Tenant, query: str, variables: dict, credential: str | None = None
+    ) -> dict:
         status, content = await self.http.request(
             "POST",
             next(self.servers) + "/graphql",
             {"query": query, "variables": variables},
-            {"Authorization": f"Bearer {tenant.secret}", "Content-Type": "application/json"},
+            {
+                "Authorization": f"Bearer {credential or tenant.secret}",
+                "Content-Type": "application/json",
+            },
         )
         body = json.loads(content)
         if status != 200 or body.get("errors"):
@@ -215,6 +232,12 @@ class Ctx:
 async def members_query(ctx: Ctx) -> None:
     tenant = random.choice(ctx.tenants)
     data = await ctx.gql(tenant, MEMBERS, {"id": tenant.org_id})
+    assert len(data["organization"]["members"]["edges"]) == 20
+
+
+async def members_query_signed_in(ctx: Ctx) -> None:
+    tenant = random.choice(ctx.tenants)
+    data = await ctx.gql(tenant, MEMBERS, {"id": tenant.org_id}, tenant.access_token)
     assert len(data["organization"]["members"]["edges"]) == 20
 
 
@@ -271,7 +294,8 @@ async def scim_patch(ctx: Ctx) -> None:
 
 # (weight, scenario): members pages are the main share, as on a real dashboard.
 SCENARIOS = [
-    (45, members_query),
+    (30, members_query),
+    (15, members_query_signed_in),
     (20, organization_read),
     (8, create_member),
     (7, update_member_role),
@@ -402,7 +426,18 @@ async def seed(url: str) -> list[Tenant]:
             await Member.filter(id=ids[0]).update(
                 role_id=(await Role.get(organization_id=org.id, slug="admin")).id
             )
-            tenants.append(Tenant(org.id, secret, list(ids[1:]), directory.id, scim_token))
+            admin = await Member.get(id=ids[0])
+            signed_in = await authenticate_member(admin, AuthenticationMethod.EMAIL_CODE, SETTINGS)
+            tenants.append(
+                Tenant(
+                    org.id,
+                    secret,
+                    list(ids[1:]),
+                    directory.id,
+                    scim_token,
+                    signed_in.access_token,
+                )
+            )
     finally:
         await close_db()
     return tenants
@@ -447,6 +482,7 @@ def start_server(
         "GATEHOUSE_DB_POOL_MAX_SIZE": "10",
         "GATEHOUSE_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=off",
         "GATEHOUSE_INVITATIONS_PER_HOUR": "0",
+        "GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS": ACCESS_TOKEN_TTL,
     }
     if redis:
         env["REDIS_URL"] = REDIS_URL
@@ -468,9 +504,6 @@ def start_server(
         cwd=workdir,
     )
     return proc, f"http://127.0.0.1:{port}"
-
-
-SECRET_KEY = secrets.token_urlsafe(32)
 
 
 async def wait_ready(http: httpx.AsyncClient, url: str, log: Path) -> None:
