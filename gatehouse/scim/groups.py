@@ -179,7 +179,25 @@ async def patch_group(scim: ScimRequest) -> Response:
     patched = Patcher({**group.resource, "members": members}, GROUP_SCHEMA, (), profile).apply(
         operations
     )
-    return await _save(scim, group, clean_group(patched, patch=True), current)
+    return await _save(scim, group, _clean_patched(patched, members), current)
+
+
+def _clean_patched(patched: dict[str, Any], stored: list[dict[str, Any]]) -> dict[str, Any]:
+    """Validate what the PATCH made, in one pass over what it changed: members still exactly
+    as stored passed validation when they were added, so a one-member PATCH to a group of
+    thousands validates one member, not thousands (they were a third of its CPU)."""
+    unchanged = {(m["value"], m.get("display")) for m in stored}
+    kept: list[dict[str, Any]] = []
+    sent: list[Any] = []
+    for member in patched.get("members") or []:
+        same = (
+            isinstance(member, dict)
+            and member.keys() <= {"value", "display"}
+            and (member.get("value"), member.get("display")) in unchanged
+        )
+        (kept if same else sent).append(member)
+    resource = clean_group({**patched, "members": sent}, patch=True)
+    return {**resource, "members": kept + list(resource.get("members") or [])}
 
 
 async def delete_group(scim: ScimRequest) -> Response:
