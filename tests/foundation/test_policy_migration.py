@@ -34,9 +34,7 @@ async def insert(conn, table, row):
     )
 """
 
-SCRIPT = (
-    PRELUDE
-    + r"""
+SCRIPT = PRELUDE + r"""
 
 NOW = datetime.datetime(2026, 11, 30, 12, tzinfo=datetime.UTC)
 ORGS = [("org_01JSSOONLY0000000000000000", True, False),
@@ -114,7 +112,6 @@ async def main(url):
 
 asyncio.run(main(sys.argv[1]))
 """
-)
 
 
 async def _fresh_database() -> tuple[str, tuple[asyncpg.Connection, str] | None]:

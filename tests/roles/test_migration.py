@@ -12,9 +12,7 @@ import sys
 
 from tests.foundation.test_policy_migration import PRELUDE, _fresh_database
 
-SCRIPT = (
-    PRELUDE
-    + r"""
+SCRIPT = PRELUDE + r"""
 
 NOW = datetime.datetime(2026, 11, 30, 12, tzinfo=datetime.UTC)
 FOLLOWS, CHOSE = "org_01JF0110WS000000000000000", "org_01JCH0SE00000000000000000"
@@ -69,7 +67,6 @@ async def main(url):
 
 asyncio.run(main(sys.argv[1]))
 """
-)
 
 FOLLOWS, CHOSE = "org_01JF0110WS000000000000000", "org_01JCH0SE00000000000000000"
 
