@@ -4,8 +4,14 @@ Scaled to finish well under two minutes on a 2-core machine shared with other wo
 users, then GROUPS groups of GROUP_SIZE members (each filled by PATCHes of 10 members), on
 SQLite and, when reachable, PostgreSQL. The server is a real uvicorn process on an ephemeral
 port; its peak memory is read from /proc (VmHWM), plus its RSS at half and full user count to
-show whether memory grows with the number of users.
+show whether memory grows with the number of users. Each phase also reports the server's CPU
+time per request (utime + stime from /proc, children included): on a shared machine that is
+the steadier figure, and the one the peer comparison (issue 22) is about.
 
+Phases: user creates (Entra ID's body), user PATCHes (Entra's name/email replace), group
+fills by PATCHes of PATCH_BATCH members, then PATCHes adding one member each.
+
+`python bench/bench_dsync.py postgres` (or `sqlite`) runs one backend only.
 Environment: BENCH_USERS (default 2000), BENCH_GROUPS (20), BENCH_GROUP_SIZE (100),
 BENCH_CONCURRENCY (8), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres).
 """
@@ -21,11 +27,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 import asyncpg
 import httpx
 
 from gatehouse.auth.principal import operator_principal
+from gatehouse.models import DirectoryType
 from gatehouse.resolvers import organizations
 from gatehouse.resolvers.directories import lifecycle as directories
 from gatehouse.server.db import close_db, init_db, migrate
@@ -38,7 +46,40 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/post
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_BATCH = 10
+
+
+def _add(user_ids: list[str]) -> dict:
+    operation = {"op": "Add", "path": "members", "value": [{"value": u} for u in user_ids]}
+    return {"schemas": [PATCH_SCHEMA], "Operations": [operation]}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime + cutime + cstime of a process (fields 14-17 of /proc/pid/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+class Phase:
+    """Wall time, request count and server CPU of one phase."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.requests = 0
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self) -> Self:
+        self._wall, self._cpu = time.perf_counter(), _cpu_seconds(self.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._wall
+        self.cpu = _cpu_seconds(self.pid) - self._cpu
+
+    def __str__(self) -> str:
+        n = max(self.requests, 1)
+        return f"{n / self.wall:.0f}/s, {self.cpu * 1000 / n:.2f} ms CPU/req"
 
 
 def _proc_kib(pid: int, field: str) -> int:
@@ -54,7 +95,9 @@ async def _setup(database_url: str) -> tuple[str, str]:
     org = await organizations.create_organization(
         operator_principal(), organizations.NewOrganization("Bench")
     )
-    directory, token = await directories.create_directory(operator_principal(), org.id, "Bench")
+    directory, token = await directories.create_directory(
+        operator_principal(), org.id, "Bench", DirectoryType.ENTRA
+    )
     await close_db()
     return directory.id, token
 
@@ -102,10 +145,101 @@ async def _wait_ready(http: httpx.AsyncClient) -> None:
     raise RuntimeError("server did not start")
 
 
+class Client:
+    """SCIM requests to one directory, at most CONCURRENCY in flight."""
+
+    def __init__(self, http: httpx.AsyncClient, directory_id: str) -> None:
+        self.http = http
+        self.base = f"/scim/v2/{directory_id}"
+        self.sem = asyncio.Semaphore(CONCURRENCY)
+        self.user_ids: list[str] = []
+        self.group_ids: list[str] = []
+
+    async def send(self, method: str, path: str, body: dict, status: int) -> httpx.Response:
+        async with self.sem:
+            response = await self.http.request(method, f"{self.base}{path}", json=body)
+        if response.status_code != status:
+            raise RuntimeError(response.text)
+        return response
+
+    async def create_user(self, i: int) -> None:
+        body = {
+            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
+            "externalId": f"ext-{i}",
+            "userName": f"user{i}@bench.example.com",
+            "name": {"givenName": "U", "familyName": str(i)},
+            "emails": [{"value": f"user{i}@bench.example.com", "primary": True, "type": "work"}],
+            "active": True,
+        }
+        self.user_ids.append((await self.send("POST", "/Users", body, 201)).json()["id"])
+
+    async def patch_user(self, i: int) -> None:
+        """Entra ID's update: capitalised ops, a value-filter path, a sub-attribute."""
+        operations = [
+            {
+                "op": "Replace",
+                "path": 'emails[type eq "work"].value',
+                "value": f"user{i}@bench.example.com",
+            },
+            {"op": "Replace", "path": "name.familyName", "value": f"Patched {i}"},
+        ]
+        body = {"schemas": [PATCH_SCHEMA], "Operations": operations}
+        await self.send("PATCH", f"/Users/{self.user_ids[i]}", body, 200)
+
+    async def fill_group(self, g: int, phase: Phase) -> None:
+        body = {"schemas": [GROUP_SCHEMA], "displayName": f"g{g}"}
+        group_id = (await self.send("POST", "/Groups", body, 201)).json()["id"]
+        self.group_ids.append(group_id)
+        users = self.user_ids
+        members = [users[(g * GROUP_SIZE + k) % len(users)] for k in range(GROUP_SIZE)]
+        for k in range(0, GROUP_SIZE, PATCH_BATCH):
+            await self.send("PATCH", f"/Groups/{group_id}", _add(members[k : k + PATCH_BATCH]), 204)
+            phase.requests += 1
+
+    def newcomers(self, count: int) -> list[tuple[str, str]]:
+        """(group, user) pairs where the user is not in the group yet: from the next group's
+        range of users."""
+        users, pairs = self.user_ids, []
+        for i in range(count):
+            g, k = i % len(self.group_ids), i // len(self.group_ids)
+            pairs.append((self.group_ids[g], users[(g * GROUP_SIZE + GROUP_SIZE + k) % len(users)]))
+        return pairs
+
+
+async def _phases(client: Client, pid: int) -> tuple[list[tuple[str, Phase]], dict[str, int]]:
+    rss: dict[str, int] = {}
+    half = USERS // 2
+    with Phase(pid) as creates:
+        await asyncio.gather(*(client.create_user(i) for i in range(half)))
+        rss["half"] = _proc_kib(pid, "VmRSS")
+        await asyncio.gather(*(client.create_user(i) for i in range(half, USERS)))
+        rss["full"] = _proc_kib(pid, "VmRSS")
+    creates.requests = USERS
+    with Phase(pid) as patches:
+        await asyncio.gather(*(client.patch_user(i) for i in range(USERS)))
+    patches.requests = USERS
+    with Phase(pid) as fills:
+        fills.requests = GROUPS
+        await asyncio.gather(*(client.fill_group(g, fills) for g in range(GROUPS)))
+    pairs = client.newcomers(min(USERS, 1000))
+    with Phase(pid) as singles:
+        await asyncio.gather(
+            *(client.send("PATCH", f"/Groups/{g}", _add([u]), 204) for g, u in pairs)
+        )
+    singles.requests = len(pairs)
+    rss["peak"] = _proc_kib(pid, "VmHWM")
+    phases = [
+        ("user creates", creates),
+        ("user PATCHes", patches),
+        (f"group fills ({GROUPS}x{GROUP_SIZE}, {fills.requests} POST/PATCH)", fills),
+        ("one-member group PATCHes", singles),
+    ]
+    return phases, rss
+
+
 async def _run(label: str, database_url: str) -> None:
     directory_id, token = await _setup(database_url)
     proc, url, sock = _start_server(database_url)
-    base = f"/scim/v2/{directory_id}"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
     limits = httpx.Limits(max_connections=CONCURRENCY)
     try:
@@ -113,75 +247,17 @@ async def _run(label: str, database_url: str) -> None:
             base_url=url, headers=headers, timeout=60, limits=limits
         ) as http:
             await _wait_ready(http)
-            sem = asyncio.Semaphore(CONCURRENCY)
-            user_ids: list[str] = []
-            rss: dict[str, int] = {}
-
-            async def create_user(i: int) -> None:
-                body = {
-                    "schemas": [USER_SCHEMA],
-                    "userName": f"user{i}@bench.example.com",
-                    "name": {"givenName": "U", "familyName": str(i)},
-                    "emails": [{"value": f"user{i}@bench.example.com", "primary": True}],
-                    "active": True,
-                }
-                async with sem:
-                    response = await http.post(f"{base}/Users", json=body)
-                if response.status_code != 201:
-                    raise RuntimeError(response.text)
-                user_ids.append(response.json()["id"])
-
-            start = time.perf_counter()
-            half = USERS // 2
-            await asyncio.gather(*(create_user(i) for i in range(half)))
-            rss["half"] = _proc_kib(proc.pid, "VmRSS")
-            await asyncio.gather(*(create_user(i) for i in range(half, USERS)))
-            rss["full"] = _proc_kib(proc.pid, "VmRSS")
-            users_time = time.perf_counter() - start
-
-            group_ops = 0
-
-            async def fill_group(g: int) -> None:
-                nonlocal group_ops
-                async with sem:
-                    response = await http.post(
-                        f"{base}/Groups", json={"schemas": [GROUP_SCHEMA], "displayName": f"g{g}"}
-                    )
-                group_id = response.json()["id"]
-                group_ops += 1
-                members = [
-                    user_ids[(g * GROUP_SIZE + k) % len(user_ids)] for k in range(GROUP_SIZE)
-                ]
-                for k in range(0, GROUP_SIZE, PATCH_BATCH):
-                    op = {
-                        "op": "add",
-                        "path": "members",
-                        "value": [{"value": m} for m in members[k : k + PATCH_BATCH]],
-                    }
-                    async with sem:
-                        response = await http.patch(
-                            f"{base}/Groups/{group_id}",
-                            json={"schemas": [PATCH_SCHEMA], "Operations": [op]},
-                        )
-                    if response.status_code != 204:
-                        raise RuntimeError(response.text)
-                    group_ops += 1
-
-            start = time.perf_counter()
-            await asyncio.gather(*(fill_group(g) for g in range(GROUPS)))
-            groups_time = time.perf_counter() - start
-            peak = _proc_kib(proc.pid, "VmHWM")
+            phases, rss = await _phases(Client(http, directory_id), proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         sock.close()
     print(
-        f"{label:10s} users: {USERS} creates in {users_time:.1f}s = {USERS / users_time:.0f}/s | "
-        f"groups: {GROUPS}x{GROUP_SIZE} via {group_ops} POST/PATCH in {groups_time:.1f}s = "
-        f"{group_ops / groups_time:.0f} ops/s "
-        f"({GROUPS * GROUP_SIZE / groups_time:.0f} members/s) | "
-        f"total {users_time + groups_time:.1f}s | server RSS {rss['half'] // 1024} MiB at "
-        f"{USERS // 2} users, {rss['full'] // 1024} MiB at {USERS}; peak {peak // 1024} MiB"
+        f"{label:10s} "
+        + " | ".join(f"{name}: {phase}" for name, phase in phases)
+        + f" | server RSS {rss['half'] // 1024} MiB at {USERS // 2} users, "
+        f"{rss['full'] // 1024} MiB at {USERS}; peak {rss['peak'] // 1024} MiB",
+        flush=True,
     )
 
 

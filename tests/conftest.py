@@ -136,9 +136,12 @@ class QueryCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.count = 0
+        self.statements: list[str] = []  # the SQL only, to say which statement was added
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
+        sql = record.args[0] if isinstance(record.args, tuple) and record.args else record.msg
+        self.statements.append(str(sql))
 
 
 @pytest.fixture

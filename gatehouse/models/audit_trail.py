@@ -7,7 +7,10 @@ a fixed number of queries per batch, whatever its size.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,54 @@ if TYPE_CHECKING:
     from gatehouse.models.event import Event
 
 MEMBERSHIP_PREFIX = "organization_membership."
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMember:
+    """A member the writing transaction already holds: created by it (`fresh`: no period can
+    be open yet) or locked by it (SELECT … FOR UPDATE), with its role at that moment."""
+
+    role_id: str
+    fresh: bool = False
+
+
+@dataclass(slots=True)
+class _Holding:
+    members: dict[str, HeldMember] = field(default_factory=dict)
+    events: dict[str, HeldMember] = field(default_factory=dict)  # event id → its member then
+
+
+_holding: ContextVar[_Holding | None] = ContextVar("gatehouse_held_members", default=None)
+
+
+@contextmanager
+def holding_members() -> Iterator[None]:
+    """Within the block writers may `hold_member`; the membership events recorded after it
+    then skip the member lock and, for a new member, the open-period read."""
+    token = _holding.set(_Holding())
+    try:
+        yield
+    finally:
+        _holding.reset(token)
+
+
+def hold_member(member_id: str, role_id: str, *, fresh: bool = False) -> None:
+    """Call after creating or locking the member, and again after changing its role."""
+    holding = _holding.get()
+    if holding is not None:
+        was = holding.members.get(member_id)
+        holding.members[member_id] = HeldMember(role_id, fresh or (was is not None and was.fresh))
+
+
+def note_held(events: Sequence[Event]) -> None:
+    """At record time: each membership event remembers its member's role as of now."""
+    holding = _holding.get()
+    if holding is None or not holding.members:
+        return
+    for event in events:
+        member = holding.members.get(str((event.data or {}).get("id")))
+        if member is not None:
+            holding.events[event.id] = member
 
 
 def _targets(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -64,23 +115,38 @@ def _membership_state(event: Event) -> dict[str, Any] | None:
     return data
 
 
+async def _read_members(
+    states: list[tuple[Event, dict[str, Any]]],
+) -> tuple[dict[str, HeldMember], dict[str, str], dict[str, MembershipPeriod]]:
+    """What the periods need: the writer's hints, the role of each member it does not hold
+    (locking it), and each member's open period (none for a member created just now)."""
+    holding = _holding.get()
+    hints = holding.events if holding is not None else {}
+    unlocked = sorted({str(s["id"]) for e, s in states if e.id not in hints})
+    role_ids: dict[str, str] = {}
+    if unlocked:
+        # Locking the members serializes period writes per membership on PostgreSQL: a second
+        # transaction changing the same member reads the first one's period after it commits.
+        role_ids = dict(
+            await Member.filter(id__in=unlocked)
+            .order_by("id")
+            .select_for_update()
+            .values_list("id", "role_id")
+        )
+    fresh = {str(s["id"]) for e, s in states if e.id in hints and hints[e.id].fresh}
+    readable = sorted({str(s["id"]) for _, s in states} - fresh)
+    open_rows: dict[str, MembershipPeriod] = {}
+    if readable:
+        periods = MembershipPeriod.filter(member_id__in=readable, valid_to__isnull=True)
+        open_rows = {p.member_id: p for p in await periods}
+    return hints, role_ids, open_rows
+
+
 async def _apply_periods(events: Sequence[Event]) -> None:
     states = [(e, s) for e in events if (s := _membership_state(e)) is not None]
     if not states:
         return
-    member_ids = sorted({str(s["id"]) for _, s in states})
-    # Locking the members serializes period writes per membership on PostgreSQL: a second
-    # transaction changing the same member reads the first one's period after it commits.
-    role_ids = dict(
-        await Member.filter(id__in=member_ids)
-        .order_by("id")
-        .select_for_update()
-        .values_list("id", "role_id")
-    )
-    open_rows = {
-        p.member_id: p
-        for p in await MembershipPeriod.filter(member_id__in=member_ids, valid_to__isnull=True)
-    }
+    hints, role_ids, open_rows = await _read_members(states)
     closing: dict[int, datetime] = {}
     opening: dict[str, MembershipPeriod] = {}
     finished: list[MembershipPeriod] = []
@@ -112,7 +178,7 @@ async def _apply_periods(events: Sequence[Event]) -> None:
             organization_id=event.organization_id,
             member_id=member_id,
             user_id=str(state.get("user_id") or ""),
-            role_id=role_ids.get(member_id),
+            role_id=hints[event.id].role_id if event.id in hints else role_ids.get(member_id),
             role_slug=state.get("role"),
             status=state["status"],
             source=str(state.get("source") or ""),

@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from gatehouse.events.acting import Actor, ActorKind, set_actor
+from gatehouse.events.outbox import one_insert
 from gatehouse.inbound import BodyError, decode_json
 from gatehouse.models import Directory, DirectoryGroup, DirectoryState, DirectoryUser
 from gatehouse.ops import metrics
@@ -136,7 +137,7 @@ async def _answer(request: Request, handler: Handler, write: bool) -> Response:
         base = scim_base_url(request.app.state.settings.base_url, directory.id)
         scim = ScimRequest(request, directory, base)
         # One transaction per SCIM request: every row and event it writes, or none.
-        async with in_transaction():
+        async with in_transaction(), one_insert():
             if write:
                 await touch_activity(directory)
             return await handler(scim)
@@ -259,12 +260,16 @@ async def locked_resource(scim: ScimRequest, model: type[R], what: str) -> R:
 
 
 async def ensure_unique(
-    scim: ScimRequest, model: type[R], attribute: str, value: str, exclude: str | None = None
+    scim: ScimRequest, model: type[R], attribute: str, value: str, row: R | None = None
 ) -> None:
-    """userName and Group displayName are unique per directory, case-insensitively (409)."""
+    """userName and Group displayName are unique per directory, case-insensitively (409).
+    A locked `row` keeping its own value needs no look: nothing else can hold it."""
     column = "user_name_lower" if model is DirectoryUser else "display_name_lower"
-    clash = model.filter(directory_id=scim.directory.id, **{column: value.strip().lower()})
-    if exclude:
-        clash = clash.exclude(id=exclude)
+    wanted = value.strip().lower()
+    if row is not None and getattr(row, column) == wanted:
+        return
+    clash = model.filter(directory_id=scim.directory.id, **{column: wanted})
+    if row is not None:
+        clash = clash.exclude(id=row.id)
     if await clash.exists():
         raise uniqueness(f"{attribute} is already taken in this directory.")

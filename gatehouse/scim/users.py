@@ -77,7 +77,7 @@ async def search_users(scim: ScimRequest) -> Response:
 
 
 async def _save(scim: ScimRequest, diru: DirectoryUser, resource: dict[str, Any]) -> Response:
-    await ensure_unique(scim, DirectoryUser, "userName", resource["userName"], exclude=diru.id)
+    await ensure_unique(scim, DirectoryUser, "userName", resource["userName"], diru)
     store_user_fields(diru, resource, _profile(scim))
     diru.version += 1
     await directory_sync.apply_user(scim.directory, diru, created=False)

@@ -265,7 +265,7 @@ async def set_group_role_mapping(
     Takes effect on the next change the directory pushes for each member; members already
     in the group are re-evaluated now (in PREVIEW: the held diff shows the new roles at once).
     """
-    from gatehouse.resolvers.directories.sync import recompute_roles
+    from gatehouse.resolvers.directories.roles import recompute_roles
 
     require(principal, Permission.DIRECTORIES_WRITE)
     check_id(group_id, "dirg", "directory group", "groupId")

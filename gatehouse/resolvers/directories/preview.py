@@ -18,12 +18,14 @@ from tortoise.transactions import in_transaction
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
+from gatehouse.events.outbox import record_events
 from gatehouse.models import (
     Directory,
     DirectoryGroup,
     DirectoryGroupMember,
     DirectoryMode,
     DirectoryUser,
+    Event,
     GroupRoleMapping,
     Member,
     MemberStatus,
@@ -33,7 +35,9 @@ from gatehouse.models import (
 )
 from gatehouse.resolvers.access import locked_for_change, require
 from gatehouse.resolvers.directories.lifecycle import directory_data, get_directory
-from gatehouse.resolvers.directories.sync import apply_mirrored
+from gatehouse.resolvers.directories.people import existing_member
+from gatehouse.resolvers.directories.roles import recompute_roles
+from gatehouse.resolvers.directories.sync import activate, deactivate
 from gatehouse.resolvers.errors import DomainError, ErrorCode
 from gatehouse.resolvers.pagination import check_page_size, decode_cursor
 from gatehouse.resolvers.users.linking import organization_owns
@@ -242,3 +246,24 @@ async def discard_changes(principal: Principal, directory_id: str) -> tuple[Dire
         data: dict[str, Any] = {**directory_data(directory), "users": users, "groups": groups}
         await record_event("dsync.changes_discarded", directory.organization_id, data)
     return directory, users
+
+
+async def apply_mirrored(directory: Directory) -> None:
+    """PREVIEW → LIVE: every mirrored user is applied as if LIVE had received it, then roles
+    follow groups. The caller holds the directory's row lock and switched its mode to LIVE."""
+    dirus = await DirectoryUser.filter(directory_id=directory.id).order_by("id").select_for_update()
+    events: list[Event] = []
+    for diru in dirus:
+        event = None
+        if diru.active and diru.email:
+            event = await activate(directory, diru)
+        elif not diru.active:
+            member = await existing_member(directory, diru)
+            if member is not None:
+                diru.user_id, diru.member_id = member.user_id, member.id
+                event = await deactivate(directory, diru)
+        await diru.save(update_fields=["user_id", "member_id", "awaiting_proof", "updated_at"])
+        if event is not None:
+            events.append(event)
+    await record_events(events)
+    await recompute_roles(directory, [d.id for d in dirus])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from tortoise import Tortoise
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -36,17 +37,23 @@ async def newest_first(query: QuerySet[M], first: int | None, after: str | None)
     return NewestFirst(list(rows[:size]), len(rows) > size, after is not None, await query.count())
 
 
+# The cutoff found inside the DELETE: one statement after every recorded request, written out
+# because the ORM's subquery building cost more CPU than the statement it saves.
+_TRIM = (
+    'DELETE FROM "{table}" WHERE "{column}" = {0} AND "id" <= (SELECT "id" FROM "{table}" '
+    'WHERE "{column}" = {0} ORDER BY "id" DESC LIMIT 1 OFFSET {1})'
+)
+
+
 async def trim(model: type[M], keep: int, **owner: str) -> None:
     """Keep the newest `keep` rows of one owner (ids are time-sortable)."""
-    cutoff = (
-        await model.filter(**owner)
-        .order_by("-id")
-        .offset(keep)
-        .limit(1)
-        .values_list("id", flat=True)
-    )
-    if cutoff:
-        await model.filter(**owner, id__lte=cutoff[0]).delete()
+    [(column, value)] = owner.items()
+    assert column.isidentifier()  # a keyword argument name, never input
+    conn = Tortoise.get_connection("default")
+    marks = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?1", "?2")
+    table = model._meta.db_table  # noqa: SLF001 - Tortoise's documented model metadata
+    sql = _TRIM.format(*marks, table=table, column=column)
+    await conn.execute_query(sql, [value, keep])
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,13 @@ from __future__ import annotations
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 
 
+async def domain_owner(email: str) -> str | None:
+    """The organization that verified the address's domain, if any: both questions below
+    in one read."""
+    domain = await verified_domain_for_email(email)
+    return domain.organization_id if domain is not None else None
+
+
 async def organization_owns(organization_id: str, email: str) -> bool:
     """Whether the address is at a domain this organization has verified."""
     domain = await verified_domain_for_email(email)
