@@ -33,6 +33,10 @@ class Quirk(StrEnum):
     # The whole user on POST and PUT, read-only `groups` included (Okta's PUT-based updates,
     # OneLogin, JumpCloud): `groups` is ignored (it comes from /Groups) instead of refused.
     PUT_WHOLE_USER = "PUT_WHOLE_USER"
+    # `"manager": "<id>"` in the enterprise extension, on POST and in a PATCH to
+    # `…:enterprise:2.0:User:manager` (Entra ID's default mapping); RFC 7643 §4.3 makes manager
+    # an object, so it is read as `{"value": "<id>"}`, and an empty string as no manager.
+    STRING_MANAGER = "STRING_MANAGER"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ PROFILES: dict[DirectoryType, Profile] = {
                 Quirk.MEMBER_VALUE_LIST_REMOVAL,
                 Quirk.PATHLESS_PATCH,
                 Quirk.USERNAME_AS_EMAIL,
+                Quirk.STRING_MANAGER,
             }
         ),
     ),

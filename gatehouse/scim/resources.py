@@ -78,11 +78,32 @@ def _without_groups(body: dict[str, Any], profile: Profile, *, patch: bool) -> d
     return {k: v for k, v in body.items() if k != key}
 
 
+def _manager_as_object(core: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    key = next((k for k in core if k.lower() == ENTERPRISE_SCHEMA.lower()), None)
+    block = core.get(key) if key is not None else None
+    if not isinstance(block, dict):
+        return core
+    name = next((k for k in block if k.lower() == "manager"), None)
+    if name is None or not isinstance(block[name], str):
+        return core
+    if not profile.allows(Quirk.STRING_MANAGER):
+        raise invalid_value(
+            "A string for manager is not accepted from this directory "
+            f'(its {profile.name} profile): send {{"value": "<id>"}}.'
+        )
+    manager = block[name].strip()
+    fixed = {k: v for k, v in block.items() if k != name}
+    if manager:
+        fixed[name] = {"value": manager}
+    return {**core, key: fixed}
+
+
 def clean_user(
     body: dict[str, Any], *, patch: bool = False, profile: Profile = GENERIC
 ) -> dict[str, Any]:
     body = _without_groups(body, profile, patch=patch)
     core, custom = _split_custom(body, {ENTERPRISE_SCHEMA.lower()})
+    core = _manager_as_object(core, profile)
     resource = _validate(UserModel, core, patch=patch)
     user_name = _text(resource.get("userName"), "userName")
     if not user_name or not user_name.strip():
