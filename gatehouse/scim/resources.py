@@ -81,7 +81,7 @@ def _without_groups(body: dict[str, Any], profile: Profile, *, patch: bool) -> d
 def _manager_as_object(core: dict[str, Any], profile: Profile) -> dict[str, Any]:
     key = next((k for k in core if k.lower() == ENTERPRISE_SCHEMA.lower()), None)
     block = core.get(key) if key is not None else None
-    if not isinstance(block, dict):
+    if key is None or not isinstance(block, dict):
         return core
     name = next((k for k in block if k.lower() == "manager"), None)
     if name is None or not isinstance(block[name], str):
