@@ -71,9 +71,10 @@ async def test_members_page_loads_users_and_roles_once_each(
     assert len(emails) == 5
     assert emails <= {"user1@n30.example", *(f"user1{i}@n30.example" for i in range(10))}
     assert {e["node"]["role"]["slug"] for e in members["edges"]} == {"admin", "member"}
-    # Credential, organization, the page, its users, its roles, the total. No joins: a role
-    # joined into the page would be built once per row instead of once (bench_members_page).
-    assert counter.count == 6
+    # Credential, organization, the page, its users, its roles, the total; on PostgreSQL the
+    # users come joined into the page (resolvers/members.py says why), the roles never.
+    postgres = Tortoise.get_connection("default").capabilities.dialect == "postgres"
+    assert counter.count == (5 if postgres else 6)
 
 
 async def test_a_pooled_connection_goes_back_without_a_reset_round_trip(db):

@@ -252,11 +252,19 @@ def _selected_under(info: Info, *path: str) -> set[str]:
     return {s.name for s in selections if hasattr(s, "name")}
 
 
+def selected_member_fields(info: Info) -> set[str]:
+    """The fields a members page asks of each member (`edges { node { … } }`)."""
+    return _selected_under(info, "edges", "node")
+
+
 async def preload_member_relations(info: Info, members: list[models.Member]) -> None:
     """Batch-load the users and roles a members page will ask for, before the per-row fields
     resolve, so each row answers from the loader cache."""
-    wanted = _selected_under(info, "edges", "node")
+    wanted = selected_member_fields(info)
     loaders = info.context.loaders
+    # Users joined into the page (list_members) answer without another query; `_user` is
+    # where Tortoise keeps a fetched relation (reading `m.user` unfetched builds a query).
+    loaders.prime(m.__dict__["_user"] for m in members if "_user" in m.__dict__)
     loads: list[Awaitable[None]] = []
     if "user" in wanted:
         loads.append(loaders.preload(loaders.user, models.User, (m.user_id for m in members)))

@@ -29,7 +29,13 @@ from gatehouse.schema.types.delivery import LogStream, WebhookEndpointPage
 from gatehouse.schema.types.directory import Directory
 from gatehouse.schema.types.domain import Domain
 from gatehouse.schema.types.invitation import InvitationPage, InvitationState
-from gatehouse.schema.types.member import MemberPage, MemberStatus, Role, preload_member_relations
+from gatehouse.schema.types.member import (
+    MemberPage,
+    MemberStatus,
+    Role,
+    preload_member_relations,
+    selected_member_fields,
+)
 from gatehouse.schema.types.onboarding import Onboarding
 from gatehouse.schema.types.pagination import page_parts
 
@@ -168,7 +174,13 @@ class Organization(Node):
         else:
             page = await query(
                 member_resolvers.list_members(
-                    principal, self._model.id, first, after, status, search
+                    principal,
+                    self._model.id,
+                    first,
+                    after,
+                    status,
+                    search,
+                    with_users="user" in selected_member_fields(info),
                 )
             )
         await preload_member_relations(info, page.items)
