@@ -41,10 +41,6 @@ _OPS = {"add", "replace", "remove"}
 BOOLEAN_ATTRIBUTES = frozenset({"active", "primary"})
 
 
-def _refused(profile: Profile, what: str) -> str:
-    return f"{what} is not accepted from this directory (its {profile.name} profile)."
-
-
 @dataclass(frozen=True, slots=True)
 class Operation:
     op: str
@@ -73,7 +69,7 @@ def _operation(item: Any, profile: Profile) -> Operation:
     if op not in _OPS:
         raise invalid_syntax(f"Unknown op {item['op']!r}.")
     if op != item["op"] and not profile.allows(Quirk.CAPITALISED_OPS):
-        raise invalid_syntax(_refused(profile, f"The op {item['op']!r} (not lowercase)"))
+        raise invalid_syntax(profile.refusal(f"The op {item['op']!r} (not lowercase)"))
     path = item.get("path")
     if path is not None and (not isinstance(path, str) or not path.strip()):
         raise invalid_path("path must be a non-empty string.")
@@ -178,14 +174,14 @@ class Patcher:
         if self.profile.allows(Quirk.STRING_BOOLEANS):
             return _bool(value)
         if key.lower() in BOOLEAN_ATTRIBUTES and isinstance(value, str):
-            raise invalid_value(_refused(self.profile, f"A string for the boolean {key}"))
+            raise invalid_value(self.profile.refusal(f"A string for the boolean {key}"))
         return value
 
     def apply(self, operations: list[Operation]) -> dict[str, Any]:
         for operation in operations:
             if operation.path is None:
                 if not self.profile.allows(Quirk.PATHLESS_PATCH):
-                    raise invalid_path(_refused(self.profile, "An operation without a path"))
+                    raise invalid_path(self.profile.refusal("An operation without a path"))
                 self._pathless(operation)
             else:
                 self._apply(operation.op, operation.path, operation.value)
@@ -252,7 +248,7 @@ class Patcher:
                 and isinstance(current, list)
                 and not self.profile.allows(Quirk.MEMBER_VALUE_LIST_REMOVAL)
             ):
-                raise invalid_syntax(_refused(self.profile, "A remove with a value list"))
+                raise invalid_syntax(self.profile.refusal("A remove with a value list"))
             _remove(container, key, current, value)
             return
         value = self._value(key, value)
@@ -276,7 +272,7 @@ class Patcher:
             and key.lower() == "members"
             and not self.profile.allows(Quirk.MEMBER_FILTER_REMOVAL)
         ):
-            raise invalid_path(_refused(self.profile, "A members[…] filter in a remove"))
+            raise invalid_path(self.profile.refusal("A members[…] filter in a remove"))
         if op == "remove":
             container[key] = _remove_hits(items, hits, node.sub_attr)
             return

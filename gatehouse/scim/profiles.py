@@ -47,6 +47,10 @@ class Profile:
     def allows(self, quirk: Quirk) -> bool:
         return quirk in self.quirks
 
+    def refusal(self, what: str) -> str:
+        """The error detail for a deviation this profile does not accept."""
+        return f"{what} is not accepted from this directory (its {self.name} profile)."
+
 
 GENERIC = Profile("GENERIC", frozenset(Quirk))
 

@@ -87,10 +87,7 @@ def _manager_as_object(core: dict[str, Any], profile: Profile) -> dict[str, Any]
     if name is None or not isinstance(block[name], str):
         return core
     if not profile.allows(Quirk.STRING_MANAGER):
-        raise invalid_value(
-            "A string for manager is not accepted from this directory "
-            f'(its {profile.name} profile): send {{"value": "<id>"}}.'
-        )
+        raise invalid_value(profile.refusal('A string for manager (send {"value": "<id>"})'))
     manager = block[name].strip()
     fixed = {k: v for k, v in block.items() if k != name}
     if manager:
