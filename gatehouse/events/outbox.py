@@ -5,8 +5,9 @@ change, so the event row commits or rolls back with it: no event for a change th
 happen, no change without its event.
 
 Inside `one_insert()` (a SCIM request) the events are stamped when recorded but written when
-the block ends, still inside the transaction: one multi-row INSERT for all of the request's
-events and one for their audit entries, instead of a pair per event.
+the block ends, still inside the transaction, together with their audit entries, their
+membership periods and the rows the request queued (models/batch.py): on PostgreSQL one
+statement for all of them, instead of one per row and table.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from gatehouse.models.audit_trail import holding_members, note_held
-from gatehouse.models.event import Event
+from tortoise.models import Model
+
+from gatehouse.models import batch
+from gatehouse.models.audit_trail import audit_rows, holding_members, note_held
+from gatehouse.models.event import Event, before_insert
 
 _pending: ContextVar[list[Event] | None] = ContextVar("gatehouse_pending_events", default=None)
 
@@ -45,15 +49,21 @@ async def record_event(type: str, organization_id: str | None, data: dict[str, A
 
 @asynccontextmanager
 async def one_insert() -> AsyncIterator[None]:
-    """Events recorded in the block are written when it ends without an error (an error
-    rolls the transaction back: they are dropped with it). Must run inside the transaction."""
+    """Events recorded and rows queued (`batch.create`) in the block are written when it ends
+    without an error (an error rolls the transaction back: they are dropped with it). Must run
+    inside the transaction."""
     pending: list[Event] = []
     token = _pending.set(pending)
     try:
-        with holding_members():
+        with holding_members(), batch.deferring() as queued:
             yield
             _pending.set(None)
+            rows: list[Model] = []
             if pending:
-                await Event.bulk_create(pending, batch_size=500)
+                before_insert(pending)
+                # Read before anything is inserted: a member queued above is one the writer
+                # holds as fresh (hold_member), so no period read needs its row.
+                rows = [*pending, *await audit_rows(pending)]
+            await batch.insert(rows, list(queued.values()))
     finally:
         _pending.reset(token)

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from tortoise.models import Model
+
+from gatehouse.models import batch
 from gatehouse.models.audit import AuditEntry, AuditSource, MembershipPeriod
 from gatehouse.models.ids import PREFIXES, prefix_of
 from gatehouse.models.user import Member
@@ -142,10 +145,11 @@ async def _read_members(
     return hints, role_ids, open_rows
 
 
-async def _apply_periods(events: Sequence[Event]) -> None:
+async def _apply_periods(events: Sequence[Event]) -> list[MembershipPeriod]:
+    """Closes the periods the events end (an UPDATE); returns the periods they open."""
     states = [(e, s) for e in events if (s := _membership_state(e)) is not None]
     if not states:
-        return
+        return []
     hints, role_ids, open_rows = await _read_members(states)
     closing: dict[int, datetime] = {}
     opening: dict[str, MembershipPeriod] = {}
@@ -189,12 +193,16 @@ async def _apply_periods(events: Sequence[Event]) -> None:
         by_time.setdefault(at, []).append(period_id)
     for at, ids in by_time.items():
         await MembershipPeriod.filter(id__in=ids).update(valid_to=at)
-    if opening or finished:
-        await MembershipPeriod.bulk_create([*finished, *opening.values()])
+    return [*finished, *opening.values()]
+
+
+async def audit_rows(events: Sequence[Event]) -> list[Model]:
+    """The rows inserted beside the events: their audit entries and the membership periods
+    they open (the periods they end are closed here)."""
+    entries: list[Model] = [entry_for(e) for e in events if e.organization_id is not None]
+    return [*entries, *await _apply_periods(events)]
 
 
 async def record_audit(events: Sequence[Event]) -> None:
-    entries = [entry_for(e) for e in events if e.organization_id is not None]
-    if entries:
-        await AuditEntry.bulk_create(entries, batch_size=500)
-    await _apply_periods(events)
+    """After the events' INSERT: their audit entries and periods, in one more statement."""
+    await batch.insert(await audit_rows(events))

@@ -43,6 +43,13 @@ def _note_insert() -> None:
         watch.inserted = True
 
 
+def before_insert(rows: Iterable[Event]) -> None:
+    """What every way of inserting events does first: the request's nudge, each row's stamp."""
+    _note_insert()
+    for row in rows:
+        row.stamp()
+
+
 class Event(models.Model):
     id = prefixed_pk("evt")
     type = fields.CharField(max_length=64, db_index=True)
@@ -103,10 +110,8 @@ class Event(models.Model):
         on_conflict: Iterable[str] | None = None,
         using_db: BaseDBAsyncClient | None = None,
     ) -> _InsertWithAudit:
-        _note_insert()
         rows = list(objects)
-        for row in rows:
-            row.stamp()
+        before_insert(rows)
         query = super().bulk_create(
             rows, batch_size, ignore_conflicts, update_fields, on_conflict, using_db
         )

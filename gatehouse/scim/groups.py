@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser
+from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser, batch
 from gatehouse.resolvers.directories import sync as directory_sync
 from gatehouse.scim.errors import invalid_value, not_found, scim_response
 from gatehouse.scim.filters import GROUPS, parse_filter, sort_order
@@ -57,6 +57,7 @@ async def _members(scim: ScimRequest, group_ids: list[str]) -> dict[str, list[di
 
 
 async def _respond(scim: ScimRequest, group: DirectoryGroup, status: int = 200) -> Response:
+    await batch.flush()  # the members this request queued are read back
     members = (await _members(scim, [group.id]))[group.id]
     body = project(render_group(group, members, scim.base_url), scim, GROUP_SCHEMA)
     headers = {"ETag": etag(group.version)}
@@ -92,7 +93,7 @@ async def create_group(scim: ScimRequest) -> Response:
     await _check_members(scim, set(ids))
     group = DirectoryGroup(directory_id=scim.directory.id)
     store_group_fields(group, resource)
-    await group.save()
+    await batch.create(group)
     await directory_sync.group_created(scim.directory, group)
     await directory_sync.change_group_members(
         scim.directory, group, set(ids), set(), ids, current=set()
@@ -152,7 +153,7 @@ async def _save(
     before = (group.display_name, group.external_id, group.resource)
     store_group_fields(group, resource)
     group.version += 1
-    await group.save()
+    await batch.save(group)  # with the request's other rows (models/batch.py)
     if before != (group.display_name, group.external_id, group.resource):
         await directory_sync.group_updated(scim.directory, group)
     await directory_sync.change_group_members(

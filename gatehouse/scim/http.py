@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from gatehouse.events.acting import Actor, ActorKind, set_actor
 from gatehouse.events.outbox import one_insert
 from gatehouse.inbound import BodyError, decode_json
-from gatehouse.models import Directory, DirectoryGroup, DirectoryState, DirectoryUser
+from gatehouse.models import Directory, DirectoryGroup, DirectoryState, DirectoryUser, reads
 from gatehouse.ops import metrics
 from gatehouse.ops.availability import is_database_unavailable
 from gatehouse.ops.ratelimit import RateLimited, rate_limit
@@ -248,11 +248,7 @@ R = TypeVar("R", DirectoryUser, DirectoryGroup)
 async def locked_resource(scim: ScimRequest, model: type[R], what: str) -> R:
     """The resource named by the path, row-locked for this request's transaction, with the
     client's If-Match checked against its version (RFC 7644 §3.14)."""
-    row = (
-        await model.filter(id=scim.path_id, directory_id=scim.directory.id)
-        .select_for_update()
-        .first()
-    )
+    row = await reads.first(model, lock=True, id=scim.path_id, directory_id=scim.directory.id)
     if row is None:
         raise not_found(what)
     scim.if_match(etag(row.version))

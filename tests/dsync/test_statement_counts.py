@@ -2,9 +2,11 @@
 statement to the hot path (an N+1, a re-read of a row the request holds) fails here first.
 
 Counted from the request's first statement (the bearer token's directory) to its last (the
-request recorder's trim), on the app over httpx; the counts are the same on SQLite and
-PostgreSQL. Users and groups come from an Entra ID directory, in the shapes Entra sends
-(tests/dsync/transcripts/entra.json). When a count goes down, lower its ceiling here.
+request recorder's row and trim), on the app over httpx. On PostgreSQL each request's new
+rows go out in one statement (models/batch.py), as does the recorder's row with its trim; on
+SQLite, where a statement costs no round trip, one per table. Users and groups come from an
+Entra ID directory, in the shapes Entra sends (tests/dsync/transcripts/entra.json). When a
+count goes down, lower its ceiling here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tortoise import Tortoise
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import (
@@ -25,20 +28,26 @@ from tests.dsync.conftest import GROUP_SCHEMA, USER_SCHEMA, MakeDirectory, Scim
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
-# The most statements each operation may send; see the module docstring.
+# The most statements each operation may send, (SQLite, PostgreSQL); see the module docstring.
 CEILING = {
-    "user create": 12,
-    "user patch name and email": 10,
-    "user patch pathless": 10,
-    "user deactivate": 13,
-    "user reactivate": 15,
-    "user delete": 13,
-    "group create": 8,
-    "group add one member": 11,
-    "group add one member, mapped to a role": 19,
-    "group add 200 members": 11,
-    "group remove one member": 10,
+    "user create": (12, 6),
+    "user patch name and email": (10, 7),
+    "user patch pathless": (10, 7),
+    "user deactivate": (13, 9),
+    "user reactivate": (15, 11),
+    "user delete": (13, 11),
+    "group create": (8, 5),
+    "group add one member": (11, 7),
+    "group add one member, mapped to a role": (19, 15),
+    "group add 200 members": (11, 7),
+    "group remove one member": (10, 7),
 }
+
+
+def _ceiling(name: str) -> int:
+    sqlite, postgres = CEILING[name]
+    dialect = Tortoise.get_connection("default").capabilities.dialect
+    return postgres if dialect == "postgres" else sqlite
 
 
 def _entra_user(n: int) -> dict[str, Any]:
@@ -143,9 +152,9 @@ async def test_each_scim_operation_sends_at_most_its_statements(
 ) -> None:
     seen = await _measure(count_queries, entra)
     over = {
-        name: (len(statements), CEILING[name], statements)
+        name: (len(statements), _ceiling(name), statements)
         for name, statements in seen.items()
-        if len(statements) > CEILING[name]
+        if len(statements) > _ceiling(name)
     }
     assert not over, "\n\n".join(
         f"{name}: {n} statements (ceiling {ceiling}):\n  " + "\n  ".join(s[:160] for s in sent)

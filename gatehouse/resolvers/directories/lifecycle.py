@@ -21,6 +21,7 @@ from gatehouse.models import (
     DirectoryType,
     DirectoryUser,
     GroupRoleMapping,
+    reads,
 )
 from gatehouse.models.ids import has_prefix
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
@@ -321,7 +322,7 @@ async def authenticate_directory(directory_id: str, token: str) -> Directory | N
     if not has_prefix(directory_id, "dir"):
         return None  # not an ID (PostgreSQL refuses a NUL byte in a query)
     digest = hash_secret(token)
-    directory = await Directory.get_or_none(id=directory_id)
+    directory = await reads.first(Directory, id=directory_id)
     if directory is None:
         return None
     if hmac.compare_digest(directory.token_hash, digest):

@@ -3,7 +3,7 @@ directory pushes, creating the user only where the rule allows. Split from sync.
 
 from __future__ import annotations
 
-from gatehouse.models import Directory, DirectoryUser, Member, User
+from gatehouse.models import Directory, DirectoryUser, Member, User, batch, reads
 from gatehouse.resolvers.users.linking import domain_owner, may_move, organization_owns
 from gatehouse.resolvers.users.profiles import change_email
 
@@ -12,21 +12,20 @@ async def find_user(directory: Directory, diru: DirectoryUser) -> tuple[User | N
     """The person, and whether the user is new: by the identity already linked, then by an
     email the linking rule lets this directory use, else a new user. None when the address
     may not be linked here (users/linking.py): the directory user is then held."""
-    user = await User.get_or_none(id=diru.user_id) if diru.user_id else None
+    user = await reads.first(User, id=diru.user_id) if diru.user_id else None
     if user is not None:
         await follow_email(directory, diru, user)
         return user, False
     assert diru.email is not None
     owner = await domain_owner(diru.email)  # one read for both questions the rule asks
     owned = owner == directory.organization_id
-    user = await User.get_or_none(email=diru.email)
+    user = await reads.first(User, email=diru.email)
     if user is not None:
         return (user, False) if owned else (None, False)
     if not owned and owner is not None:
         return None, False  # another organization's domain: not this directory's to create
-    user = await User.create(
-        email=diru.email, first_name=diru.given_name, last_name=diru.family_name
-    )
+    user = User(email=diru.email, first_name=diru.given_name, last_name=diru.family_name)
+    await batch.create(user)  # with the request's other new rows, in a SCIM request
     return user, True
 
 

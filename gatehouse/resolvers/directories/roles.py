@@ -22,6 +22,7 @@ from gatehouse.models import (
     GroupRoleMapping,
     Member,
     Role,
+    batch,
 )
 from gatehouse.models.audit_trail import hold_member
 from gatehouse.resolvers.members import membership_data
@@ -57,6 +58,7 @@ async def desired_roles(directory: Directory, diru_ids: list[str]) -> dict[str, 
     mappings = await GroupRoleMapping.filter(directory_id=directory.id).order_by("-priority", "id")
     if not mappings or not diru_ids:
         return {}
+    await batch.flush()  # group members this request queued (models/batch.py) count
     rank = {m.group_id: (i, m.role_id) for i, m in enumerate(mappings)}
     rows = await DirectoryGroupMember.filter(
         directory_user_id__in=diru_ids, group_id__in=list(rank)

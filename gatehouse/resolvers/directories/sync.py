@@ -23,6 +23,8 @@ from gatehouse.models import (
     MemberStatus,
     Role,
     User,
+    batch,
+    reads,
 )
 from gatehouse.models.audit_trail import hold_member
 from gatehouse.resolvers.directories.people import find_user, would_hold
@@ -73,10 +75,8 @@ async def activate(
         return None
     member = None
     if not new_user:
-        member = (
-            await Member.filter(organization_id=directory.organization_id, user_id=user.id)
-            .select_for_update()
-            .first()
+        member = await reads.first(
+            Member, lock=True, organization_id=directory.organization_id, user_id=user.id
         )
     event = None
     role_slug = None
@@ -87,14 +87,15 @@ async def activate(
             role_slug = (await Role.get(id=role_id)).slug
         else:
             role_id, role_slug = await default_role(directory.organization_id)
-        member = await Member.create(
+        member = Member(
             organization_id=directory.organization_id,
-            user=user,
+            user_id=user.id,  # not `user=`: Tortoise refuses a user that is only queued
             role_id=role_id,
             status=MemberStatus.ACTIVE,
             source=MemberSource.DIRECTORY,
         )
-        hold_member(member.id, role_id, fresh=True)
+        await batch.create(member)
+        hold_member(member.id, role_id, fresh=True)  # its period needs no read of the row
         event = "organization_membership.created"
         note(f"membership.created {member.id}")
     elif member.status is not MemberStatus.ACTIVE:
@@ -161,7 +162,9 @@ async def apply_user(directory: Directory, diru: DirectoryUser, *, created: bool
         membership_event = await deactivate(directory, diru)
     if diru.awaiting_proof:
         note("held: awaiting proof of the address")
-    await diru.save()
+    # Written with the request's other rows (models/batch.py), after the user and member it
+    # may name.
+    await (batch.create(diru) if created else batch.save(diru))
     note(f"user.{'created' if created else 'updated'} {diru.id}")
     mirror = Event(
         type="dsync.user.created" if created else "dsync.user.updated",
@@ -233,15 +236,9 @@ async def change_group_members(
         }
     added = sorted(add - current - remove)
     removed = sorted((remove & current) - add)
-    if added:
-        await DirectoryGroupMember.bulk_create(
-            [
-                DirectoryGroupMember(
-                    group_id=group.id, directory_user_id=u, display=displays.get(u)
-                )
-                for u in added
-            ],
-            batch_size=500,
+    for u in added:
+        await batch.create(
+            DirectoryGroupMember(group_id=group.id, directory_user_id=u, display=displays.get(u))
         )
     if removed:
         await DirectoryGroupMember.filter(group_id=group.id, directory_user_id__in=removed).delete()

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
-from gatehouse.models import Domain, DomainEnrollment, DomainState
+from gatehouse.models import Domain, DomainEnrollment, DomainState, reads
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.domains.claims import check_claims, create_claim, domain_data
 from gatehouse.resolvers.domains.names import email_domain, parent_domains
@@ -89,5 +89,7 @@ async def verified_domain_for_email(email: str) -> Domain | None:
     host = email_domain(email)
     if host is None:
         return None
-    rows = await Domain.filter(verified_domain__in=parent_domains(host), state=DomainState.VERIFIED)
+    rows = await reads.rows(
+        Domain, verified_domain=parent_domains(host), state=DomainState.VERIFIED
+    )
     return max(rows, key=lambda d: len(d.domain), default=None)

@@ -11,7 +11,7 @@ from gatehouse.auth.principal import Principal
 from gatehouse.models import Connection, SignInAttempt, SignInOutcome
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.recording.masking import redact, scrub_text
-from gatehouse.resolvers.recording.requests import NewestFirst, newest_first, trim
+from gatehouse.resolvers.recording.requests import NewestFirst, add_and_trim, newest_first
 
 
 @dataclass
@@ -37,7 +37,7 @@ async def record_attempt(
 ) -> None:
     if keep <= 0:
         return
-    await SignInAttempt.create(
+    row = SignInAttempt(
         connection_id=connection.id,
         outcome=outcome,
         reason=reason[:64] if reason else None,
@@ -47,7 +47,7 @@ async def record_attempt(
         subject=redact(observed.subject, mask=mask)[:320] if observed.subject else None,
         attributes=redact(observed.attributes, mask=mask),
     )
-    await trim(SignInAttempt, keep, connection_id=connection.id)
+    await add_and_trim(row, keep, connection_id=connection.id)
 
 
 async def list_attempts(

@@ -12,7 +12,7 @@ from tortoise.queryset import QuerySet
 
 from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
-from gatehouse.models import Directory, ScimRequestRecord
+from gatehouse.models import Directory, ScimRequestRecord, batch
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.pagination import check_page_size, decode_cursor
 
@@ -37,23 +37,31 @@ async def newest_first(query: QuerySet[M], first: int | None, after: str | None)
     return NewestFirst(list(rows[:size]), len(rows) > size, after is not None, await query.count())
 
 
-# The cutoff found inside the DELETE: one statement after every recorded request, written out
-# because the ORM's subquery building cost more CPU than the statement it saves.
+# The cutoff found inside the DELETE, written out because the ORM's subquery building cost more
+# CPU than the statement it saves.
 _TRIM = (
     'DELETE FROM "{table}" WHERE "{column}" = {0} AND "id" <= (SELECT "id" FROM "{table}" '
     'WHERE "{column}" = {0} ORDER BY "id" DESC LIMIT 1 OFFSET {1})'
 )
 
 
-async def trim(model: type[M], keep: int, **owner: str) -> None:
-    """Keep the newest `keep` rows of one owner (ids are time-sortable)."""
+async def add_and_trim(row: M, keep: int, **owner: str) -> None:
+    """Insert `row` and keep the newest `keep` rows of its owner (ids are time-sortable)."""
     [(column, value)] = owner.items()
     assert column.isidentifier()  # a keyword argument name, never input
+    table = row._meta.db_table  # noqa: SLF001 - Tortoise's documented model metadata
     conn = Tortoise.get_connection("default")
-    marks = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?1", "?2")
-    table = model._meta.db_table  # noqa: SLF001 - Tortoise's documented model metadata
-    sql = _TRIM.format(*marks, table=table, column=column)
-    await conn.execute_query(sql, [value, keep])
+    if conn.capabilities.dialect != "postgres":
+        await row.save(force_create=True)
+        trim = _TRIM.format("?1", "?2", table=table, column=column)
+        await conn.execute_query(trim, [value, keep])
+        return
+    # One statement, one round trip. The DELETE does not see the row inserted beside it, so
+    # it keeps `keep - 1` of the older rows.
+    insert, params = batch.statement([row])
+    n = len(params)
+    trim = _TRIM.format(f"${n + 1}", f"${n + 2}", table=table, column=column)
+    await conn.execute_query(f'WITH "added" AS ({insert}) {trim}', [*params, value, keep - 1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,7 @@ class ScimExchange:
 async def record_scim_request(exchange: ScimExchange, keep: int) -> None:
     if keep <= 0:
         return
-    await ScimRequestRecord.create(
+    row = ScimRequestRecord(
         directory_id=exchange.directory_id,
         method=exchange.method[:8],
         path=exchange.path[:2048],
@@ -85,7 +93,7 @@ async def record_scim_request(exchange: ScimExchange, keep: int) -> None:
         body=exchange.body,
         changes=exchange.changes,
     )
-    await trim(ScimRequestRecord, keep, directory_id=exchange.directory_id)
+    await add_and_trim(row, keep, directory_id=exchange.directory_id)
 
 
 async def list_scim_requests(
