@@ -1,0 +1,52 @@
+"""models/reads.py: the hot reads return what Tortoise's own queries return, field for field."""
+
+from __future__ import annotations
+
+from tortoise import Tortoise
+
+from gatehouse.models import Directory, DirectoryType, Domain, DomainState, User, reads
+
+
+def _fields(row: object) -> dict[str, object]:
+    meta = row._meta  # type: ignore[attr-defined]
+    return {name: getattr(row, name) for name in meta.fields_db_projection}
+
+
+async def test_first_builds_the_instance_tortoise_would(make_org, count_queries) -> None:
+    org = await make_org()
+    made = await Directory.create(
+        organization=org, name="d", type=DirectoryType.ENTRA, token_hash="h", token_prefix="p"
+    )
+    expected = await Directory.get(id=made.id)
+    with count_queries() as counter:
+        found = await reads.first(Directory, id=made.id)
+    assert found is not None
+    assert _fields(found) == _fields(expected)  # enums, datetimes and hashes converted alike
+    assert found._saved_in_db
+    assert len(counter.statements) == 1
+    assert await reads.first(Directory, id="dir_missing") is None
+
+
+async def test_rows_match_lists_and_converted_values(make_org) -> None:
+    org = await make_org()
+    for name, state in (("a.example", DomainState.VERIFIED), ("b.a.example", DomainState.PENDING)):
+        await Domain.create(
+            organization=org, domain=name, verified_domain=name, state=state, token=name
+        )
+    found = await reads.rows(
+        Domain,
+        verified_domain=["b.a.example", "a.example", "x.example"],
+        state=DomainState.VERIFIED,
+    )
+    assert [d.domain for d in found] == ["a.example"]
+    assert found[0].state is DomainState.VERIFIED
+    assert await reads.rows(Domain, verified_domain=[], state=DomainState.VERIFIED) == []
+
+
+async def test_a_locked_read_locks_on_postgresql(make_org, count_queries) -> None:
+    await make_org()
+    user = await User.create(email="lock@reads.example")
+    with count_queries() as counter:
+        assert (await reads.first(User, lock=True, email="lock@reads.example")) == user
+    postgres = Tortoise.get_connection("default").capabilities.dialect == "postgres"
+    assert counter.statements[0].endswith(" FOR UPDATE") is postgres
