@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gatehouse.auth.principal import operator_principal
-from gatehouse.models import Connection, ConnectionState, Event
+from gatehouse.models import AuditEntry, Connection, ConnectionState, Event
 from gatehouse.outbound import OutboundError, check_url
 from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.errors import DomainError
@@ -135,11 +135,56 @@ async def test_lifecycle_events(gql, operator_token, make_org, idp_keys):
     types = [e.type for e in await Event.filter(type__startswith="connection.").order_by("id")]
     assert types == [
         "connection.created",
+        "connection.updated",
         "connection.activated",
         "connection.deactivated",
         "connection.deleted",
     ]
     assert await Connection.all().count() == 0
+
+
+UPDATE = """mutation($i: UpdateConnectionInput!) { updateConnection(input: $i) {
+  connection { saml { allowIdpInitiated } } userErrors { field code } } }"""
+
+
+async def test_a_settings_change_is_an_event_and_null_is_not_off(
+    gql, operator_token, make_org, idp_keys
+):
+    org = await make_org("Acme")
+    created = await _create(
+        gql,
+        operator_token,
+        {"organizationId": org.id, "name": "Okta", "metadataXml": metadata(idp_keys.cert_b64)},
+    )
+    conn_id = created["connection"]["id"]
+    # when an admin turns on IdP-initiated sign-in
+    body = await gql(
+        UPDATE, {"i": {"connectionId": conn_id, "allowIdpInitiated": True}}, token=operator_token
+    )
+    assert body["data"]["updateConnection"] == {
+        "connection": {"saml": {"allowIdpInitiated": True}},
+        "userErrors": [],
+    }
+    # then the change is an event (and so an audit entry) naming the setting, not its value
+    [event] = await Event.filter(type="connection.updated")
+    assert event.data["id"] == conn_id
+    assert event.data["changed"] == ["saml_allow_idp_initiated"]
+    assert await AuditEntry.filter(event_id=event.id, action="connection.updated").exists()
+
+    # when a client sends null for the flag, it is refused (Strawberry's Maybe[bool] takes
+    # no null), not read as false
+    body = await gql(
+        UPDATE, {"i": {"connectionId": conn_id, "allowIdpInitiated": None}}, token=operator_token
+    )
+    assert body["data"] is None
+    assert "found null" in body["errors"][0]["message"]
+    assert (await Connection.get(id=conn_id)).saml_allow_idp_initiated is True
+    # and setting what is already set records nothing
+    body = await gql(
+        UPDATE, {"i": {"connectionId": conn_id, "allowIdpInitiated": True}}, token=operator_token
+    )
+    assert body["data"]["updateConnection"]["userErrors"] == []
+    assert await Event.filter(type="connection.updated").count() == 1
 
 
 async def test_other_organization_cannot_see_or_change(gql, make_org, idp_keys):

@@ -232,11 +232,22 @@ async def update_connection(
                 )
             conn.oidc_client_secret_encrypted = crypto.encrypt(secret_key, client_secret, conn.id)
         before = list(conn.saml_idp_certificates)
+        changed = sorted(key for key, value in changes.items() if getattr(conn, key) != value) + (
+            ["oidc_client_secret"] if client_secret is not UNSET else []
+        )
         for key, value in changes.items():
             setattr(conn, key, value)
         await conn.save()
         if "saml_idp_certificates" in changes and before:
             await record_renewals(conn, before, conn.saml_idp_certificates, "manual")
+        if changed:
+            # Which settings changed, never their values (a client secret, a certificate): the
+            # audit trail shows who loosened sign-in for an organization, and when.
+            await record_event(
+                "connection.updated",
+                conn.organization_id,
+                {**connection_data(conn), "changed": changed},
+            )
     return conn
 
 
