@@ -114,5 +114,13 @@ class MembershipPeriod(models.Model):
 
     class Meta:
         table = "membership_periods"
-        # The first covers members(asOf:)'s count (an index-only scan on PostgreSQL).
-        indexes = (("organization_id", "valid_from", "valid_to"), ("member_id", "valid_from"))
+        # members(asOf:): its page walks the organization's periods in member order and stops
+        # at the page's end (no sort of every period the moment covers); its count reads only
+        # the second, user_id included for the erased-user filter. valid_to leads valid_from
+        # there so that, without statistics (SQLite's default), the planner still takes the
+        # first for the page. The third: one member's history.
+        indexes = (
+            ("organization_id", "member_id", "valid_from"),
+            ("organization_id", "valid_to", "valid_from", "user_id"),
+            ("member_id", "valid_from"),
+        )
