@@ -45,14 +45,22 @@ class Write:
     update: bool = False
 
 
-_queued: ContextVar[dict[int, Write] | None] = ContextVar("gatehouse_queued_rows", default=None)
+Key = tuple[type[Model], Any]  # a table and a primary key (or the instance, keyless yet)
+
+_queued: ContextVar[dict[Key, Write] | None] = ContextVar("gatehouse_queued_rows", default=None)
+
+
+def _key(row: Model) -> Key:
+    # By table and key: two loaded copies of one row are one write, never two UPDATEs of the
+    # same row in one statement (PostgreSQL would apply only one of them).
+    return (type(row), row.pk if row.pk is not None else id(row))
 
 
 @contextmanager
-def deferring() -> Iterator[dict[int, Write]]:
-    """Within the block `create` and `save` queue rows in the returned map (by instance, in
-    the order first queued) instead of writing them."""
-    queue: dict[int, Write] = {}
+def deferring() -> Iterator[dict[Key, Write]]:
+    """Within the block `create` and `save` queue rows in the returned map (in the order
+    first queued) instead of writing them."""
+    queue: dict[Key, Write] = {}
     token = _queued.set(queue)
     try:
         yield queue
@@ -66,21 +74,22 @@ async def create(row: Model) -> None:
     if queue is None:
         await row.save(force_create=True)
         return
-    queue[id(row)] = Write(row, _insert_values(row))
+    queue[_key(row)] = Write(row, _insert_values(row))
 
 
 async def save(row: Model) -> None:
     """Update a stored row (every column, like `row.save()`), or queue the UPDATE inside
-    `deferring()`. A row queued for insert is inserted with its new values instead."""
+    `deferring()`. A row queued for insert is inserted with its new values instead, and a row
+    never stored is inserted, as `row.save()` would."""
     queue = _queued.get()
     if queue is None:
         await row.save()
         return
-    queued = queue.get(id(row))
-    if queued is not None and not queued.update:
-        queued.values = _insert_values(row)
+    queued = queue.get(_key(row))
+    if (queued is not None and not queued.update) or not row._saved_in_db:  # noqa: SLF001
+        queue[_key(row)] = Write(row, _insert_values(row))
     else:
-        queue[id(row)] = Write(row, _update_values(row), update=True)
+        queue[_key(row)] = Write(row, _update_values(row), update=True)
 
 
 async def flush() -> None:
@@ -134,16 +143,23 @@ def _marks(start: int, count: int) -> list[str]:
     return [f"${start + i + 1}" for i in range(count)]
 
 
+def _inserts(writes: Sequence[Write]) -> dict[tuple[type[Model], bool], list[Write]]:
+    """Inserts by table (and whether the row brings its key: the column lists differ), in the
+    order each first came. Writers queue parents before the children that name them."""
+    inserts: dict[tuple[type[Model], bool], list[Write]] = {}
+    for w in writes:
+        if not w.update:
+            inserts.setdefault((type(w.row), w.row._custom_generated_pk), []).append(w)  # noqa: SLF001
+    return inserts
+
+
 def _statement(writes: Sequence[Write]) -> tuple[str, list[Any]]:
     """One PostgreSQL statement: the inserts by table, in the order each table first came
     (parents before children), then the updates."""
-    inserts: dict[type[Model], list[Write]] = {}
-    for w in writes:
-        if not w.update:
-            inserts.setdefault(type(w.row), []).append(w)
+    inserts = _inserts(writes)
     parts: list[str] = []
     params: list[Any] = []
-    for model, rows in inserts.items():
+    for (model, _), rows in inserts.items():
         tuples = []
         for w in rows:
             tuples.append("(" + ",".join(_marks(len(params), len(w.values))) + ")")
@@ -185,7 +201,7 @@ async def write(writes: Sequence[Write]) -> None:
     if not writes:
         return
     conn = Tortoise.get_connection("default")
-    separately = len({type(w.row) for w in writes if not w.update}) + sum(w.update for w in writes)
+    separately = len(_inserts(writes)) + sum(w.update for w in writes)
     if (
         conn.capabilities.dialect == "postgres"
         and separately > 1
@@ -203,11 +219,7 @@ async def _one_by_one(conn: Any, writes: Sequence[Write]) -> None:
     """Tortoise's own statements: a multi-row INSERT per table, an UPDATE per changed row.
     Not bulk_create, which would take the values again (and Event's would write audit entries
     that the writes already hold)."""
-    inserts: dict[type[Model], list[Write]] = {}
-    for w in writes:
-        if not w.update:
-            inserts.setdefault(type(w.row), []).append(w)
-    for model, rows in inserts.items():
+    for (model, _), rows in _inserts(writes).items():
         executor = conn.executor_class(model=model, db=conn)
         generated_key = not rows[0].row._custom_generated_pk  # noqa: SLF001
         sql = executor.insert_query if generated_key else executor.insert_query_all

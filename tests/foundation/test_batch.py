@@ -94,3 +94,53 @@ async def test_a_batch_over_the_parameter_bound_goes_table_by_table(
         await batch.insert([user, member, event])
     assert len(counter.statements) == 3
     assert await Member.filter(id=member.id).exists()
+
+
+async def test_an_update_naming_a_queued_row_goes_out_after_it(make_org, count_queries) -> None:
+    org = await make_org()
+    user, member, _ = await _rows(org, "later@batch.example")
+    stored = await User.create(email="stored@batch.example")
+    async with in_transaction():
+        with batch.deferring():
+            await batch.create(user)
+            await batch.create(member)
+            # two loaded copies of one stored row: one UPDATE, the last values
+            first, second = await User.get(id=stored.id), await User.get(id=stored.id)
+            first.first_name = "First"
+            await batch.save(first)
+            second.first_name = "Second"
+            await batch.save(second)
+            with count_queries() as counter:
+                await batch.flush()
+    # on PostgreSQL the inserts and the update are one statement; on SQLite, inserts by table
+    # (users, members), then the update
+    assert len(counter.statements) == (1 if _postgres() else 3)
+    assert (await User.get(id=stored.id)).first_name == "Second"
+    assert await Member.filter(id=member.id, user_id=user.id).exists()
+
+
+async def test_a_row_never_stored_is_inserted_by_save(make_org) -> None:
+    await make_org()
+    fresh = User(email="fresh@batch.example")
+    async with in_transaction():
+        with batch.deferring():
+            await batch.save(fresh)
+            await batch.flush()
+    assert await User.filter(id=fresh.id).exists()
+
+
+async def test_an_error_in_the_block_writes_none_of_the_queue(make_org) -> None:
+    org = await make_org()
+    user, member, _ = await _rows(org, "never@batch.example")
+
+    async def failing_request() -> None:
+        async with in_transaction():
+            with batch.deferring():
+                await batch.create(user)
+                await batch.create(member)
+                raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_request()
+    assert not await User.filter(id=user.id).exists()
+    assert not await Member.filter(id=member.id).exists()
