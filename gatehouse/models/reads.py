@@ -61,6 +61,10 @@ async def rows(model: type[M], *, lock: bool = False, _one: bool = False, **equa
     values: list[Any] = []
     for name, value in equal.items():
         field = meta.fields_map[name]
+        if _has_nul(value):
+            # No stored text holds a NUL (PostgreSQL refuses one, and would fail the request):
+            # a path such as `/Users/%00` simply names nothing.
+            return []
         if isinstance(value, list | tuple):
             shape.append((name, len(value)))
             values.extend(field.to_db_value(v, model) for v in value)
@@ -70,6 +74,12 @@ async def rows(model: type[M], *, lock: bool = False, _one: bool = False, **equa
     sql = _text(model, tuple(shape), lock, _one, pg)
     found = await conn.execute_query_dict(sql, values)
     return [model._init_from_db(**row) for row in found]  # noqa: SLF001
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return isinstance(value, str) and "\x00" in value
 
 
 async def first(model: type[M], *, lock: bool = False, **equal: Any) -> M | None:

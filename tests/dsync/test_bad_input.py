@@ -212,3 +212,18 @@ async def test_filter_values_reach_sql_only_as_parameters(scim):
     statements = [str(r.args[0]) for r in records if r.args]
     assert any("directory_users" in s for s in statements)
     assert all(hostile.lower() not in s.lower() for s in statements)
+
+
+PATCH_OP = {
+    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+    "Operations": [{"op": "replace", "path": "externalId", "value": "x"}],
+}
+
+
+@pytest.mark.parametrize(("method", "body"), [("GET", None), ("DELETE", None), ("PATCH", PATCH_OP)])
+@pytest.mark.parametrize("resource", ["Users", "Groups"])
+async def test_a_nul_byte_in_the_id_is_not_found(scim, method, body, resource):
+    # PostgreSQL refuses a NUL in text; the fuzz test once got a 503 for `DELETE …/Users/%00`
+    before = await _state()
+    _assert_scim_error(await scim.call(method, f"/{resource}/%00", body), 404, None)
+    assert await _state() == before

@@ -50,3 +50,13 @@ async def test_a_locked_read_locks_on_postgresql(make_org, count_queries) -> Non
         assert (await reads.first(User, lock=True, email="lock@reads.example")) == user
     postgres = Tortoise.get_connection("default").capabilities.dialect == "postgres"
     assert counter.statements[0].endswith(" FOR UPDATE") is postgres
+
+
+async def test_a_nul_byte_names_no_row(make_org, count_queries) -> None:
+    await make_org()
+    # PostgreSQL refuses a NUL in text: sent, it would fail the request (the fuzz test's
+    # `DELETE /scim/v2/…/Users/%00` answered 503); it matches nothing instead, unsent
+    with count_queries() as counter:
+        assert await reads.first(User, id="\x00") is None
+        assert await reads.rows(Domain, verified_domain=["a.example", "b\x00"]) == []
+    assert counter.statements == []
