@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser, batch
+from gatehouse.models import DirectoryGroup, DirectoryGroupMember, DirectoryUser, batch, reads
 from gatehouse.resolvers.directories import sync as directory_sync
 from gatehouse.scim.errors import invalid_value, not_found, scim_response
 from gatehouse.scim.filters import GROUPS, parse_filter, sort_order
@@ -106,7 +106,7 @@ async def create_group(scim: ScimRequest) -> Response:
 
 
 async def get_group(scim: ScimRequest) -> Response:
-    group = await DirectoryGroup.get_or_none(id=scim.path_id, directory_id=scim.directory.id)
+    group = await reads.first(DirectoryGroup, id=scim.path_id, directory_id=scim.directory.id)
     if group is None:
         raise not_found("Group")
     return await _respond(scim, group)

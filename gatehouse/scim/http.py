@@ -65,9 +65,7 @@ class ScimRequest:
 
     @property
     def path_id(self) -> str:
-        value = str(self.request.path_params.get("resource_id", ""))
-        # No id holds a NUL, and PostgreSQL refuses one in a query: `/Users/%00` is not found.
-        return "" if "\x00" in value else value
+        return str(self.request.path_params.get("resource_id", ""))
 
     async def json(self) -> dict[str, Any]:
         try:

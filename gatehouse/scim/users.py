@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from gatehouse.models import DirectoryUser
+from gatehouse.models import DirectoryUser, reads
 from gatehouse.resolvers.directories import sync as directory_sync
 from gatehouse.scim.errors import not_found, scim_response
 from gatehouse.scim.filters import USERS, parse_filter, sort_order
@@ -54,7 +54,7 @@ async def create_user(scim: ScimRequest) -> Response:
 
 
 async def get_user(scim: ScimRequest) -> Response:
-    diru = await DirectoryUser.get_or_none(id=scim.path_id, directory_id=scim.directory.id)
+    diru = await reads.first(DirectoryUser, id=scim.path_id, directory_id=scim.directory.id)
     if diru is None:
         raise not_found("User")
     return _respond(scim, diru)
