@@ -55,7 +55,7 @@ async def one_insert() -> AsyncIterator[None]:
     pending: list[Event] = []
     token = _pending.set(pending)
     try:
-        with holding_members(), batch.deferring() as queued:
+        with holding_members(), batch.deferring():
             yield
             _pending.set(None)
             rows: list[Model] = []
@@ -64,6 +64,6 @@ async def one_insert() -> AsyncIterator[None]:
                 # Read before anything is inserted: a member queued above is one the writer
                 # holds as fresh (hold_member), so no period read needs its row.
                 rows = [*pending, *await audit_rows(pending)]
-            await batch.insert(rows, list(queued.values()))
+            await batch.flush(rows)
     finally:
         _pending.reset(token)

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from tortoise import Tortoise
@@ -92,29 +93,37 @@ async def save(row: Model) -> None:
         queue[_key(row)] = Write(row, _update_values(row), update=True)
 
 
-async def flush() -> None:
-    """Write the queued rows now: before reading rows the block queued, or a write that
-    names them."""
+async def flush(new: Sequence[Model] = ()) -> None:
+    """Write the queued rows now, then insert the `new` rows: before reading rows the block
+    queued, or a write that names them, and when the block ends."""
     queue = _queued.get()
+    writes = list(queue.values()) if queue else []
     if queue:
-        writes = list(queue.values())
         queue.clear()
-        await write(writes)
+    await write([*writes, *_new(new)])
 
 
 def _meta(row: Model) -> Any:
     return row._meta  # noqa: SLF001 - Tortoise's documented model metadata
 
 
-def _columns(row: Model) -> tuple[list[str], list[str]]:
+def _columns(row: Model) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(field names, column names) an INSERT of this row sets: all but a database-made key."""
-    meta = _meta(row)
-    names = [
+    return _insert_columns(type(row), row._custom_generated_pk)  # noqa: SLF001
+
+
+# Per model, not per row: a request's rows are a handful of models, each written every time.
+@cache
+def _insert_columns(
+    model: type[Model], brings_key: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    meta = model._meta  # noqa: SLF001
+    names = tuple(
         name
         for name in meta.fields_db_projection
-        if row._custom_generated_pk or not meta.fields_map[name].generated  # noqa: SLF001
-    ]
-    return names, [meta.fields_db_projection[n] for n in names]
+        if brings_key or not meta.fields_map[name].generated
+    )
+    return names, tuple(meta.fields_db_projection[n] for n in names)
 
 
 def _insert_values(row: Model) -> list[Any]:
@@ -123,13 +132,18 @@ def _insert_values(row: Model) -> list[Any]:
     return [fields_map[n].to_db_value(getattr(row, n), row) for n in _columns(row)[0]]
 
 
-def _updated(row: Model) -> list[str]:
-    meta = _meta(row)
-    return [
+def _updated(row: Model) -> tuple[str, ...]:
+    return _update_columns(type(row))
+
+
+@cache
+def _update_columns(model: type[Model]) -> tuple[str, ...]:
+    meta = model._meta  # noqa: SLF001
+    return tuple(
         name
         for name in meta.fields_db_projection
         if not meta.fields_map[name].pk and not meta.fields_map[name].generated
-    ]
+    )
 
 
 def _update_values(row: Model) -> list[Any]:
@@ -186,15 +200,18 @@ def _statement(writes: Sequence[Write]) -> tuple[str, list[Any]]:
     return f"WITH {names} {last}", params
 
 
+def _new(rows: Sequence[Model]) -> list[Write]:
+    return [Write(row, _insert_values(row)) for row in rows]
+
+
 def statement(rows: Sequence[Model]) -> tuple[str, list[Any]]:
     """The PostgreSQL INSERT of `rows` and its parameters ($1…), for a caller that adds to it."""
-    return _statement([Write(row, _insert_values(row)) for row in rows])
+    return _statement(_new(rows))
 
 
-async def insert(rows: Sequence[Model], queued: Sequence[Write] = ()) -> None:
-    """Write the `queued` rows and insert new `rows` of any tables, parents before the
-    children that name them."""
-    await write([*queued, *(Write(row, _insert_values(row)) for row in rows)])
+async def insert(rows: Sequence[Model]) -> None:
+    """Insert new rows of any tables, parents before the children that name them."""
+    await write(_new(rows))
 
 
 async def write(writes: Sequence[Write]) -> None:
