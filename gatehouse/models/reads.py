@@ -62,8 +62,9 @@ async def rows(model: type[M], *, lock: bool = False, _one: bool = False, **equa
     for name, value in equal.items():
         field = meta.fields_map[name]
         if _has_nul(value):
-            # No stored text holds a NUL (PostgreSQL refuses one, and would fail the request):
-            # a path such as `/Users/%00` simply names nothing.
+            # No stored text holds a NUL (PostgreSQL refuses one, and would fail the request).
+            # Clients' NULs are refused at the edge (inbound.py, NulInUrlMiddleware); a value
+            # from anywhere else simply names nothing.
             return []
         if isinstance(value, list | tuple):
             shape.append((name, len(value)))

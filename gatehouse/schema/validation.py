@@ -29,7 +29,12 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule, OverlappingFieldsCanBeMergedRule
+from graphql.language import StringValueNode
+from graphql.validation import (
+    NoSchemaIntrospectionCustomRule,
+    OverlappingFieldsCanBeMergedRule,
+    ValidationRule,
+)
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -78,6 +83,22 @@ class BudgetedFieldMerging(OverlappingFieldsCanBeMergedRule):
         self.rule_context.remaining_complexity_budget = FIELD_MERGING_BUDGET
 
 
+class NoNulInStrings(ValidationRule):
+    """A string literal may not hold a NUL (`"\\u0000"`): PostgreSQL refuses one in any text
+    value, so the resolver's first query would fail as an internal error. Variables are
+    checked where their JSON is decoded (gatehouse/inbound.py)."""
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(
+                GraphQLError(
+                    "A string holds a NUL character (U+0000), which no text value accepts.",
+                    node,
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
+            )
+
+
 RULES: tuple[type[Any], ...] = (
     *(
         BudgetedFieldMerging if rule is OverlappingFieldsCanBeMergedRule else rule
@@ -86,6 +107,7 @@ RULES: tuple[type[Any], ...] = (
     # Strawberry's own rules for `Maybe` and @oneOf inputs (it adds them in its validation).
     MaybeNullValidationRule,
     OneOfInputValidationRule,
+    NoNulInStrings,
 )
 
 

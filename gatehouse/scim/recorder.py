@@ -14,6 +14,7 @@ from urllib.parse import unquote_plus
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatehouse.inbound import BodyError, decode_json
 from gatehouse.models import Directory
 from gatehouse.resolvers.recording.changes import collecting
 from gatehouse.resolvers.recording.masking import redact, redact_query, scrub_text
@@ -30,11 +31,11 @@ def _body(raw: bytes, *, mask: bool) -> Any:
     if len(raw) > MAX_RECORDED_BODY:
         return {"recorder": f"{len(raw)} bytes, too large to keep"}
     try:
-        return redact(json.loads(raw), mask=mask)
-    except (ValueError, UnicodeDecodeError):
-        return {"recorder": f"{len(raw)} bytes, not JSON"}
-    except RecursionError:  # `[[[[…]]]]` under the size cap (the fuzz test sends them)
-        return {"recorder": f"{len(raw)} bytes, nested too deep to keep"}
+        # The handler's own decoding, so what it refused (not JSON, too deep, a NUL, which
+        # PostgreSQL could not store) is kept as the reason it gave.
+        return redact(decode_json(raw), mask=mask)
+    except BodyError as e:
+        return {"recorder": f"{len(raw)} bytes, not kept: {e}"}
 
 
 def _error(response: Response | None) -> tuple[str | None, str | None]:

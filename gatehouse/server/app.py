@@ -30,7 +30,11 @@ from gatehouse.server.cors import CorsMiddleware
 from gatehouse.server.db import close_db, init_db, migrate
 from gatehouse.server.graphql import GatehouseGraphQL
 from gatehouse.server.graphql_ide import ASSET_ROUTE, ide_asset
-from gatehouse.server.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gatehouse.server.middleware import (
+    BodyLimitMiddleware,
+    NulInUrlMiddleware,
+    RequestIdMiddleware,
+)
 from gatehouse.server.ops_routes import (
     ops_exception_handlers,
     ops_middleware,
@@ -126,6 +130,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Middleware(CorsMiddleware, allowed_origins=settings.allowed_origins),
             *ops_middleware(),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(NulInUrlMiddleware),
         ],
         exception_handlers={
             HTTPException: http_error,

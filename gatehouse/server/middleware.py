@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids and the request body limit."""
+"""Pure ASGI middleware: request ids, the request body limit and the URL's NUL check."""
 
 from __future__ import annotations
 
@@ -85,6 +85,27 @@ class BodyLimitMiddleware:
                 await _too_large(scope, send, self.max_bytes)
 
 
+class NulInUrlMiddleware:
+    """Refuses with 400 a URL whose path or query holds a NUL character (`%00`).
+
+    Routes hand path and query values to queries (a connection id, a SCIM filter, a portal
+    token), and PostgreSQL refuses a NUL in any text value: such a request would otherwise fail
+    as an internal error, or as a 503 that tells the client to retry. The bodies' check is in
+    gatehouse/inbound.py."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The path arrives percent-decoded; the query string as sent, where `%2500` is the text
+        # "%00" and not a NUL.
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            message = "The URL holds a NUL character (%00)."
+            await refuse(scope, send, 400, "invalid_request", message, scim_type="invalidValue")
+            return
+        await self.app(scope, receive, send)
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -100,22 +121,36 @@ def _declared_length(scope: Scope) -> int:
 
 
 async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
-    message = f"Request body over {max_bytes} bytes."
+    await refuse(scope, send, 413, "request_too_large", f"Request body over {max_bytes} bytes.")
+
+
+async def refuse(
+    scope: Scope,
+    send: Send,
+    status: int,
+    error: str,
+    message: str,
+    *,
+    scim_type: str | None = None,
+) -> None:
+    """A refusal before any route runs, in the shape the route's clients read."""
     content_type = b"application/json"
-    payload: dict[str, str | list[str]] = {"error": "request_too_large", "message": message}
+    payload: dict[str, str | list[str]] = {"error": error, "message": message}
     if scope.get("path", "").startswith("/scim/"):
         # SCIM clients expect a SCIM error body (RFC 7644 §3.12) on every failure.
         content_type = b"application/scim+json"
         payload = {
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-            "status": "413",
+            "status": str(status),
             "detail": message,
         }
+        if scim_type:
+            payload["scimType"] = scim_type
     body = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),

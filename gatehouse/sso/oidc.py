@@ -22,6 +22,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
 from gatehouse.auth import crypto
+from gatehouse.inbound import holds_nul
 from gatehouse.models import Connection
 from gatehouse.outbound import OutboundError, request_json
 from gatehouse.resolvers.sso.endpoints import callback_url
@@ -148,6 +149,10 @@ def _groups(claims: dict[str, Any], claim: str) -> list[str]:
 
 
 def _profile(claims: dict[str, Any], groups_claim: str = "groups") -> SsoProfile:
+    if holds_nul(claims):
+        # The IdP's JSON, unlike a client's, is not decoded by inbound.py; PostgreSQL would
+        # refuse the NUL when the profile is stored, failing the callback.
+        raise SignInRefused("invalid_claims", "The IdP's claims hold a NUL character (U+0000).")
     # Entra ID: `sub` is pairwise per app; tenant + object ID is the stable person.
     subject = (
         f"{claims['tid']}:{claims['oid']}" if "tid" in claims and "oid" in claims else claims["sub"]

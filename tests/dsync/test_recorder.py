@@ -140,3 +140,32 @@ async def test_values_shown_when_masking_is_off_but_secrets_never(db, make_org, 
     assert record.body["userName"] == "bob@acme.com"
     assert record.body["password"] == "[redacted]"
     assert scim.token not in json.dumps(record.body)
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b'{"schemas": [], "\\u0000": 1}', "NUL character"),
+        (b'{"userName": "ann",', "not valid JSON"),
+        (b"[" * 100 + b"]" * 100, "deeper than 64"),
+    ],
+    ids=["nul", "malformed", "deep"],
+)
+async def test_a_refused_body_is_kept_as_the_reason(
+    gql, operator_token, make_org, make_directory, raw, says
+):
+    # PostgreSQL cannot store a NUL: the recorder once failed on it, and the IdP's refused
+    # request was missing from the directory's requests.
+    scim: Scim = await make_directory(await make_org("Acme"))
+    response = await scim.client.post(
+        f"{scim.base}/Users",
+        content=raw,
+        headers={"Authorization": f"Bearer {scim.token}", "Content-Type": "application/scim+json"},
+    )
+    assert response.status_code == 400
+    [edge] = (await _records(gql, operator_token, scim.directory_id))["edges"]
+    assert edge["node"]["status"] == 400
+    assert edge["node"]["scimType"] == "invalidSyntax"
+    note = edge["node"]["body"]["recorder"]
+    assert note.startswith(f"{len(raw)} bytes, not kept: "), note
+    assert says in note, note

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import Directory, Event
 from gatehouse.resolvers import api_keys
@@ -134,9 +136,10 @@ async def test_another_organizations_key_cannot_rotate_complete_or_cancel(
     assert await _status(other, other.token) == 200
 
 
-async def test_a_directory_path_that_is_no_id_is_a_401(scim):
-    # PostgreSQL refuses a NUL byte in a query: it must not be looked up at all
+@pytest.mark.parametrize(("path_id", "status"), [("not-an-id", 401), ("%00", 400)])
+async def test_a_directory_path_that_is_no_id_is_refused(scim, path_id, status):
+    # PostgreSQL refuses a NUL byte in a query: the URL check refuses it before any route
     r = await scim.client.get(
-        "/scim/v2/%00/Users", headers={"Authorization": f"Bearer {scim.token}"}
+        f"/scim/v2/{path_id}/Users", headers={"Authorization": f"Bearer {scim.token}"}
     )
-    assert r.status_code == 401
+    assert r.status_code == status

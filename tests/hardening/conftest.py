@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from starlette.routing import Mount, Route
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.resolvers import api_keys, organizations
@@ -20,6 +21,18 @@ from gatehouse.settings import Settings
 from tests.sso.saml_idp import make_keypair
 
 BASE = "https://gatehouse.test"
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """(method, path template) of every HTTP route of the app; a mount as one GET route."""
+    app = create_app(Settings(DATABASE_URL="sqlite://:memory:"), manage_db=False)
+    found = []
+    for route in app.routes:
+        if isinstance(route, Route):
+            found += [(m, route.path) for m in sorted(route.methods or ()) if m != "HEAD"]
+        elif isinstance(route, Mount):
+            found.append(("GET", route.path + "/{path}"))
+    return found
 
 
 @dataclass

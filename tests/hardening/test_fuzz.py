@@ -18,30 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from hypothesis_graphql import strategies as graphql_strategies
-from starlette.routing import Mount, Route
 
 from gatehouse.schema import build_schema
-from gatehouse.server.app import create_app
-from gatehouse.settings import Settings
-from tests.hardening.conftest import BASE, Target
+from tests.hardening.conftest import BASE, Target, app_routes
 
 SLOWEST = 3.0  # seconds; a loaded 2-core CI machine answers these in a few milliseconds
 LEAKS = ("Traceback", 'File "', "SELECT ", "INSERT INTO", "sqlite3", "asyncpg", "tortoise.")
 SCHEMA_SDL = str(build_schema())
 
 
-def _routes() -> list[tuple[str, str]]:
-    app = create_app(Settings(DATABASE_URL="sqlite://:memory:"), manage_db=False)
-    found = []
-    for route in app.routes:
-        if isinstance(route, Route):
-            found += [(m, route.path) for m in sorted(route.methods or ()) if m != "HEAD"]
-        elif isinstance(route, Mount):
-            found.append(("GET", route.path + "/{path}"))
-    return found
-
-
-ROUTES = _routes()
+ROUTES = app_routes()
 TEXT = st.text(alphabet=string.printable + "éü€\u202e\x00", max_size=40)
 
 

@@ -42,3 +42,19 @@ async def test_subscriptions_are_checked_like_requests(
     assert all("Did you mean" not in e["message"] for e in errors), errors
     if code is not None:
         assert errors[0]["extensions"]["code"] == code
+
+
+async def test_a_nul_in_a_subscription_is_refused(production_like, operator_token):
+    # A string literal: a validation error, as over HTTP (a variable's NUL is refused where the
+    # message's JSON is decoded, so the socket closes as for any malformed message).
+    subscription = 'subscription { events(types: ["user.\\u0000created"]) { id } }'
+
+    async def first_message() -> None:
+        async with production_like.ws_client(operator_token) as session:
+            async for _ in session.subscribe(document(subscription)):
+                return
+
+    with pytest.raises(TransportQueryError) as refused:
+        await first_message()
+    [error] = refused.value.errors or [{}]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error

@@ -279,6 +279,18 @@ async def test_userinfo_fills_missing_claims(client, oidc_conn, provider):
     assert await User.filter(email="olivia@acme.com").exists()
 
 
+@pytest.mark.parametrize("where", ["id_token", "userinfo"])
+async def test_a_nul_in_the_claims_is_refused_and_stores_nothing(
+    client, oidc_conn, provider, where
+):
+    # PostgreSQL refuses a NUL in text and in jsonb: stored, it failed the callback (500).
+    provider.user["given_name"] = "Oli\x00via"
+    if where == "userinfo":  # the ID token is clean; userinfo fills the email and the NUL
+        provider.id_token_overrides = {"email": None, "email_verified": None, "given_name": "O"}
+    await _refused(client, await _through_provider(client, oidc_conn), "invalid_claims")
+    assert not await User.filter(email="olivia@acme.com").exists()
+
+
 async def test_entra_identity_keys_on_tenant_and_object_id(client, oidc_conn, provider):
     provider.user.update(tid="tenant-1", oid="object-1", sub="pairwise-1")
     assert (await _callback(client, await _through_provider(client, oidc_conn))).status_code == 302

@@ -95,8 +95,15 @@ async def test_inactive_connection_refusal_names_its_organization(client, conn, 
     assert event.data["connection_id"] == conn.id
 
 
-async def test_a_connection_path_that_is_no_id_is_a_404(client):
-    # found by the fuzz test on PostgreSQL, which refuses a NUL byte in a query
-    r = await client.post("/sso/saml/%00/acs", data={"SAMLResponse": "x"})
-    assert r.status_code == 404
-    assert r.json()["error"] == "unknown_connection"
+@pytest.mark.parametrize(
+    ("path_id", "status", "error"),
+    [
+        ("not-an-id", 404, "unknown_connection"),
+        # found by the fuzz test on PostgreSQL, which refuses a NUL byte in a query
+        ("%00", 400, "invalid_request"),
+    ],
+)
+async def test_a_connection_path_that_is_no_id_is_refused(client, path_id, status, error):
+    r = await client.post(f"/sso/saml/{path_id}/acs", data={"SAMLResponse": "x"})
+    assert r.status_code == status
+    assert r.json()["error"] == error
