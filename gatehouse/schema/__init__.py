@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from gatehouse.schema.direct_fields import resolve_fields_directly
+from gatehouse.schema.leaf_fields import LeafExecutionContext
 from gatehouse.schema.limits import extensions, is_unexpected
 from gatehouse.schema.mutations.api_keys import ApiKeyMutations
 from gatehouse.schema.mutations.audit import AuditMutations
@@ -123,7 +124,11 @@ class GatehouseSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     schema = GatehouseSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, types=[*NODE_TYPES, *STEP_TYPES]
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[*NODE_TYPES, *STEP_TYPES],
+        execution_context_class=LeafExecutionContext,
     )
     schema.hide_suggestions = not settings.introspection_enabled
     # The validator needs the built graphql-core schema, which exists only now (Strawberry

@@ -30,7 +30,13 @@ def _attribute(name: str) -> Resolver:
     def resolve(source: Any, _info: Any) -> Any:
         return getattr(source, name)
 
+    resolve.reads_attribute = name  # type: ignore[attr-defined]
     return resolve
+
+
+def attribute_name(resolve: Resolver | None) -> str | None:
+    """The attribute a resolver installed here reads, or None for any other resolver."""
+    return getattr(resolve, "reads_attribute", None)
 
 
 def _method(field: StrawberryField, info_class: type[Info]) -> Resolver:
