@@ -54,12 +54,21 @@ def signing_secrets(endpoint: WebhookEndpoint, at_timestamp: int, secret_key: st
     return keys
 
 
+MAX_RETRY_AFTER_SECONDS = 7 * 24 * 3600
+MAX_RETRY_AFTER_DIGITS = 12
+
+
 def parse_retry_after(value: str | None) -> timedelta | None:
     """RFC 9110 §10.2.3: delay-seconds or an HTTP-date."""
     if not value:
         return None
-    if value.strip().isdigit():
-        return timedelta(seconds=int(value.strip()))
+    seconds = value.strip()
+    if seconds.isascii() and seconds.isdigit():
+        # The receiver's number, bounded: past a day the backoff caps it anyway, and a huge one
+        # would overflow timedelta and fail the delivery pass (`isascii`: "²" is a digit too).
+        digits = seconds.lstrip("0") or "0"
+        delay = int(digits) if len(digits) <= MAX_RETRY_AFTER_DIGITS else MAX_RETRY_AFTER_SECONDS
+        return timedelta(seconds=min(delay, MAX_RETRY_AFTER_SECONDS))
     with contextlib.suppress(TypeError, ValueError):
         return parsedate_to_datetime(value) - clock.now()
     return None

@@ -44,7 +44,9 @@ def decode_cursor(cursor: str) -> str:
         value = base64.urlsafe_b64decode(padded.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise DomainError.of(ErrorCode.INVALID_CURSOR, "Invalid cursor.", "after") from None
-    if not value or len(value) > 64:
+    # Our cursors encode ids and positions: printable ASCII. Anything else is forged, and a
+    # NUL in it would fail the query on PostgreSQL.
+    if not value or len(value) > 64 or not (value.isascii() and value.isprintable()):
         raise DomainError.of(ErrorCode.INVALID_CURSOR, "Invalid cursor.", "after")
     return value
 

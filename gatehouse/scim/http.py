@@ -38,6 +38,7 @@ from gatehouse.scim.resources import etag
 log = logging.getLogger("gatehouse.scim")
 DEFAULT_COUNT = 100
 MAX_COUNT = 1_000
+MAX_START_INDEX = 2**31 - 1
 # The metric's resource label: these path segments, everything else is `other`.
 RESOURCES = frozenset(
     {"Users", "Groups", "ServiceProviderConfig", "Schemas", "ResourceTypes", "Bulk"}
@@ -167,7 +168,9 @@ def page_params(scim: ScimRequest) -> tuple[int, int]:
         count = int(scim.param("count") or DEFAULT_COUNT)
     except ValueError:
         raise invalid_value("startIndex and count are integers.") from None
-    return max(start, 1), min(max(count, 0), MAX_COUNT)
+    # Past MAX_START_INDEX every page is empty anyway, and a larger OFFSET than a bigint
+    # holds would fail the query.
+    return min(max(start, 1), MAX_START_INDEX), min(max(count, 0), MAX_COUNT)
 
 
 def _names(value: str | None) -> list[str]:

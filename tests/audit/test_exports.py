@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 from gatehouse.auth.principal import operator_principal
@@ -111,6 +112,10 @@ async def test_signed_url_expires_and_cannot_be_altered(
     assert (await _download(client, tampered)).status_code == 404
     other = url.replace(export["id"], "aexp_01J00000000000000000000000")
     assert (await _download(client, other)).status_code == 404
+    # "²" is a digit to str.isdigit but not to int(): once a 500
+    superscript = re.sub(r"expires=\d+", "expires=%C2%B2", url)
+    assert superscript != url
+    assert (await _download(client, superscript)).status_code == 404
     clock.advance(minutes=14)
     assert (await _download(client, url)).status_code == 200
     clock.advance(minutes=2)

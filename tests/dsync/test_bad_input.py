@@ -164,6 +164,16 @@ async def test_bad_patch_bodies(scim):
     assert await _state() == before
 
 
+@pytest.mark.parametrize("start", ["99999999999999999999", str(2**63)])
+async def test_a_start_index_past_any_page_is_an_empty_page(scim, start):
+    # an OFFSET past a bigint once failed the query on PostgreSQL (503 "retry")
+    await scim.create_user("ann")
+    response = await scim.call("GET", "/Users", params={"startIndex": start})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["totalResults"], body["itemsPerPage"], body["Resources"]) == (1, 0, [])
+
+
 async def test_sort_and_paging(scim):
     for name in ("carol", "Ann", "bob"):
         await scim.create_user(name)

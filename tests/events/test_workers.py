@@ -59,7 +59,12 @@ def test_backoff_grows_with_jitter_and_honours_retry_after():
     assert backoff(1, 5.0, timedelta(seconds=120)) >= timedelta(seconds=120)
     assert backoff(1, 5.0, timedelta(days=9)) <= timedelta(days=1)
     assert parse_retry_after("120") == timedelta(seconds=120)
+    assert parse_retry_after("000000000000000120") == timedelta(seconds=120)
     assert parse_retry_after("soon") is None
+    # a receiver's hostile numbers: once an OverflowError or a ValueError that failed the pass
+    assert parse_retry_after("9" * 40) == timedelta(days=7)
+    assert parse_retry_after("9" * 5000) == timedelta(days=7)
+    assert parse_retry_after("\u00b2") is None
 
 
 async def test_retry_after_is_honoured_and_three_days_of_failure_mark_the_endpoint_failing(

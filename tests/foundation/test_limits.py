@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 
 import httpx
@@ -77,9 +78,33 @@ async def test_page_size_over_100_is_refused(gql, operator_token, first):
     assert body["errors"][0]["extensions"]["code"] == "PAGE_SIZE_EXCEEDED"
 
 
-async def test_bad_cursor_is_refused(gql, operator_token):
-    body = await gql('{ organizations(after: "%%%") { totalCount } }', token=operator_token)
-    assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# Forged cursors: a NUL (PostgreSQL refuses it in a query), text no cursor of ours holds, and
+# event positions past a bigint or in digits int() refuses. Each was once an INTERNAL error.
+@pytest.mark.parametrize("cursor", ["%%%", _b64("\x00"), _b64("org_\u00e9"), _b64("a\nb")])
+async def test_bad_cursor_is_refused(gql, operator_token, make_org, cursor):
+    org = await make_org("Acme")
+    for document in (
+        "query($a: String) { organizations(after: $a) { totalCount } }",
+        "query($a: String, $o: ID!) { organization(id: $o) { members(after: $a) { totalCount } } }",
+        "query($a: String, $o: ID!) { organization(id: $o) { auditLogs(after: $a) { totalCount } } }",
+        "query($a: String) { events(after: $a) { edges { cursor } } }",
+    ):
+        body = await gql(document, {"a": cursor, "o": org.id}, token=operator_token)
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", (document, body)
+
+
+@pytest.mark.parametrize("position", ["9" * 19, "9" * 40, "\u00b2", "-1", ""])
+async def test_an_event_cursor_out_of_range_is_refused(gql, operator_token, position):
+    body = await gql(
+        "query($a: String) { events(after: $a) { edges { cursor } } }",
+        {"a": _b64(f"pos:{position}")},
+        token=operator_token,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", body
 
 
 async def test_pagination_walks_every_item_once(gql, operator_token, make_org):

@@ -131,7 +131,8 @@ async def signed_file(
 ) -> AuditExport | None:
     """The export a URL names, if its signature holds and it has not expired; else None (the
     same answer for a wrong signature, an expired URL and an unknown export)."""
-    if fmt not in FORMATS or not expires.isdigit() or len(signature) != 64:
+    # ASCII digits: `isdigit` admits "²", which int() refuses.
+    if fmt not in FORMATS or not (expires.isascii() and expires.isdigit()) or len(signature) != 64:
         return None
     if not hmac.compare_digest(signature, sign(secret_key, export_id, fmt, int(expires))):
         return None

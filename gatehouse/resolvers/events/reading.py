@@ -26,6 +26,9 @@ from gatehouse.resolvers.pagination import check_page_size, decode_cursor, encod
 REPLAY_BATCH = 100
 
 
+MAX_POSITION_DIGITS = 18  # below 2**63: every such number fits a bigint
+
+
 def encode_event_cursor(position: int) -> str:
     return encode_cursor(f"pos:{position}")
 
@@ -35,7 +38,9 @@ async def decode_event_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
     prefix, _, digits = decode_cursor(cursor).partition(":")
-    if prefix != "pos" or not digits.isdigit():
+    # ASCII digits only (`isdigit` admits "²", which int() refuses), and no more than a
+    # position column holds (a bigint): a larger number would fail the query.
+    if prefix != "pos" or not digits.isdigit() or len(digits) > MAX_POSITION_DIGITS:
         raise DomainError.of(ErrorCode.INVALID_CURSOR, "Invalid cursor.", "after")
     position = int(digits)
     if await cursor_expired(position):
