@@ -50,7 +50,7 @@ from gatehouse.models.session import (
     SigningKey,
 )
 from gatehouse.models.sso import LinkedIdentity, SamlAssertionId, SsoCode, SsoRequest
-from gatehouse.models.user import Member, MemberSource, MemberStatus, User
+from gatehouse.models.user import Member, MemberSource, MemberStatus, User, fitted_name
 
 __all__ = [
     "ApiKey",
@@ -110,4 +110,5 @@ __all__ = [
     "TargetState",
     "User",
     "WebhookEndpoint",
+    "fitted_name",
 ]

@@ -25,12 +25,20 @@ class MemberSource(StrEnum):
     DIRECTORY = "DIRECTORY"
 
 
+NAME_LENGTH = 100  # first_name, last_name: IdPs may send longer names, which are cut to fit
+
+
+def fitted_name(value: str | None) -> str | None:
+    """A name as a User holds it: None for an empty one, else its first NAME_LENGTH chars."""
+    return value[:NAME_LENGTH] if value else None
+
+
 class User(TimestampedModel):
     id = prefixed_pk("user")
     email = fields.CharField(max_length=320, unique=True)  # normalized: trimmed, lowercased
     email_verified = fields.BooleanField(default=False)
-    first_name = fields.CharField(max_length=100, null=True)
-    last_name = fields.CharField(max_length=100, null=True)
+    first_name = fields.CharField(max_length=NAME_LENGTH, null=True)
+    last_name = fields.CharField(max_length=NAME_LENGTH, null=True)
     # The operator's own ID for the person. Unique across the deployment: the unique index is
     # made by migration 0013 (SQLite cannot add a UNIQUE column in place).
     external_id = fields.CharField(max_length=200, null=True)

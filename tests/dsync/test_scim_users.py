@@ -25,3 +25,17 @@ async def test_create_user_makes_active_directory_member(scim):
         "organization_membership.created",
         "dsync.user.created",
     ]
+
+
+async def test_names_longer_than_a_user_holds_are_cut_to_fit(scim):
+    # A directory user holds 200 characters of a name, a User 100: a longer givenName once
+    # failed the create (Tortoise's length check, a 500).
+    given, family = "G" * 150, "F" * 180
+    body = await scim.create_user(
+        "ann@acme.com",
+        name={"givenName": given, "familyName": family},
+        emails=[{"value": "ann@acme.com", "primary": True}],
+    )
+    assert body["name"] == {"givenName": given, "familyName": family}  # the IdP's, whole
+    user = await User.get(email="ann@acme.com")
+    assert (user.first_name, user.last_name) == (given[:100], family[:100])

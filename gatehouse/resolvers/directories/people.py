@@ -3,7 +3,7 @@ directory pushes, creating the user only where the rule allows. Split from sync.
 
 from __future__ import annotations
 
-from gatehouse.models import Directory, DirectoryUser, Member, User, batch, reads
+from gatehouse.models import Directory, DirectoryUser, Member, User, batch, fitted_name, reads
 from gatehouse.resolvers.users.linking import domain_owner, may_move, organization_owns
 from gatehouse.resolvers.users.profiles import change_email
 
@@ -24,7 +24,12 @@ async def find_user(directory: Directory, diru: DirectoryUser) -> tuple[User | N
         return (user, False) if owned else (None, False)
     if not owned and owner is not None:
         return None, False  # another organization's domain: not this directory's to create
-    user = User(email=diru.email, first_name=diru.given_name, last_name=diru.family_name)
+    # A directory user's names may be twice as long as a User's (the IdP's limit, not ours).
+    user = User(
+        email=diru.email,
+        first_name=fitted_name(diru.given_name),
+        last_name=fitted_name(diru.family_name),
+    )
     await batch.create(user)  # with the request's other new rows, in a SCIM request
     return user, True
 

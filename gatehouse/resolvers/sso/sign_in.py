@@ -29,6 +29,7 @@ from gatehouse.models import (
     Role,
     SsoCode,
     User,
+    fitted_name,
 )
 from gatehouse.resolvers.directories.sync import claim_held
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
@@ -146,9 +147,9 @@ async def _apply_profile(conn: Connection, user: User, profile: SsoProfile) -> N
     second account."""
     changed = False
     for key in ("first_name", "last_name"):
-        value = getattr(profile, key)
-        if value and getattr(user, key) != value[:100]:
-            setattr(user, key, value[:100])
+        value = fitted_name(getattr(profile, key))
+        if value and getattr(user, key) != value:
+            setattr(user, key, value)
             changed = True
     if changed:
         await user.save(update_fields=["first_name", "last_name", "updated_at"])
@@ -172,8 +173,8 @@ async def _jit_create_user(org: Organization, profile: SsoProfile) -> User:
     return await User.create(
         email=profile.email,
         email_verified=profile.email_verified,
-        first_name=(profile.first_name or None) and profile.first_name[:100],
-        last_name=(profile.last_name or None) and profile.last_name[:100],
+        first_name=fitted_name(profile.first_name),
+        last_name=fitted_name(profile.last_name),
     )
 
 
@@ -248,8 +249,11 @@ async def _member_for(
         return await _join(org, user, role, MemberSource.JIT), user, True
     if domain is not None and domain.organization_id == org.id and profile.email_verified:
         names = {
-            key: value[:100]
-            for key, value in (("first_name", profile.first_name), ("last_name", profile.last_name))
+            key: value
+            for key, value in (
+                ("first_name", fitted_name(profile.first_name)),
+                ("last_name", fitted_name(profile.last_name)),
+            )
             if value
         }
         user, member = await enroll(domain, profile.email, user, names=names)
