@@ -39,6 +39,7 @@ from gatehouse.resolvers.sso.endpoints import SpUrls, sp_urls
 from gatehouse.resolvers.sso.sign_in import SignInRefused, SsoProfile
 from gatehouse.resolvers.sso.sp_keys import SpKey, sp_keys
 from gatehouse.settings import Settings
+from gatehouse.sso.saml_schema import use_compiled_schemas
 from gatehouse.sso.saml_xml import (
     DecryptionRefused,
     UnsafeXml,
@@ -46,6 +47,8 @@ from gatehouse.sso.saml_xml import (
     decode_response,
     decrypt_assertion,
 )
+
+use_compiled_schemas()  # before any response is validated: python3-saml's own check, cached
 
 NS = {"samlp": C.NS_SAMLP, "saml": C.NS_SAML}
 # Default attribute names, first match wins: the short names, the WS-Federation claims (Entra,

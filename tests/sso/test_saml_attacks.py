@@ -12,6 +12,7 @@ from gatehouse.auth.principal import operator_principal
 from gatehouse.models import User
 from gatehouse.resolvers.sso import connections
 from gatehouse.server.app import create_app
+from gatehouse.sso.saml_schema import compiled
 from tests.sso.helpers import (
     BASE,
     acs,
@@ -389,3 +390,15 @@ async def test_expired_certificate_is_flagged(gql, operator_token, make_org, idp
     saml = body["data"]["node"]["saml"]
     assert saml["acsUrl"] == acs(c)
     assert [x["expired"] for x in saml["idpCertificates"]] == [True, False]
+
+
+async def test_a_signed_response_outside_the_schema_is_refused(client, conn, idp_keys):
+    compiled.cache_clear()
+    a = assertion_for(conn, in_response_to=await start_saml(client, conn))
+    a.response_id = "1-not-an-ncname"  # xs:ID is an NCName: no leading digit
+    await _refused(client, conn, signed(a, idp_keys), "malformed_response")
+    # and the same response within the schema signs in
+    a = assertion_for(conn, in_response_to=await start_saml(client, conn))
+    assert (await post_acs(client, conn, signed(a, idp_keys))).status_code == 302
+    # python3-saml's check went through the compiled schema (sso/saml_schema.py), compiled once
+    assert (compiled.cache_info().misses, compiled.cache_info().hits) == (1, 1)
