@@ -18,7 +18,7 @@ from gatehouse.resolvers.domains.names import DomainName, InvalidDomain, normali
 from gatehouse.resolvers.environment_roles import copy_to_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.pagination import Page, empty, paginate
-from gatehouse.resolvers.validation import check_id, clean_metadata, clean_name
+from gatehouse.resolvers.validation import MAX_NAME, check_id, clean_metadata, clean_name
 
 UNSET: Any = object()  # "not given" in update inputs, distinct from an explicit null
 
@@ -110,6 +110,7 @@ async def create_organization(principal: Principal, data: NewOrganization) -> Or
     require(principal, Permission.ORGANIZATIONS_MANAGE)
     v = Validator()
     name = clean_name(v, data.name, "name")
+    name_search = _search_name(v, name)
     metadata = clean_metadata(v, data.metadata, "metadata")
     async with in_transaction():
         external_id = await _check_external_id(v, data.external_id)
@@ -120,13 +121,22 @@ async def create_organization(principal: Principal, data: NewOrganization) -> Or
             v.errors.extend(e.errors)
         v.check()
         org = await Organization.create(
-            name=name, name_search=name.lower(), external_id=external_id, metadata=metadata
+            name=name, name_search=name_search, external_id=external_id, metadata=metadata
         )
         await copy_to_organization(org)
         await record_event("organization.created", org.id, organization_data(org))
         for index, domain_name in enumerate(names):
             await create_claim(org.id, domain_name, "domains", str(index))
     return org
+
+
+def _search_name(v: Validator, name: str) -> str:
+    """The lowercased copy searches read; lowercasing can lengthen text ("İ" is two
+    characters lowercased), and the copy has the name's limit too."""
+    lowered = name.lower()
+    if len(lowered) > MAX_NAME and len(name) <= MAX_NAME:
+        v.add(ErrorCode.TOO_LONG, f"Name must be at most {MAX_NAME} characters lowercased.", "name")
+    return lowered
 
 
 async def update_organization(
@@ -143,7 +153,7 @@ async def update_organization(
         org = await organization_for_change(principal, organization_id)
         if name is not UNSET:
             org.name = clean_name(v, name, "name")
-            org.name_search = org.name.lower()
+            org.name_search = _search_name(v, org.name)
         if external_id is not UNSET:
             org.external_id = await _check_external_id(v, external_id, exclude_id=org.id)
         if metadata is not UNSET:

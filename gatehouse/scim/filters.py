@@ -38,28 +38,31 @@ class Column:
     name: str
     kind: str = "string"  # string | boolean | datetime
     case_exact: bool = True  # False: the column holds a lowercased copy
+    # The column's length: a longer value matches nothing stored, and Tortoise refuses to
+    # send it (its length check on a filter value), so it is an invalid filter.
+    max_length: int = 320
 
 
 USER_COLUMNS: dict[str, Column] = {
-    "id": Column("id"),
+    "id": Column("id", max_length=40),
     "username": Column("user_name_lower", case_exact=False),
     "externalid": Column("external_id"),
     "emails": Column("email", case_exact=False),
     "emails.value": Column("email", case_exact=False),
     "displayname": Column("display_name"),
-    "name.givenname": Column("given_name"),
-    "name.familyname": Column("family_name"),
+    "name.givenname": Column("given_name", max_length=200),
+    "name.familyname": Column("family_name", max_length=200),
     "active": Column("active", "boolean"),
     "meta.created": Column("created_at", "datetime"),
     "meta.lastmodified": Column("updated_at", "datetime"),
 }
 
 GROUP_COLUMNS: dict[str, Column] = {
-    "id": Column("id"),
+    "id": Column("id", max_length=40),
     "displayname": Column("display_name_lower", case_exact=False),
     "externalid": Column("external_id"),
-    "members": Column("memberships__directory_user_id"),
-    "members.value": Column("memberships__directory_user_id"),
+    "members": Column("memberships__directory_user_id", max_length=40),
+    "members.value": Column("memberships__directory_user_id", max_length=40),
     "meta.created": Column("created_at", "datetime"),
     "meta.lastmodified": Column("updated_at", "datetime"),
 }
@@ -148,7 +151,10 @@ def _coerce(column: Column, op: CompareOperator, value: Any) -> Any:
             return datetime.fromisoformat(value)
         except ValueError:
             raise invalid_filter("Not a dateTime value.") from None
-    return value if column.case_exact else value.lower()
+    value = value if column.case_exact else value.lower()
+    if len(value) > column.max_length:
+        raise invalid_filter(f"A value for this attribute is at most {column.max_length} chars.")
+    return value
 
 
 def sort_order(sort_by: str | None, order: str | None, mapper: FilterMapper) -> list[str]:

@@ -33,7 +33,7 @@ from gatehouse.scim.errors import (
     uniqueness,
 )
 from gatehouse.scim.recorder import recorded
-from gatehouse.scim.resources import etag
+from gatehouse.scim.resources import MAX_ATTRIBUTE_CHARS, etag
 
 log = logging.getLogger("gatehouse.scim")
 DEFAULT_COUNT = 100
@@ -267,6 +267,8 @@ async def ensure_unique(
     wanted = value.strip().lower()
     if row is not None and getattr(row, column) == wanted:
         return
+    if len(wanted) > MAX_ATTRIBUTE_CHARS:
+        return  # nothing stored is this long; storing it is refused (resources.py)
     clash = model.filter(directory_id=scim.directory.id, **{column: wanted})
     if row is not None:
         clash = clash.exclude(id=row.id)

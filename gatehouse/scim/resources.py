@@ -64,6 +64,14 @@ def _text(value: Any, what: str) -> str | None:
     return value
 
 
+def _lowered(value: str, what: str) -> str:
+    # Lowercasing can lengthen text ("İ" becomes two characters): the copy must fit too.
+    lowered = value.lower()
+    if len(lowered) > MAX_ATTRIBUTE_CHARS:
+        raise invalid_value(f"{what} must be at most {MAX_ATTRIBUTE_CHARS} chars lowercased.")
+    return lowered
+
+
 def _without_groups(body: dict[str, Any], profile: Profile, *, patch: bool) -> dict[str, Any]:
     """`groups` is read-only on a User (RFC 7643 §4.1.2): it comes from /Groups. Okta sends it
     back with the whole user; other profiles are told it is read-only."""
@@ -144,7 +152,7 @@ def store_user_fields(
     name = resource.get("name") or {}
     diru.resource = {k: v for k, v in resource.items() if k != "schemas"}
     diru.user_name = resource["userName"].strip()
-    diru.user_name_lower = diru.user_name.lower()
+    diru.user_name_lower = _lowered(diru.user_name, "userName")
     diru.external_id = _text(resource.get("externalId"), "externalId")
     diru.email = _email(resource, diru.user_name, profile)
     diru.given_name = _short(_text(name.get("givenName"), "name.givenName"))
@@ -157,7 +165,7 @@ def store_user_fields(
 def store_group_fields(group: DirectoryGroup, resource: dict[str, Any]) -> None:
     group.resource = {k: v for k, v in resource.items() if k not in {"schemas", "members"}}
     group.display_name = resource["displayName"].strip()
-    group.display_name_lower = group.display_name.lower()
+    group.display_name_lower = _lowered(group.display_name, "displayName")
     group.external_id = _text(resource.get("externalId"), "externalId")
 
 

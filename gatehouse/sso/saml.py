@@ -50,6 +50,7 @@ from gatehouse.sso.saml_xml import (
 
 use_compiled_schemas()  # before any response is validated: python3-saml's own check, cached
 
+MAX_ASSERTION_ID = 256
 NS = {"samlp": C.NS_SAMLP, "saml": C.NS_SAML}
 # Default attribute names, first match wins: the short names, the WS-Federation claims (Entra,
 # ADFS), and the `urn:oid:` names of X.500/LDAP and eduPerson (Shibboleth, SimpleSAMLphp,
@@ -339,9 +340,12 @@ def validate(
         raise SignInRefused(
             "missing_not_on_or_after", "SubjectConfirmationData has no NotOnOrAfter."
         )
+    assertion_id = response.get_assertion_id()
+    if len(assertion_id) > MAX_ASSERTION_ID:  # the replay cache's column
+        raise SignInRefused("malformed_response", "The assertion ID is too long.")
     return ValidatedAssertion(
         profile=profile,
-        assertion_id=response.get_assertion_id(),
+        assertion_id=assertion_id,
         expires_at=datetime.fromtimestamp(not_after, UTC)
         + timedelta(seconds=settings.sso_clock_skew_seconds),
     )

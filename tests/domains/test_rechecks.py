@@ -37,6 +37,19 @@ async def test_published_later_is_verified_by_the_recheck(
     ]
 
 
+async def test_the_reason_of_a_domain_of_253_characters_fits(make_org, add, settings, dns):
+    # The reason quotes the record's name: for the longest domain it once outgrew its column
+    # (a 500 from verifyDomain, a failed pass of the recheck).
+    name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57, "com"])
+    assert len(name) == 253
+    _, _, row = await pending(make_org, add, name)
+    assert await recheck_due_domains(row.next_check_at, DnsConfig.from_settings(settings)) == 1
+    row = await Domain.get(id=row.id)
+    assert row.state is DomainState.PENDING
+    assert row.failure_reason
+    assert len(row.failure_reason) == 300
+
+
 async def test_backoff_then_failed_after_72_hours(make_org, add, settings, dns, domain_events):
     org, _, row = await pending(make_org, add)
     config = DnsConfig.from_settings(settings)

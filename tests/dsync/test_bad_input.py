@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatehouse.models import DirectoryGroup, DirectoryUser, Event, Member
-from tests.dsync.conftest import SCIM, USER_SCHEMA
+from tests.dsync.conftest import GROUP_SCHEMA, SCIM, USER_SCHEMA
 
 
 async def _state() -> tuple[int, int, int, int]:
@@ -164,6 +164,39 @@ async def test_bad_patch_bodies(scim):
     assert await _state() == before
 
 
+@pytest.mark.parametrize(
+    ("method", "resource", "body"),
+    [
+        ("POST", "Users", {"schemas": [USER_SCHEMA], "userName": "\u0130" * 200}),
+        ("POST", "Groups", {"schemas": [GROUP_SCHEMA], "displayName": "\u0130" * 200}),
+    ],
+)
+async def test_a_value_too_long_lowercased_is_refused(scim, method, resource, body):
+    # 200 characters, 400 lowercased: the lowercased copy filters read once failed to fit
+    # (a 500 from Tortoise's length check)
+    before = await _state()
+    response = await scim.call(method, f"/{resource}", body)
+    _assert_scim_error(response, 400, "invalidValue")
+    assert "lowercased" in response.json()["detail"]
+    assert await _state() == before
+
+
+async def test_a_user_put_or_group_patch_too_long_lowercased_changes_nothing(scim):
+    user = await scim.create_user("ann")
+    group = await scim.create_group("Eng")
+    before = await _state()
+    put = {"schemas": [USER_SCHEMA], "userName": "\u0130" * 200}
+    _assert_scim_error(await scim.call("PUT", f"/Users/{user['id']}", put), 400, "invalidValue")
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "\u0130" * 200}],
+    }
+    response = await scim.call("PATCH", f"/Groups/{group['id']}", patch)
+    _assert_scim_error(response, 400, "invalidValue")
+    assert await _state() == before
+    assert (await scim.call("GET", f"/Groups/{group['id']}")).json()["displayName"] == "Eng"
+
+
 @pytest.mark.parametrize("start", ["99999999999999999999", str(2**63)])
 async def test_a_start_index_past_any_page_is_an_empty_page(scim, start):
     # an OFFSET past a bigint once failed the query on PostgreSQL (503 "retry")
@@ -237,3 +270,30 @@ async def test_a_nul_byte_in_the_id_is_refused(scim, method, body, resource):
     before = await _state()
     _assert_scim_error(await scim.call(method, f"/{resource}/%00", body), 400, "invalidValue")
     assert await _state() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName eq "' + "a" * 321 + '"',
+        'userName eq "' + "\u0130" * 200 + '"',  # 200 characters, 400 lowercased
+        'externalId eq "' + "a" * 321 + '"',
+        'name.givenName eq "' + "a" * 201 + '"',
+        'id eq "' + "a" * 41 + '"',
+    ],
+)
+async def test_a_filter_value_longer_than_any_stored_is_an_invalid_filter(scim, text):
+    # once a 500: Tortoise's length check on the filter value
+    response = await scim.call("GET", "/Users", params={"filter": text})
+    _assert_scim_error(response, 400, "invalidFilter")
+
+
+def test_filter_lengths_are_the_columns():
+    from gatehouse.models import DirectoryGroup, DirectoryUser
+    from gatehouse.scim.filters import GROUP_COLUMNS, USER_COLUMNS
+
+    for model, columns in ((DirectoryUser, USER_COLUMNS), (DirectoryGroup, GROUP_COLUMNS)):
+        fields = model._meta.fields_map
+        for column in columns.values():
+            if column.kind == "string" and column.name in fields:
+                assert column.max_length == fields[column.name].max_length, column

@@ -26,6 +26,8 @@ async def _counts():
         ({"name": ""}, [(["name"], "REQUIRED")]),
         ({"name": "   "}, [(["name"], "REQUIRED")]),
         ({"name": "x" * 201}, [(["name"], "TOO_LONG")]),
+        # 150 characters, 300 lowercased: the search copy must fit too (once INTERNAL)
+        ({"name": "\u0130" * 150}, [(["name"], "TOO_LONG")]),
         ({"name": "Ok", "metadata": [1, 2]}, [(["metadata"], "INVALID_METADATA")]),
         # Every field error at once, not the first only.
         (
@@ -42,6 +44,21 @@ async def test_invalid_organization_input(gql, operator_token, data, errors):
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == errors
     assert all(e["message"] for e in payload["userErrors"])
     assert await _counts() == before
+
+
+async def test_a_name_too_long_lowercased_is_refused_on_update(gql, operator_token, make_org):
+    org = await make_org("Acme")
+    body = await gql(
+        "mutation($i: UpdateOrganizationInput!) { updateOrganization(input: $i) {"
+        " organization { name } userErrors { field code } } }",
+        {"i": {"id": org.id, "name": "\u0130" * 150}},
+        token=operator_token,
+    )
+    assert body["data"]["updateOrganization"]["userErrors"] == [
+        {"field": ["name"], "code": "TOO_LONG"}
+    ]
+    await org.refresh_from_db()
+    assert org.name == "Acme"
 
 
 async def test_external_id_must_be_unique(gql, operator_token):

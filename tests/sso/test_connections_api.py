@@ -13,7 +13,7 @@ from gatehouse.outbound import OutboundError, check_url
 from gatehouse.resolvers import api_keys
 from gatehouse.resolvers.errors import DomainError
 from gatehouse.resolvers.sso import connections
-from tests.sso.helpers import BASE
+from tests.sso.helpers import BASE, CREATE_OIDC
 from tests.sso.saml_idp import make_keypair
 
 FIELDS = """connection { id name type state organization { id }
@@ -404,3 +404,89 @@ async def test_customer_urls_refuse_private_addresses(make_org, provider, idp_ke
 async def test_outbound_guard(url):
     with pytest.raises(OutboundError):
         await check_url(url, allow_private=False)
+
+
+def _long_metadata(cert_b64: str, *, entity_id: str | None = None, name_id: str | None = None):
+    text = metadata(cert_b64)
+    if entity_id is not None:
+        text = text.replace("http://www.okta.com/exk1", entity_id)
+    if name_id is not None:
+        text = text.replace("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress", name_id)
+    return text
+
+
+# Each once failed Tortoise's length check (INTERNAL) instead of answering a userError.
+@pytest.mark.parametrize(
+    ("case", "code", "field"),
+    [
+        ("entity_id_field", "TOO_LONG", ["idpEntityId"]),
+        ("entity_id_metadata", "TOO_LONG", ["metadataXml"]),
+        ("name_id_format_metadata", "TOO_LONG", ["metadataXml"]),
+    ],
+)
+async def test_idp_values_longer_than_kept_are_refused(
+    gql, operator_token, make_org, idp_keys, case, code, field
+):
+    org = await make_org("Acme")
+    i: dict = {"organizationId": org.id, "name": "Okta"}
+    if case == "entity_id_field":
+        i |= {
+            "idpEntityId": "https://idp.test/" + "e" * 1100,
+            "idpSsoUrl": "https://idp.test/sso",
+            "idpCertificates": [idp_keys.cert_b64],
+        }
+    elif case == "entity_id_metadata":
+        i["metadataXml"] = _long_metadata(idp_keys.cert_b64, entity_id="urn:" + "e" * 1100)
+    else:
+        i["metadataXml"] = _long_metadata(idp_keys.cert_b64, name_id="urn:" + "n" * 300)
+    payload = await _create(gql, operator_token, i)
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, field)]
+    assert await Connection.all().count() == 0
+
+
+async def test_an_oidc_client_id_longer_than_kept_is_refused(gql, operator_token, make_org):
+    org = await make_org("Acme")
+    body = await gql(
+        CREATE_OIDC,
+        {
+            "i": {
+                "organizationId": org.id,
+                "name": "Okta",
+                "issuer": "https://idp.test",
+                "clientId": "c" * 600,
+                "clientSecret": "s",
+            }
+        },
+        token=operator_token,
+    )
+    errors = body["data"]["createOidcConnection"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("TOO_LONG", ["clientId"])]
+    assert await Connection.all().count() == 0
+
+
+async def test_a_metadata_url_is_kept_as_checked_and_a_refresh_checks_what_it_reads(
+    make_org, provider, idp_keys
+):
+    # The URL is checked stripped and was stored raw: 2,040 characters and 50 spaces failed.
+    padded = f"{provider.issuer}/saml/metadata" + " " * 50
+    provider.saml_metadata = metadata(idp_keys.cert_b64)
+    conn = await connections.create_saml_connection(
+        operator_principal(),
+        (await make_org("Acme")).id,
+        "Okta",
+        metadata_url=padded,
+        allow_private_urls=True,
+    )
+    assert conn.saml_metadata_url == padded.strip()
+    # when the IdP's metadata comes to name an SSO URL no column holds, the refresh refuses it
+    # and the settings that work stay
+    provider.saml_metadata = metadata(idp_keys.cert_b64).replace(
+        "https://acme.okta.com/app/sso/saml", "https://acme.okta.com/" + "s" * 2100
+    )
+    with pytest.raises(DomainError) as refused:
+        await connections.refresh_saml_metadata(
+            operator_principal(), conn.id, allow_private_urls=True
+        )
+    assert refused.value.errors[0].code.value == "INVALID_URL"
+    await conn.refresh_from_db()
+    assert conn.saml_idp_sso_url == "https://acme.okta.com/app/sso/saml"

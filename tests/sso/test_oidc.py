@@ -291,6 +291,17 @@ async def test_a_nul_in_the_claims_is_refused_and_stores_nothing(
     assert not await User.filter(email="olivia@acme.com").exists()
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [{"sub": "s" * 600}, {"email": "o" * 330 + "@acme.com"}],
+    ids=["subject", "email"],
+)
+async def test_a_subject_or_email_longer_than_kept_is_refused(client, oidc_conn, provider, claims):
+    # once a 500: Tortoise's length check on linked_identities.subject / users.email
+    provider.user.update(claims)
+    await _refused(client, await _through_provider(client, oidc_conn), "profile_too_long")
+
+
 async def test_entra_identity_keys_on_tenant_and_object_id(client, oidc_conn, provider):
     provider.user.update(tid="tenant-1", oid="object-1", sub="pairwise-1")
     assert (await _callback(client, await _through_provider(client, oidc_conn))).status_code == 302

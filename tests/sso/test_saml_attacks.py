@@ -402,3 +402,17 @@ async def test_a_signed_response_outside_the_schema_is_refused(client, conn, idp
     assert (await post_acs(client, conn, signed(a, idp_keys))).status_code == 302
     # python3-saml's check went through the compiled schema (sso/saml_schema.py), compiled once
     assert (compiled.cache_info().misses, compiled.cache_info().hits) == (1, 1)
+
+
+@pytest.mark.parametrize("case", ["name_id", "email", "assertion_id"])
+async def test_values_longer_than_kept_are_refused(client, conn, idp_keys, case):
+    # once a 500: Tortoise's length check on the subject, the email or the replay cache's ID
+    a = assertion_for(conn, in_response_to=await start_saml(client, conn))
+    reason = "profile_too_long"
+    if case == "name_id":
+        a.name_id = "n" * 600
+    elif case == "email":
+        a.attributes = {"email": "o" * 330 + "@acme.com"}
+    else:
+        a.assertion_id, reason = "_" + "a" * 300, "malformed_response"
+    await _refused(client, conn, signed(a, idp_keys), reason)

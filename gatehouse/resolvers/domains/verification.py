@@ -40,6 +40,7 @@ CHECK_WINDOW = timedelta(hours=72)
 # A batch is claimed by pushing its next check this far out, so other processes skip it.
 LEASE = timedelta(minutes=5)
 BATCH_SIZE = 50
+MAX_REASON = 300  # domains.failure_reason
 CONCURRENT_LOOKUPS = 10
 TAKEN_REASON = "Verified by another organization first."
 
@@ -151,7 +152,7 @@ async def _record(
         await _fail(domain, f"Not verified within {hours} hours. Last check: {result.reason}")
     else:
         # Not published yet, SERVFAIL or timeout: stays PENDING, the reason says which.
-        domain.failure_reason = result.reason
+        domain.failure_reason = _reason(result.reason)
         domain.next_check_at = at + next_delay(domain.attempts)
         await domain.save()
 
@@ -178,9 +179,14 @@ async def _verify(
             await _fail(other, TAKEN_REASON)
 
 
+def _reason(text: str | None) -> str | None:
+    # Reasons quote the record's name, and a domain may be 253 characters long.
+    return text[:MAX_REASON] if text else text
+
+
 async def _fail(domain: Domain, reason: str | None) -> None:
     domain.state = DomainState.FAILED
-    domain.failure_reason = (reason or "Verification failed.")[:300]
+    domain.failure_reason = _reason(reason or "Verification failed.")
     domain.next_check_at = None
     await domain.save()
     await record_event(

@@ -72,6 +72,22 @@ def _check_url(v: Validator, value: str | None, *field: str) -> str | None:
     return value
 
 
+MAX_ENTITY_ID = 1024
+MAX_NAME_ID_FORMAT = 256
+MAX_CLIENT_ID = 512
+
+
+def _check_idp(v: Validator, idp: SamlIdp, entity_id_field: str) -> str | None:
+    """The IdP's entity ID, stripped; it and the NameID format must fit their columns, whether
+    an admin typed them or the IdP's metadata said them. The SSO URL is `_check_url`'s."""
+    entity_id = (idp.entity_id or "").strip() or None
+    if entity_id is not None and len(entity_id) > MAX_ENTITY_ID:
+        v.add(ErrorCode.TOO_LONG, f"Entity ID over {MAX_ENTITY_ID} characters.", entity_id_field)
+    if idp.name_id_format is not None and len(idp.name_id_format) > MAX_NAME_ID_FORMAT:
+        v.add(ErrorCode.TOO_LONG, "NameID format is too long.", "metadataXml")
+    return entity_id
+
+
 def _certificates(v: Validator, certs: list[str]) -> list[dict[str, Any]]:
     out = []
     for i, pem in enumerate(certs):
@@ -104,9 +120,13 @@ async def create_saml_connection(
     name = clean_name(v, name, "name")
     if metadata_xml:
         idp = parse_saml_metadata(metadata_xml)
-    elif metadata_url and _check_url(v, metadata_url, "metadataUrl") and not v.errors:
-        idp = await fetch_saml_metadata(metadata_url, allow_private=allow_private_urls)
+        metadata_url = None
+    elif metadata_url:
+        metadata_url = _check_url(v, metadata_url, "metadataUrl")  # stored as checked: stripped
+        if not v.errors:
+            idp = await fetch_saml_metadata(metadata_url or "", allow_private=allow_private_urls)
     idp = idp or SamlIdp()
+    entity_id = _check_idp(v, idp, "metadataXml" if metadata_xml else "idpEntityId")
     sso_url = _check_url(v, idp.sso_url, "ssoUrl")
     certs = _certificates(v, idp.certificates)
     v.check()
@@ -116,11 +136,11 @@ async def create_saml_connection(
             organization=org,
             name=name,
             type=ConnectionType.SAML,
-            saml_idp_entity_id=(idp.entity_id or "").strip() or None,
+            saml_idp_entity_id=entity_id,
             saml_idp_sso_url=sso_url,
             saml_idp_certificates=certs,
-            saml_metadata_url=metadata_url if not metadata_xml else None,
-            saml_metadata_refreshed_at=now() if metadata_url and not metadata_xml else None,
+            saml_metadata_url=metadata_url,
+            saml_metadata_refreshed_at=now() if metadata_url else None,
             saml_name_id_format=idp.name_id_format,
             saml_attribute_mapping=attribute_mapping or {},
             saml_allow_idp_initiated=allow_idp_initiated,
@@ -153,6 +173,8 @@ async def create_oidc_connection(
     issuer = _check_url(v, issuer, "issuer") or ""
     if not client_id.strip():
         v.add(ErrorCode.REQUIRED, "Client ID is required.", "clientId")
+    elif len(client_id.strip()) > MAX_CLIENT_ID:
+        v.add(ErrorCode.TOO_LONG, f"Client ID over {MAX_CLIENT_ID} characters.", "clientId")
     if not client_secret:
         v.add(ErrorCode.REQUIRED, "Client secret is required.", "clientSecret")
     v.check()
@@ -267,13 +289,17 @@ async def refresh_saml_metadata(
     # Fetched outside the transaction: a slow IdP must not hold the row lock.
     idp = await fetch_saml_metadata(conn.saml_metadata_url, allow_private=allow_private_urls)
     v = Validator()
+    # What the IdP serves now is checked as an admin's input would be: a refresh keeps the
+    # settings that work rather than store what cannot be stored.
+    entity_id = _check_idp(v, idp, "metadataUrl")
+    sso_url = _check_url(v, idp.sso_url, "metadataUrl")
     certs = _certificates(v, idp.certificates)
     v.check()
     async with in_transaction():
         conn = await connection_for_change(principal, connection_id)
         before = list(conn.saml_idp_certificates)
-        conn.saml_idp_entity_id = idp.entity_id or conn.saml_idp_entity_id
-        conn.saml_idp_sso_url = idp.sso_url or conn.saml_idp_sso_url
+        conn.saml_idp_entity_id = entity_id or conn.saml_idp_entity_id
+        conn.saml_idp_sso_url = sso_url or conn.saml_idp_sso_url
         conn.saml_idp_certificates = certs or conn.saml_idp_certificates
         conn.saml_metadata_refreshed_at = now()
         await conn.save()

@@ -46,6 +46,8 @@ from gatehouse.resolvers.validation import normalize_email
 
 # Ended sessions stay a day (who was signed in, for the logs and support), then go.
 SESSION_KEPT_AFTER_END = timedelta(days=1)
+MAX_SUBJECT = 512  # linked_identities.subject
+MAX_EMAIL = 320  # users.email
 
 
 def now() -> datetime:
@@ -269,6 +271,11 @@ async def _member_for(
 async def complete_sign_in(connection_id: str, profile: SsoProfile) -> tuple[Member, str]:
     """Resolve the member (JIT when allowed), record success, return the member and a code."""
     profile = SsoProfile(**{**asdict(profile), "email": normalize_email(profile.email)})
+    if len(profile.subject) > MAX_SUBJECT or len(profile.email) > MAX_EMAIL:
+        # Before anything is looked up or stored: the columns that keep them are this long.
+        raise SignInRefused(
+            "profile_too_long", "The IdP's subject or email is longer than Gatehouse keeps."
+        )
     pending = False
     async with in_transaction():
         conn = await Connection.filter(id=connection_id).select_for_update().first()
