@@ -61,10 +61,11 @@ async def rows(model: type[M], *, lock: bool = False, _one: bool = False, **equa
     values: list[Any] = []
     for name, value in equal.items():
         field = meta.fields_map[name]
-        if _has_nul(value):
-            # No stored text holds a NUL (PostgreSQL refuses one, and would fail the request).
-            # Clients' NULs are refused at the edge (inbound.py, NulInUrlMiddleware); a value
-            # from anywhere else simply names nothing.
+        if _has_nul(value) or _too_long(value, field):
+            # No stored text holds a NUL (PostgreSQL refuses one, and would fail the request),
+            # nor one longer than its column (Tortoise's length check would raise). Clients'
+            # NULs are refused at the edge (inbound.py, NulInUrlMiddleware); such a value from
+            # anywhere else, a path id of 60 characters say, simply names nothing.
             return []
         if isinstance(value, list | tuple):
             shape.append((name, len(value)))
@@ -75,6 +76,15 @@ async def rows(model: type[M], *, lock: bool = False, _one: bool = False, **equa
     sql = _text(model, tuple(shape), lock, _one, pg)
     found = await conn.execute_query_dict(sql, values)
     return [model._init_from_db(**row) for row in found]  # noqa: SLF001
+
+
+def _too_long(value: Any, field: Any) -> bool:
+    limit = getattr(field, "max_length", None)
+    if limit is None:
+        return False
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, str) and len(v) > limit for v in value)
+    return isinstance(value, str) and len(value) > limit
 
 
 def _has_nul(value: Any) -> bool:

@@ -39,7 +39,8 @@ class Column:
     kind: str = "string"  # string | boolean | datetime
     case_exact: bool = True  # False: the column holds a lowercased copy
     # The column's length: a longer value matches nothing stored, and Tortoise refuses to
-    # send it (its length check on a filter value), so it is an invalid filter.
+    # send it for eq/ne/gt/ge/lt/le (its length check on a filter value); it is an invalid
+    # filter for every operator, so the answer does not depend on the operator.
     max_length: int = 320
 
 
@@ -152,6 +153,10 @@ def _coerce(column: Column, op: CompareOperator, value: Any) -> Any:
         except ValueError:
             raise invalid_filter("Not a dateTime value.") from None
     value = value if column.case_exact else value.lower()
+    # The filter parser decodes escapes in string literals: `"a\u0000b"` arrives with a NUL,
+    # which the URL and body checks cannot see and PostgreSQL refuses.
+    if "\x00" in value:
+        raise invalid_filter("A filter value may not hold a NUL character.")
     if len(value) > column.max_length:
         raise invalid_filter(f"A value for this attribute is at most {column.max_length} chars.")
     return value

@@ -28,6 +28,7 @@ from gatehouse.models import (
     Organization,
     SamlAssertionId,
     SsoRequest,
+    reads,
 )
 from gatehouse.models.ids import has_prefix
 from gatehouse.ops import metrics
@@ -48,6 +49,7 @@ from gatehouse.sso.start import start_sign_in
 log = logging.getLogger("gatehouse.sso")
 Endpoint = Callable[[Request], Awaitable[Response]]
 SIGNABLE = (ConnectionState.ACTIVE, ConnectionState.VALIDATING)
+MAX_LOOKUP = 128  # sso_requests.lookup
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -133,6 +135,8 @@ async def authorize(request: Request) -> Response:
 
 async def _consume_request(conn: Connection, lookup: str) -> SsoRequest:
     """Single use, this connection's, unexpired (SECURITY 7, 14)."""
+    if len(lookup) > MAX_LOOKUP:  # no stored request has one this long (Tortoise refuses it)
+        raise SignInRefused("unknown_request", "This sign-in was not started here.")
     async with in_transaction():
         row = await SsoRequest.filter(lookup=lookup).select_for_update().first()
         if row is None or row.connection_id != conn.id:
@@ -257,7 +261,7 @@ async def saml_acs(request: Request, seen: _Seen) -> Response:
 
 
 async def saml_metadata(request: Request) -> Response:
-    conn = await Connection.get_or_none(id=request.path_params["connection_id"])
+    conn = await reads.first(Connection, id=str(request.path_params["connection_id"]))
     if conn is None or conn.type is not ConnectionType.SAML:
         return error("unknown_connection", "Unknown connection.", 404)
     conn = await ensure_sp_keys(conn, _settings(request).secret_key)

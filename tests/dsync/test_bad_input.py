@@ -280,12 +280,22 @@ async def test_a_nul_byte_in_the_id_is_refused(scim, method, body, resource):
         'externalId eq "' + "a" * 321 + '"',
         'name.givenName eq "' + "a" * 201 + '"',
         'id eq "' + "a" * 41 + '"',
+        # the parser decodes the escape: a NUL the URL check cannot see (once a 503 on PostgreSQL)
+        'userName eq "a\\u0000b"',
+        'displayName co "\\u0000"',
     ],
 )
-async def test_a_filter_value_longer_than_any_stored_is_an_invalid_filter(scim, text):
+async def test_a_filter_value_no_column_holds_is_an_invalid_filter(scim, text):
     # once a 500: Tortoise's length check on the filter value
     response = await scim.call("GET", "/Users", params={"filter": text})
     _assert_scim_error(response, 400, "invalidFilter")
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": text}
+    _assert_scim_error(await scim.call("POST", "/Users/.search", search), 400, "invalidFilter")
+
+
+async def test_a_resource_id_longer_than_any_is_not_found(scim):
+    # once a 500: Tortoise's length check on the id (a column of 40 characters)
+    _assert_scim_error(await scim.call("GET", "/Users/diru_" + "x" * 60), 404, None)
 
 
 def test_filter_lengths_are_the_columns():

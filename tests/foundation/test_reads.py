@@ -60,3 +60,13 @@ async def test_a_nul_byte_names_no_row(make_org, count_queries) -> None:
         assert await reads.first(User, id="\x00") is None
         assert await reads.rows(Domain, verified_domain=["a.example", "b\x00"]) == []
     assert counter.statements == []
+
+
+async def test_a_value_longer_than_its_column_names_no_row(make_org, count_queries) -> None:
+    await make_org()
+    # Tortoise's length check would raise on it (a SCIM path id of 60 characters was a 500);
+    # no stored row holds it, so it matches nothing, unsent
+    with count_queries() as counter:
+        assert await reads.first(User, id="user_" + "x" * 60) is None
+        assert await reads.rows(Domain, verified_domain=["a.example", "b" * 300]) == []
+    assert counter.statements == []

@@ -490,3 +490,15 @@ async def test_a_metadata_url_is_kept_as_checked_and_a_refresh_checks_what_it_re
     assert refused.value.errors[0].code.value == "INVALID_URL"
     await conn.refresh_from_db()
     assert conn.saml_idp_sso_url == "https://acme.okta.com/app/sso/saml"
+
+
+async def test_a_refresh_is_not_blocked_by_a_name_id_format_it_does_not_store(
+    make_org, provider, idp_keys
+):
+    conn = await _from_metadata_url(make_org, provider, idp_keys)
+    rotated = make_keypair("Rotated")
+    provider.saml_metadata = _long_metadata(rotated.cert_b64, name_id="urn:" + "n" * 300)
+    conn = await connections.refresh_saml_metadata(
+        operator_principal(), conn.id, allow_private_urls=True
+    )
+    assert [c["certificate"] for c in conn.saml_idp_certificates] == [rotated.cert_b64]

@@ -416,3 +416,16 @@ async def test_values_longer_than_kept_are_refused(client, conn, idp_keys, case)
     else:
         a.assertion_id, reason = "_" + "a" * 300, "malformed_response"
     await _refused(client, conn, signed(a, idp_keys), reason)
+
+
+async def test_an_in_response_to_longer_than_any_request_is_unknown(client, conn, idp_keys):
+    # once a 500: Tortoise's length check on the lookup of the stored request (128 characters)
+    a = assertion_for(conn, in_response_to="_" + "x" * 200)
+    await _refused(client, conn, signed(a, idp_keys), "unknown_request")
+
+
+async def test_the_metadata_of_an_id_longer_than_any_is_not_found(client):
+    # once a 500: Tortoise's length check on the connection id (40 characters)
+    r = await client.get("/sso/saml/conn_" + "x" * 60 + "/metadata")
+    assert r.status_code == 404
+    assert r.json()["error"] == "unknown_connection"

@@ -77,13 +77,17 @@ MAX_NAME_ID_FORMAT = 256
 MAX_CLIENT_ID = 512
 
 
-def _check_idp(v: Validator, idp: SamlIdp, entity_id_field: str) -> str | None:
-    """The IdP's entity ID, stripped; it and the NameID format must fit their columns, whether
-    an admin typed them or the IdP's metadata said them. The SSO URL is `_check_url`'s."""
+def _check_idp(
+    v: Validator, idp: SamlIdp, entity_id_field: str, *, name_id_format: bool = True
+) -> str | None:
+    """The IdP's entity ID, stripped; it and the NameID format (where it is stored) must fit
+    their columns, whether an admin typed them or the IdP's metadata said them. The SSO URL is
+    `_check_url`'s."""
     entity_id = (idp.entity_id or "").strip() or None
     if entity_id is not None and len(entity_id) > MAX_ENTITY_ID:
         v.add(ErrorCode.TOO_LONG, f"Entity ID over {MAX_ENTITY_ID} characters.", entity_id_field)
-    if idp.name_id_format is not None and len(idp.name_id_format) > MAX_NAME_ID_FORMAT:
+    format_ = idp.name_id_format
+    if name_id_format and format_ is not None and len(format_) > MAX_NAME_ID_FORMAT:
         v.add(ErrorCode.TOO_LONG, "NameID format is too long.", "metadataXml")
     return entity_id
 
@@ -291,7 +295,8 @@ async def refresh_saml_metadata(
     v = Validator()
     # What the IdP serves now is checked as an admin's input would be: a refresh keeps the
     # settings that work rather than store what cannot be stored.
-    entity_id = _check_idp(v, idp, "metadataUrl")
+    # A refresh does not store the NameID format: it must not block a certificate rotation.
+    entity_id = _check_idp(v, idp, "metadataUrl", name_id_format=False)
     sso_url = _check_url(v, idp.sso_url, "metadataUrl")
     certs = _certificates(v, idp.certificates)
     v.check()
