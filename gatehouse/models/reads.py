@@ -61,7 +61,7 @@ async def rows(model: type[M], *, lock: bool = False, _one: bool = False, **equa
     values: list[Any] = []
     for name, value in equal.items():
         field = meta.fields_map[name]
-        if _has_nul(value) or _too_long(value, field):
+        if _unstorable(value, field):
             # No stored text holds a NUL (PostgreSQL refuses one, and would fail the request),
             # nor one longer than its column (Tortoise's length check would raise). Clients'
             # NULs are refused at the edge (inbound.py, NulInUrlMiddleware); such a value from
@@ -78,19 +78,13 @@ async def rows(model: type[M], *, lock: bool = False, _one: bool = False, **equa
     return [model._init_from_db(**row) for row in found]  # noqa: SLF001
 
 
-def _too_long(value: Any, field: Any) -> bool:
+def _unstorable(value: Any, field: Any) -> bool:
+    """Whether a value, or any item of a list value, is text no column of `field` holds."""
     limit = getattr(field, "max_length", None)
-    if limit is None:
-        return False
-    if isinstance(value, list | tuple):
-        return any(isinstance(v, str) and len(v) > limit for v in value)
-    return isinstance(value, str) and len(value) > limit
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return isinstance(value, str) and "\x00" in value
+    return any(
+        isinstance(v, str) and ("\x00" in v or (limit is not None and len(v) > limit))
+        for v in (value if isinstance(value, list | tuple) else (value,))
+    )
 
 
 async def first(model: type[M], *, lock: bool = False, **equal: Any) -> M | None:

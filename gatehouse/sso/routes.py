@@ -30,6 +30,7 @@ from gatehouse.models import (
     SsoRequest,
     reads,
 )
+from gatehouse.models.base import column_length
 from gatehouse.models.ids import has_prefix
 from gatehouse.ops import metrics
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
@@ -49,7 +50,7 @@ from gatehouse.sso.start import start_sign_in
 log = logging.getLogger("gatehouse.sso")
 Endpoint = Callable[[Request], Awaitable[Response]]
 SIGNABLE = (ConnectionState.ACTIVE, ConnectionState.VALIDATING)
-MAX_LOOKUP = 128  # sso_requests.lookup
+MAX_LOOKUP = column_length(SsoRequest, "lookup")
 
 
 async def form_fields(request: Request) -> dict[str, str]:

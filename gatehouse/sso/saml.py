@@ -34,7 +34,8 @@ from onelogin.saml2.utils import (
     OneLogin_Saml2_ValidationError,
 )
 
-from gatehouse.models import Connection
+from gatehouse.models import Connection, SamlAssertionId
+from gatehouse.models.base import column_length
 from gatehouse.resolvers.sso.endpoints import SpUrls, sp_urls
 from gatehouse.resolvers.sso.sign_in import SignInRefused, SsoProfile
 from gatehouse.resolvers.sso.sp_keys import SpKey, sp_keys
@@ -50,7 +51,7 @@ from gatehouse.sso.saml_xml import (
 
 use_compiled_schemas()  # before any response is validated: python3-saml's own check, cached
 
-MAX_ASSERTION_ID = 256
+MAX_ASSERTION_ID = column_length(SamlAssertionId, "assertion_id")  # the replay cache
 NS = {"samlp": C.NS_SAMLP, "saml": C.NS_SAML}
 # Default attribute names, first match wins: the short names, the WS-Federation claims (Entra,
 # ADFS), and the `urn:oid:` names of X.500/LDAP and eduPerson (Shibboleth, SimpleSAMLphp,
@@ -341,7 +342,7 @@ def validate(
             "missing_not_on_or_after", "SubjectConfirmationData has no NotOnOrAfter."
         )
     assertion_id = response.get_assertion_id()
-    if len(assertion_id) > MAX_ASSERTION_ID:  # the replay cache's column
+    if len(assertion_id) > MAX_ASSERTION_ID:
         raise SignInRefused("malformed_response", "The assertion ID is too long.")
     return ValidatedAssertion(
         profile=profile,

@@ -19,6 +19,7 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal
 from gatehouse.events import record_event
 from gatehouse.models import Domain, DomainState, DomainStrategy
+from gatehouse.models.base import column_length
 from gatehouse.resolvers.access import require, visible_organization
 from gatehouse.resolvers.domains.claims import domain_data, now, taken_error, verified_elsewhere
 from gatehouse.resolvers.domains.dns import (
@@ -40,7 +41,7 @@ CHECK_WINDOW = timedelta(hours=72)
 # A batch is claimed by pushing its next check this far out, so other processes skip it.
 LEASE = timedelta(minutes=5)
 BATCH_SIZE = 50
-MAX_REASON = 300  # domains.failure_reason
+MAX_REASON = column_length(Domain, "failure_reason")
 CONCURRENT_LOOKUPS = 10
 TAKEN_REASON = "Verified by another organization first."
 

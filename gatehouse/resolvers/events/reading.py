@@ -38,8 +38,9 @@ async def decode_event_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
     prefix, _, digits = decode_cursor(cursor).partition(":")
-    # ASCII digits only (`isdigit` admits "²", which int() refuses), and no more than a
-    # position column holds (a bigint): a larger number would fail the query.
+    # ASCII digits only (decode_cursor admits ASCII alone, so `isdigit` cannot pass "²", which
+    # int() refuses), and no more than a position column holds (a bigint): a larger number
+    # would fail the query.
     if prefix != "pos" or not digits.isdigit() or len(digits) > MAX_POSITION_DIGITS:
         raise DomainError.of(ErrorCode.INVALID_CURSOR, "Invalid cursor.", "after")
     position = int(digits)

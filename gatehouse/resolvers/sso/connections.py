@@ -15,6 +15,7 @@ from gatehouse.auth.permissions import Permission
 from gatehouse.auth.principal import Principal, operator_principal
 from gatehouse.events import record_event
 from gatehouse.models import Connection, ConnectionState, ConnectionType
+from gatehouse.models.base import column_length
 from gatehouse.resolvers.access import locked_for_change, require, visible_organization
 from gatehouse.resolvers.errors import DomainError, ErrorCode, Validator, not_found
 from gatehouse.resolvers.organizations import UNSET, organization_for_change
@@ -72,9 +73,9 @@ def _check_url(v: Validator, value: str | None, *field: str) -> str | None:
     return value
 
 
-MAX_ENTITY_ID = 1024
-MAX_NAME_ID_FORMAT = 256
-MAX_CLIENT_ID = 512
+MAX_ENTITY_ID = column_length(Connection, "saml_idp_entity_id")
+MAX_NAME_ID_FORMAT = column_length(Connection, "saml_name_id_format")
+MAX_CLIENT_ID = column_length(Connection, "oidc_client_id")
 
 
 def _check_idp(
@@ -294,8 +295,8 @@ async def refresh_saml_metadata(
     idp = await fetch_saml_metadata(conn.saml_metadata_url, allow_private=allow_private_urls)
     v = Validator()
     # What the IdP serves now is checked as an admin's input would be: a refresh keeps the
-    # settings that work rather than store what cannot be stored.
-    # A refresh does not store the NameID format: it must not block a certificate rotation.
+    # settings that work rather than store what cannot be stored. It does not store the NameID
+    # format, so that one must not block a certificate rotation.
     entity_id = _check_idp(v, idp, "metadataUrl", name_id_format=False)
     sso_url = _check_url(v, idp.sso_url, "metadataUrl")
     certs = _certificates(v, idp.certificates)

@@ -31,6 +31,7 @@ from gatehouse.models import (
     User,
     fitted_name,
 )
+from gatehouse.models.base import column_length
 from gatehouse.resolvers.directories.sync import claim_held
 from gatehouse.resolvers.domains.lifecycle import verified_domain_for_email
 from gatehouse.resolvers.invitations import clock as invitation_clock
@@ -46,8 +47,8 @@ from gatehouse.resolvers.validation import normalize_email
 
 # Ended sessions stay a day (who was signed in, for the logs and support), then go.
 SESSION_KEPT_AFTER_END = timedelta(days=1)
-MAX_SUBJECT = 512  # linked_identities.subject
-MAX_EMAIL = 320  # users.email
+MAX_SUBJECT = column_length(LinkedIdentity, "subject")
+MAX_EMAIL = column_length(User, "email")
 
 
 def now() -> datetime:
