@@ -2,11 +2,11 @@
 
 Scaled to finish well under two minutes on a 2-core machine shared with other work: USERS
 users, then GROUPS groups of GROUP_SIZE members (each filled by PATCHes of 10 members), on
-SQLite and, when reachable, PostgreSQL. The server is a real uvicorn process on an ephemeral
-port; its peak memory is read from /proc (VmHWM), plus its RSS at half and full user count to
-show whether memory grows with the number of users. Each phase also reports the server's CPU
-time per request (utime + stime from /proc, children included): on a shared machine that is
-the steadier figure, and the one the peer comparison (issue 22) is about.
+SQLite and, when reachable, PostgreSQL. The server is `gatehouse serve`, as an operator runs
+it, on a free port; its peak memory is read from /proc (VmHWM), plus its RSS at half and full
+user count to show whether memory grows with the number of users. Each phase also reports the
+server's CPU time per request (utime + stime from /proc, children included): on a shared
+machine that is the steadier figure, and the one the peer comparison (issue 22) is about.
 
 Phases: user creates (Entra ID's body), user PATCHes (Entra's name/email replace), group
 fills by PATCHes of PATCH_BATCH members, then PATCHes adding one member each.
@@ -19,9 +19,9 @@ BENCH_CONCURRENCY (8), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +31,8 @@ from typing import Self
 
 import asyncpg
 import httpx
+from keepalive_http import Http
+from operator_server import serve
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import DirectoryType
@@ -102,35 +104,17 @@ async def _setup(database_url: str) -> tuple[str, str]:
     return directory.id, token
 
 
-def _start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str, socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    port = sock.getsockname()[1]
+def _start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "GATEHOUSE_"))},
         "DATABASE_URL": database_url,
-        "GATEHOUSE_ENV": "development",
+        "GATEHOUSE_ENV": "production",
+        "GATEHOUSE_SECRET_KEY": secrets.token_urlsafe(32),
+        "GATEHOUSE_BASE_URL": "http://127.0.0.1",
         # The bench measures provisioning throughput, not the per-directory rate limit.
         "GATEHOUSE_RATE_LIMIT_ENABLED": "false",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "gatehouse.server.app:create_app",
-            "--fd",
-            str(sock.fileno()),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        pass_fds=[sock.fileno()],
-    )
-    return proc, f"http://127.0.0.1:{port}", sock
+    return serve(env, workdir / "serve.log")
 
 
 async def _wait_ready(http: httpx.AsyncClient) -> None:
@@ -146,21 +130,23 @@ async def _wait_ready(http: httpx.AsyncClient) -> None:
 
 
 class Client:
-    """SCIM requests to one directory, at most CONCURRENCY in flight."""
+    """SCIM requests to one directory, at most CONCURRENCY in flight (so at most CONCURRENCY
+    kept-alive connections)."""
 
-    def __init__(self, http: httpx.AsyncClient, directory_id: str) -> None:
-        self.http = http
-        self.base = f"/scim/v2/{directory_id}"
+    def __init__(self, url: str, directory_id: str, token: str) -> None:
+        self.http = Http()
+        self.base = f"{url}/scim/v2/{directory_id}"
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
         self.sem = asyncio.Semaphore(CONCURRENCY)
         self.user_ids: list[str] = []
         self.group_ids: list[str] = []
 
-    async def send(self, method: str, path: str, body: dict, status: int) -> httpx.Response:
+    async def send(self, method: str, path: str, body: dict, status: int) -> bytes:
         async with self.sem:
-            response = await self.http.request(method, f"{self.base}{path}", json=body)
-        if response.status_code != status:
-            raise RuntimeError(response.text)
-        return response
+            got, content = await self.http.request(method, self.base + path, body, self.headers)
+        if got != status:
+            raise RuntimeError(f"{method} {path}: {got} {content[:500]!r}")
+        return content
 
     async def create_user(self, i: int) -> None:
         body = {
@@ -171,7 +157,7 @@ class Client:
             "emails": [{"value": f"user{i}@bench.example.com", "primary": True, "type": "work"}],
             "active": True,
         }
-        self.user_ids.append((await self.send("POST", "/Users", body, 201)).json()["id"])
+        self.user_ids.append(json.loads(await self.send("POST", "/Users", body, 201))["id"])
 
     async def patch_user(self, i: int) -> None:
         """Entra ID's update: capitalised ops, a value-filter path, a sub-attribute."""
@@ -188,7 +174,7 @@ class Client:
 
     async def fill_group(self, g: int, phase: Phase) -> None:
         body = {"schemas": [GROUP_SCHEMA], "displayName": f"g{g}"}
-        group_id = (await self.send("POST", "/Groups", body, 201)).json()["id"]
+        group_id = json.loads(await self.send("POST", "/Groups", body, 201))["id"]
         self.group_ids.append(group_id)
         users = self.user_ids
         members = [users[(g * GROUP_SIZE + k) % len(users)] for k in range(GROUP_SIZE)]
@@ -239,19 +225,18 @@ async def _phases(client: Client, pid: int) -> tuple[list[tuple[str, Phase]], di
 
 async def _run(label: str, database_url: str) -> None:
     directory_id, token = await _setup(database_url)
-    proc, url, sock = _start_server(database_url)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
-    limits = httpx.Limits(max_connections=CONCURRENCY)
+    logs = tempfile.TemporaryDirectory()
+    proc, url = _start_server(database_url, Path(logs.name))
+    client = Client(url, directory_id, token)
     try:
-        async with httpx.AsyncClient(
-            base_url=url, headers=headers, timeout=60, limits=limits
-        ) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
             await _wait_ready(http)
-            phases, rss = await _phases(Client(http, directory_id), proc.pid)
+        phases, rss = await _phases(client, proc.pid)
     finally:
+        client.http.close()
         proc.terminate()
         proc.wait(timeout=10)
-        sock.close()
+        logs.cleanup()
     print(
         f"{label:10s} "
         + " | ".join(f"{name}: {phase}" for name, phase in phases)
