@@ -18,6 +18,7 @@ only (no RSA 1.5: Bleichenbacher), and the decrypted document goes through the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -256,6 +257,33 @@ def _check(response: _Response, request_data: dict[str, Any], request_id: str | 
         raise SignInRefused("invalid_saml_response", str(e)[:200]) from None
 
 
+def _checked(
+    response: _Response,
+    saml_settings: OneLogin_Saml2_Settings,
+    request_data: dict[str, Any],
+    request_id: str | None,
+    extra_checks: Callable[[], None],
+) -> None:
+    """Refuse with the first reason of, in order: (1) the signatures (a forged or altered
+    response is refused as such, before its conditions are looked at), (2) Gatehouse's own
+    conditions, read from the signed element, (3) everything else python3-saml checks in
+    strict mode (issuer, InResponseTo, schema, statements).
+
+    Strict mode checks the signatures too, after the rest, so a response that passes it
+    passes (1): a valid response takes one pass, not two (each verifies every signature). A
+    refused one is checked again without strict mode, to learn whether its signatures were
+    the reason."""
+    saml_settings.set_strict(True)
+    try:
+        _check(response, request_data, request_id)
+    except SignInRefused:
+        saml_settings.set_strict(False)
+        _check(response, request_data, request_id)
+        extra_checks()
+        raise
+    extra_checks()
+
+
 @dataclass(frozen=True, slots=True)
 class ValidatedAssertion:
     profile: SsoProfile
@@ -302,15 +330,13 @@ def validate(
     except (OneLogin_Saml2_Error, Exception) as e:  # noqa: BLE001 - never a 500 (issue 20)
         raise SignInRefused("malformed_response", str(e)[:200]) from None
     request_data = _request_data(settings, urls.acs_url, {"SAMLResponse": raw_b64})
-    # 1. Signatures only: a forged or altered response is refused as such, before its
-    # conditions are looked at.
-    saml_settings.set_strict(False)
-    _check(response, request_data, request_id)
-    # 2. Gatehouse's own conditions, read from the signed element.
-    _extra_checks(response, urls, settings, now)
-    # 3. Everything else python3-saml checks (issuer, InResponseTo, schema, statements).
-    saml_settings.set_strict(True)
-    _check(response, request_data, request_id)
+    _checked(
+        response,
+        saml_settings,
+        request_data,
+        request_id,
+        extra_checks=lambda: _extra_checks(response, urls, settings, now),
+    )
     # python3-saml is untyped: attribute name → values (strings; dicts for NameID values).
     attributes: dict[str, list[Any]] = response.get_attributes()
     mapping = conn.saml_attribute_mapping or {}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import User
@@ -429,3 +430,40 @@ async def test_the_metadata_of_an_id_longer_than_any_is_not_found(client):
     r = await client.get("/sso/saml/conn_" + "x" * 60 + "/metadata")
     assert r.status_code == 404
     assert r.json()["error"] == "unknown_connection"
+
+
+async def test_a_valid_response_has_its_signature_verified_once(
+    client, conn, idp_keys, monkeypatch
+):
+    """Strict mode verifies the signatures after its other checks, so a response it accepts
+    needs no second, signatures-only pass (sso/saml.py `_checked`)."""
+    verified = []
+    validate_sign = OneLogin_Saml2_Utils.validate_sign
+
+    def counting(*args, **kwargs):
+        verified.append(kwargs.get("xpath"))
+        return validate_sign(*args, **kwargs)
+
+    monkeypatch.setattr(OneLogin_Saml2_Utils, "validate_sign", staticmethod(counting))
+    assert (await post_acs(client, conn, signed(await _sp(client, conn), idp_keys))).status_code
+    assert verified == [OneLogin_Saml2_Utils.ASSERTION_SIGNATURE_XPATH]
+
+
+async def test_a_refusal_names_the_first_failed_check_in_order(client, conn, idp_keys):
+    """Signatures, then Gatehouse's own conditions, then python3-saml's strict checks: a
+    response that fails all three is named by the first, one that fails the last two by the
+    second."""
+    other_idp, other_sp = "https://idp.other/metadata", f"{BASE}/sso/saml/conn_other"
+    # strict fails (the issuer is not the connection's IdP) and so does the audience
+    a = await _sp(client, conn, issuer=other_idp)
+    a.audience = other_sp
+    await _refused(client, conn, signed(a, idp_keys), "wrong_audience")
+    # the same, altered after signing
+    a = await _sp(client, conn, issuer=other_idp)
+    a.audience = other_sp
+    root = _tree(signed(a, idp_keys))
+    assertion_of(root).find(f".//{{{SAML}}}AttributeValue").text = "ceo@acme.com"
+    await _refused(client, conn, etree.tostring(root), "invalid_signature")
+    # strict alone fails
+    a = await _sp(client, conn, issuer=other_idp)
+    await _refused(client, conn, signed(a, idp_keys), "wrong_issuer")
