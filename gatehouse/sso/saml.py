@@ -381,7 +381,10 @@ def validate(
 def _time(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.fromtimestamp(OneLogin_Saml2_Utils.parse_SAML_to_time(value), UTC)
+    try:
+        return datetime.fromtimestamp(OneLogin_Saml2_Utils.parse_SAML_to_time(value), UTC)
+    except Exception:  # noqa: BLE001 - python3-saml raises a bare Exception for a bad format
+        raise SignInRefused("malformed_response", "A time is not in SAML's format.") from None
 
 
 def _extra_checks(

@@ -1,4 +1,5 @@
-"""The gate in front of python3-saml (SECURITY 10): size, DTDs, entities, depth, transforms.
+"""The gate in front of python3-saml (SECURITY 10): size, DTDs, entities, depth, transforms,
+repeated IDs.
 
 Runs on the raw bytes before any SAML library parses them, so a billion-laughs document or an
 XSLT transform is refused without expanding or executing anything.
@@ -52,7 +53,7 @@ def check_document(raw: bytes) -> etree._Element:
     every network and entity feature off, stopping at the first element past the depth limit."""
     if _DTD.search(raw):
         raise UnsafeXml("dtd_forbidden")
-    depth = 0
+    depth, ids = 0, set()
     events = etree.iterparse(
         io.BytesIO(raw),
         events=("start", "end"),
@@ -71,6 +72,13 @@ def check_document(raw: bytes) -> etree._Element:
                 raise UnsafeXml("too_deep")
             if element.tag == TRANSFORM and element.get("Algorithm") not in ALLOWED_TRANSFORMS:
                 raise UnsafeXml("transform_forbidden")
+            # An ID names one element (xs:ID, collapsed as the schema reads it). With two,
+            # which one a signature reference finds depends on which check registered IDs
+            # first: the signature check registers every ID, the schema check only typed ones.
+            if (value := element.get("ID")) is not None:
+                if (key := value.strip()) in ids:
+                    raise UnsafeXml("duplicate_id")
+                ids.add(key)
     except etree.XMLSyntaxError:
         raise UnsafeXml("malformed_response") from None
     return events.root

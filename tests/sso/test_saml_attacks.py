@@ -25,7 +25,17 @@ from tests.sso.helpers import (
     start_saml,
     verified_domain,
 )
-from tests.sso.saml_idp import DS, SAML, assertion_of, b64, build, make_keypair, signed
+from tests.sso.saml_idp import (
+    DS,
+    SAML,
+    SAMLP,
+    assertion_of,
+    b64,
+    build,
+    make_keypair,
+    sign_element,
+    signed,
+)
 
 
 @pytest.fixture
@@ -103,10 +113,19 @@ def _evil_copy(signed_assertion: etree._Element, *, keep_id: bool) -> etree._Ele
     return evil
 
 
+# An evil copy that keeps the signed assertion's ID is refused before python3-saml reads it:
+# with two elements of one ID, which one a signature reference finds depends on who looks first.
 @pytest.mark.parametrize(
-    "variant", ["before", "after", "inside_evil", "evil_inside_signed", "extensions"]
+    ("variant", "reason"),
+    [
+        ("before", "wrong_number_of_assertions"),
+        ("after", "duplicate_id"),
+        ("inside_evil", "wrong_number_of_assertions"),
+        ("evil_inside_signed", "wrong_number_of_assertions"),
+        ("extensions", "duplicate_id"),
+    ],
 )
-async def test_signature_wrapping_refused(client, conn, idp_keys, variant):
+async def test_signature_wrapping_refused(client, conn, idp_keys, variant, reason):
     root = _tree(signed(await _sp(client, conn), idp_keys))
     good = assertion_of(root)
     if variant == "before":  # XSW: unsigned evil assertion before the signed one
@@ -128,7 +147,7 @@ async def test_signature_wrapping_refused(client, conn, idp_keys, variant):
         ext = etree.SubElement(root, "{urn:oasis:names:tc:SAML:2.0:protocol}Extensions")
         root.insert(1, ext)
         ext.append(good)
-    await _refused(client, conn, etree.tostring(root), "wrong_number_of_assertions")
+    await _refused(client, conn, etree.tostring(root), reason)
     assert not await User.filter(email="ceo@acme.com").exists()
 
 
@@ -138,8 +157,8 @@ async def test_signature_wrapping_refused(client, conn, idp_keys, variant):
     [
         ("evil_assertion_added", "wrong_number_of_assertions"),
         ("assertion_altered", "invalid_signature"),
-        ("signed_response_wrapped", "wrong_number_of_assertions"),
-        ("signed_response_in_extensions", "wrong_number_of_assertions"),
+        ("signed_response_wrapped", "duplicate_id"),  # its assertion keeps the signed one's ID
+        ("signed_response_in_extensions", "duplicate_id"),
         ("signature_moved_to_evil_response", "invalid_signed_element"),
     ],
 )
@@ -445,7 +464,9 @@ async def test_a_valid_response_has_its_signature_verified_once(
         return validate_sign(*args, **kwargs)
 
     monkeypatch.setattr(OneLogin_Saml2_Utils, "validate_sign", staticmethod(counting))
-    assert (await post_acs(client, conn, signed(await _sp(client, conn), idp_keys))).status_code
+    r = await post_acs(client, conn, signed(await _sp(client, conn), idp_keys))
+    assert r.status_code == 302, r.text
+    assert "code=" in r.headers["location"]
     assert verified == [OneLogin_Saml2_Utils.ASSERTION_SIGNATURE_XPATH]
 
 
@@ -453,17 +474,35 @@ async def test_a_refusal_names_the_first_failed_check_in_order(client, conn, idp
     """Signatures, then Gatehouse's own conditions, then python3-saml's strict checks: a
     response that fails all three is named by the first, one that fails the last two by the
     second."""
-    other_idp, other_sp = "https://idp.other/metadata", f"{BASE}/sso/saml/conn_other"
-    # strict fails (the issuer is not the connection's IdP) and so does the audience
+    # Gatehouse's Recipient check is its own; python3-saml's strict mode would name the issuer
+    other_idp, elsewhere = "https://idp.other/metadata", f"{BASE}/sso/saml/conn_other/acs"
     a = await _sp(client, conn, issuer=other_idp)
-    a.audience = other_sp
-    await _refused(client, conn, signed(a, idp_keys), "wrong_audience")
+    a.recipient = elsewhere
+    await _refused(client, conn, signed(a, idp_keys), "wrong_recipient")
     # the same, altered after signing
     a = await _sp(client, conn, issuer=other_idp)
-    a.audience = other_sp
+    a.recipient = elsewhere
     root = _tree(signed(a, idp_keys))
     assertion_of(root).find(f".//{{{SAML}}}AttributeValue").text = "ceo@acme.com"
     await _refused(client, conn, etree.tostring(root), "invalid_signature")
     # strict alone fails
     a = await _sp(client, conn, issuer=other_idp)
     await _refused(client, conn, signed(a, idp_keys), "wrong_issuer")
+
+
+async def test_a_time_in_another_format_is_malformed(client, conn, idp_keys):
+    """xs:dateTime allows an offset; SAML (core 1.3.3) and python3-saml want UTC with Z."""
+    root = _tree(build(await _sp(client, conn)))
+    conditions = assertion_of(root).find(f"{{{SAML}}}Conditions")
+    conditions.set("NotBefore", conditions.get("NotBefore").replace("Z", "+00:00"))
+    sign_element(root, assertion_of(root), idp_keys)
+    await _refused(client, conn, etree.tostring(root), "malformed_response")
+
+
+async def test_an_id_repeated_with_spaces_around_it_is_refused(client, conn, idp_keys):
+    """The schema reads " _a1 " as "_a1": a second element named so is a second one of that ID."""
+    root = _tree(signed(await _sp(client, conn), idp_keys))
+    ext = etree.Element(f"{{{SAMLP}}}Extensions")
+    etree.SubElement(ext, "{urn:example}Note", ID=f" {assertion_of(root).get('ID')} ")
+    root.insert(1, ext)
+    await _refused(client, conn, etree.tostring(root), "duplicate_id")
