@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Self
 
 import asyncpg
-import httpx
 from keepalive_http import Http
-from operator_server import serve
+from operator_server import serve, stop, wait_ready
 
 from gatehouse.auth.principal import operator_principal
 from gatehouse.models import DirectoryType
@@ -104,9 +103,13 @@ async def _setup(database_url: str) -> tuple[str, str]:
     return directory.id, token
 
 
-def _start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "GATEHOUSE_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DATABASE_URL", "REDIS_URL", "GATEHOUSE_"))
+        },
         "DATABASE_URL": database_url,
         "GATEHOUSE_ENV": "production",
         "GATEHOUSE_SECRET_KEY": secrets.token_urlsafe(32),
@@ -114,19 +117,7 @@ def _start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[by
         # The bench measures provisioning throughput, not the per-directory rate limit.
         "GATEHOUSE_RATE_LIMIT_ENABLED": "false",
     }
-    return serve(env, workdir / "serve.log")
-
-
-async def _wait_ready(http: httpx.AsyncClient) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if (await http.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start")
+    return serve(env, log)
 
 
 class Client:
@@ -225,18 +216,16 @@ async def _phases(client: Client, pid: int) -> tuple[list[tuple[str, Phase]], di
 
 async def _run(label: str, database_url: str) -> None:
     directory_id, token = await _setup(database_url)
-    logs = tempfile.TemporaryDirectory()
-    proc, url = _start_server(database_url, Path(logs.name))
-    client = Client(url, directory_id, token)
-    try:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-            await _wait_ready(http)
-        phases, rss = await _phases(client, proc.pid)
-    finally:
-        client.http.close()
-        proc.terminate()
-        proc.wait(timeout=10)
-        logs.cleanup()
+    with tempfile.TemporaryDirectory() as logs:
+        log = Path(logs) / "serve.log"
+        proc, url = _start_server(database_url, log)
+        client = Client(url, directory_id, token)
+        try:
+            await wait_ready(proc, url, log)
+            phases, rss = await _phases(client, proc.pid)
+        finally:
+            client.http.close()
+            stop(proc)
     print(
         f"{label:10s} "
         + " | ".join(f"{name}: {phase}" for name, phase in phases)

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 import websockets
-from operator_server import serve
+from operator_server import serve, stop, wait_ready
 from websockets.asyncio.server import broadcast
 from websockets.asyncio.server import serve as serve_websockets
 
@@ -76,19 +76,6 @@ def profiler() -> list[str] | None:
         return None
     renderer = "html" if out.endswith(".html") else "text"
     return [sys.executable, "-m", "pyinstrument", "-r", renderer, "-o", out]
-
-
-async def wait_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as c:
-        while time.monotonic() < deadline:
-            try:
-                if (await c.get(f"http://{base}/healthz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 class Subscriber:
@@ -189,18 +176,17 @@ async def raw_server(fd: int) -> None:
 async def main(n: int) -> None:
     raise_fd_limit(8 * n + 256)
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base, token = start_server(f"sqlite://{Path(tmp) / 'bench.db'}", Path(tmp) / "log")
+        log = Path(tmp) / "log"
+        proc, base, token = start_server(f"sqlite://{Path(tmp) / 'bench.db'}", log)
         raw_proc, raw_base = start_raw_server()
         try:
-            await wait_up(base)
+            await wait_ready(proc, f"http://{base}", log)
             await bench(base, raw_base, token, n)
         finally:
             # SIGINT: uvicorn re-raises the signal it stopped on, and only SIGINT lets
             # pyinstrument (BENCH_PROFILE) write its report on the way out.
-            proc.send_signal(signal.SIGINT)
-            raw_proc.terminate()
-            for p in (proc, raw_proc):
-                p.wait(60)
+            stop(proc, signal.SIGINT)
+            stop(raw_proc)
 
 
 def spread(latencies: list[float]) -> str:

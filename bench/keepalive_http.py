@@ -10,6 +10,8 @@ import json
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+TIMEOUT_SECONDS = 60
+
 
 class Http:
     """Kept-alive connections per host, reused by later requests; JSON bodies."""
@@ -24,10 +26,11 @@ class Http:
     ) -> tuple[int, bytes]:
         parts = urlsplit(url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
         payload = json.dumps(body).encode()
         head = "".join(
             [
-                f"{method} {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\n",
+                f"{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\n",
                 f"Content-Length: {len(payload)}\r\n",
                 *(f"{k}: {v}\r\n" for k, v in headers.items()),
                 "\r\n",
@@ -51,19 +54,20 @@ class Http:
     ) -> tuple[int, bytes]:
         reader, writer = conn
         try:
-            writer.write(data)
-            status = int((await reader.readuntil(b"\r\n")).split()[1])
-            length, chunked, close = 0, False, False
-            while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-                name, _, value = line.decode("latin-1").partition(":")
-                name, value = name.strip().lower(), value.strip().lower()
-                if name == "content-length":
-                    length = int(value)
-                elif name == "transfer-encoding":
-                    chunked = "chunked" in value
-                elif name == "connection":
-                    close = value == "close"
-            content = await (_read_chunked(reader) if chunked else reader.readexactly(length))
+            async with asyncio.timeout(TIMEOUT_SECONDS):  # a hung server fails the bench
+                writer.write(data)
+                status = int((await reader.readuntil(b"\r\n")).split()[1])
+                length, chunked, close = 0, False, False
+                while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+                    name, _, value = line.decode("latin-1").partition(":")
+                    name, value = name.strip().lower(), value.strip().lower()
+                    if name == "content-length":
+                        length = int(value)
+                    elif name == "transfer-encoding":
+                        chunked = "chunked" in value
+                    elif name == "connection":
+                        close = value == "close"
+                content = await (_read_chunked(reader) if chunked else reader.readexactly(length))
         except BaseException:
             writer.close()
             raise
