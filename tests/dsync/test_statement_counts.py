@@ -31,10 +31,10 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 # The most statements each operation may send, (SQLite, PostgreSQL); see the module docstring.
 CEILING = {
     "user create": (12, 6),
-    "user patch name and email": (10, 7),
-    "user patch pathless": (10, 7),
+    "user patch name and email": (9, 6),
+    "user patch pathless": (9, 6),
     "user deactivate": (13, 9),
-    "user reactivate": (15, 11),
+    "user reactivate": (13, 9),
     "user delete": (13, 11),
     "group create": (8, 5),
     "group add one member": (11, 7),

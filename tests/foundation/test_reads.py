@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from tortoise import Tortoise
 
-from gatehouse.models import Directory, DirectoryType, Domain, DomainState, User, reads
+from gatehouse.models import (
+    Directory,
+    DirectoryType,
+    Domain,
+    DomainState,
+    Member,
+    Role,
+    User,
+    reads,
+)
 
 
 def _fields(row: object) -> dict[str, object]:
@@ -69,4 +78,30 @@ async def test_a_value_longer_than_its_column_names_no_row(make_org, count_queri
     with count_queries() as counter:
         assert await reads.first(User, id="user_" + "x" * 60) is None
         assert await reads.rows(Domain, verified_domain=["a.example", "b" * 300]) == []
+    assert counter.statements == []
+
+
+async def test_first_joined_reads_the_row_and_its_relations_in_one_statement(
+    make_org, count_queries
+) -> None:
+    org = await make_org()
+    user = await User.create(email="joined@reads.example")
+    role = await Role.get(organization_id=org.id, slug="member")
+    made = await Member.create(organization_id=org.id, user_id=user.id, role_id=role.id)
+    expected = await Member.filter(id=made.id).select_related("user", "role").get()
+    with count_queries() as counter:
+        found = await reads.first_joined(
+            Member, ("user", "role"), lock=True, organization_id=org.id, user_id=user.id
+        )
+    assert found is not None
+    assert _fields(found) == _fields(expected)
+    # What select_related would have attached, with no further query
+    assert _fields(found.user) == _fields(expected.user)
+    assert _fields(found.role) == _fields(expected.role)
+    assert len(counter.statements) == 1
+    postgres = Tortoise.get_connection("default").capabilities.dialect == "postgres"
+    assert counter.statements[0].endswith(' FOR UPDATE OF "t0"') is postgres
+    assert await reads.first_joined(Member, ("user",), user_id="user_missing") is None
+    with count_queries() as counter:
+        assert await reads.first_joined(Member, ("user",), user_id="user_\x00") is None
     assert counter.statements == []

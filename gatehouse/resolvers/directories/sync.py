@@ -27,7 +27,7 @@ from gatehouse.models import (
     reads,
 )
 from gatehouse.models.audit_trail import hold_member
-from gatehouse.resolvers.directories.people import find_user, would_hold
+from gatehouse.resolvers.directories.people import find_user, follow_email, would_hold
 from gatehouse.resolvers.directories.roles import (
     bulk_events,
     default_role,
@@ -68,16 +68,34 @@ async def activate(
     directory: Directory, diru: DirectoryUser, *, in_groups: bool = True
 ) -> Event | None:
     """`in_groups=False`: a directory user not stored yet, so in no group."""
-    user, new_user = await find_user(directory, diru)
-    diru.awaiting_proof = user is None
-    if user is None:
-        diru.member_id = None
-        return None
-    member = None
-    if not new_user:
-        member = await reads.first(
-            Member, lock=True, organization_id=directory.organization_id, user_id=user.id
+    # A linked person who is a member (every PATCH after the first sign of them): the member,
+    # locked, with its person and role in one read.
+    member = (
+        await reads.first_joined(
+            Member,
+            ("user", "role"),
+            lock=True,
+            organization_id=directory.organization_id,
+            user_id=diru.user_id,
         )
+        if diru.user_id
+        else None
+    )
+    role: Role | None = None
+    if member is not None:
+        user, role = member.user, member.role
+        await follow_email(directory, diru, user)
+    else:
+        found, new_user = await find_user(directory, diru)
+        if found is None:
+            diru.awaiting_proof, diru.member_id = True, None
+            return None
+        user = found
+        if not new_user:
+            member = await reads.first(
+                Member, lock=True, organization_id=directory.organization_id, user_id=user.id
+            )
+    diru.awaiting_proof = False
     event = None
     role_slug = None
     if member is None:
@@ -102,7 +120,7 @@ async def activate(
         member.status = MemberStatus.ACTIVE
         await member.save(update_fields=["status", "updated_at"])
         hold_member(member.id, member.role_id)
-        role_slug = (await Role.get(id=member.role_id)).slug
+        role_slug = role.slug if role is not None else (await Role.get(id=member.role_id)).slug
         event = "organization_membership.updated"
         note(f"membership.reactivated {member.id}")
     diru.user_id, diru.member_id = user.id, member.id
@@ -118,11 +136,8 @@ async def activate(
 async def _locked_member(directory: Directory, member_id: str) -> Member | None:
     """The member row locked for this transaction, with its role in the same read (only the
     member's row is locked: roles are shared by every member holding them)."""
-    return (
-        await Member.filter(id=member_id, organization_id=directory.organization_id)
-        .select_related("role")
-        .select_for_update(of=("members",))
-        .first()
+    return await reads.first_joined(
+        Member, ("role",), lock=True, id=member_id, organization_id=directory.organization_id
     )
 
 
