@@ -17,18 +17,22 @@ from typing import Any, Literal
 LogFormat = Literal["json", "text"]
 
 REDACTED = "[REDACTED]"
-_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+# (pattern, replacement, text every match contains): a line without that text skips the
+# pattern. Every request's access line is redacted twice, and the last pattern scanning it
+# cost 22 µs of the 45 that redacting a line took.
+_SECRET_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
     # Credentials by their prefix (API keys, sessions, and the tokens other areas mint).
     (
         re.compile(
             r"\b(?:sk|sess|rt|pauth|ssoc|inv_tok|portal|pl|ps|scim|dirtok|whsec)_[A-Za-z0-9_\-]{16,}"
         ),
         REDACTED,
+        "_",
     ),
     # Access tokens: JWTs (a base64url JSON header, then two more segments).
-    (re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"), REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"), REDACTED, "eyJ"),
     # Any bearer or basic credential, whatever its shape.
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {REDACTED}"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {REDACTED}", ""),
     # Query-string or form values of secret-looking parameters (`?token=…`).
     (
         re.compile(
@@ -36,13 +40,15 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"key|authorization|samlresponse)=[^&\s\"']+"
         ),
         rf"\1={REDACTED}",
+        "=",
     ),
 ]
 
 
 def redact(text: str) -> str:
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, needle in _SECRET_PATTERNS:
+        if needle in text:
+            text = pattern.sub(replacement, text)
     return text
 
 
