@@ -35,6 +35,9 @@ class Hub:
         self._tick = asyncio.Event()
         self.closing = False
         self.readers = 0  # live subscriptions reading from this hub
+        # Set while the hub skips reading because nobody reads from it: `head` and the window
+        # may be old until the next load after a reader joins.
+        self.behind = False
         self._no_readers = asyncio.Event()
         bus.add_listener(self._on_bus)
 
@@ -53,6 +56,8 @@ class Hub:
     def reader_joined(self) -> None:
         self.readers += 1
         self._no_readers.clear()
+        if self.behind:
+            self._wake.set()  # catch up now, not at the next poll
 
     def reader_left(self) -> None:
         self.readers -= 1
@@ -86,6 +91,17 @@ class Hub:
                 log.exception("event hub could not read the outbox")
 
     async def _load(self) -> None:
+        if not self.readers:
+            # Nobody on this process reads the window: a read now would be thrown away (a
+            # process serving only SCIM or sign-ins read the outbox after every write).
+            self.behind = True
+            return
+        if self.behind:
+            head = await head_position()
+            if head - self.head > self.window_size:
+                # More was missed than the window holds: keep only its last window's worth.
+                self.recent.clear()
+                self.head = head - self.window_size
         grew = False
         while True:
             rows = await Event.filter(position__gt=self.head).order_by("position").limit(LOAD_BATCH)
@@ -98,6 +114,7 @@ class Hub:
             grew = grew or bool(rows)
             if len(rows) < LOAD_BATCH:
                 break
+        self.behind = False
         if grew:
             self._release_readers()
 
@@ -105,6 +122,10 @@ class Hub:
     def tick(self) -> asyncio.Event:
         """Set when the head moves; take it *before* reading, then wait on it."""
         return self._tick
+
+    @property
+    def window_size(self) -> int:
+        return self.recent.maxlen or 0
 
     def window_start(self) -> int | None:
         return self.recent[0].position if self.recent else None

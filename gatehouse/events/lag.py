@@ -21,5 +21,6 @@ async def event_lag(hub: Hub | None) -> dict[str, int]:
         behind: int | None = await oldest.values_list("cursor", flat=True)  # type: ignore[assignment]  # Tortoise types a flat first() value as a tuple
         lag[consumer] = max(0, head - behind) if behind is not None else 0
     if hub is not None:
-        lag["subscriptions"] = max(0, head - hub.head)
+        # A hub with no readers stops following (hub.py): nothing of this process lags.
+        lag["subscriptions"] = max(0, head - hub.head) if hub.readers else 0
     return lag

@@ -6,6 +6,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from gatehouse.events import record_event
+from gatehouse.events.bus import LocalBus
+from gatehouse.events.hub import Hub
+from gatehouse.events.lag import event_lag
 from gatehouse.events.sequencer import sequence_pending
 from gatehouse.models import TargetState, WebhookEndpoint
 from gatehouse.server import health
@@ -151,10 +154,14 @@ async def test_event_lag_per_consumer(client):
         state=TargetState.DISABLED,
     )
 
-    # then each consumer kind reports how far behind the head it is
-    # (this app's hub has not started: it has read nothing)
+    # then each consumer kind reports how far behind the head it is; this app's hub has read
+    # nothing, but with no subscriber nothing of it lags (a hub nobody reads stops following)
     first = lag((await client.get("/metrics")).text)
-    assert first == {"sequencer": 1, "webhooks": head, "log_streams": 0, "subscriptions": head}
+    assert first == {"sequencer": 1, "webhooks": head, "log_streams": 0, "subscriptions": 0}
+    # a hub with a subscriber that has read nothing lags by the whole outbox
+    hub = Hub(LocalBus(), poll_seconds=1.0)
+    hub.reader_joined()
+    assert (await event_lag(hub))["subscriptions"] == head
 
     # and catching up brings it to zero
     await sequence_pending()

@@ -176,7 +176,8 @@ async def follow(
         if was_live and not hub.in_window(cursor) and hub.window_start() is not None:
             raise SubscriberTooSlow(cursor)
         tick = hub.tick
-        live = cursor >= hub.head or hub.in_window(cursor)
+        # A hub catching up (hub.py `behind`) knows no head yet: nobody is live before it does.
+        live = not hub.behind and (cursor >= hub.head or hub.in_window(cursor))
         batch, cursor = await hub.read_after(cursor, org, types, REPLAY_BATCH)
         was_live = was_live or live
         for event in batch:
