@@ -22,7 +22,7 @@ same instance again replaces them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -50,6 +50,13 @@ Key = tuple[type[Model], Any]  # a table and a primary key (or the instance, key
 
 _queued: ContextVar[dict[Key, Write] | None] = ContextVar("gatehouse_queued_rows", default=None)
 
+# A statement that goes with the rows (a trim, say), as (SQL, parameters). Called with the
+# number of parameters before its own when it joins the rows' PostgreSQL statement (its marks
+# go on from $n+1, and it sees the database as the statement found it, without the rows
+# inserted beside it); with None it runs on its own after them, in the database's own marks.
+Trailing = Callable[[int | None], tuple[str, list[Any]]]
+_trailing: ContextVar[list[Trailing] | None] = ContextVar("gatehouse_trailing", default=None)
+
 
 def _key(row: Model) -> Key:
     # By table and key: two loaded copies of one row are one write, never two UPDATEs of the
@@ -63,10 +70,20 @@ def deferring() -> Iterator[dict[Key, Write]]:
     first queued) instead of writing them."""
     queue: dict[Key, Write] = {}
     token = _queued.set(queue)
+    trailing = _trailing.set([])
     try:
         yield queue
     finally:
+        _trailing.reset(trailing)
         _queued.reset(token)
+
+
+def after_rows(statement: Trailing) -> None:
+    """Inside `deferring()`: send `statement` with the block's rows (in their statement on
+    PostgreSQL), after them."""
+    trailing = _trailing.get()
+    assert trailing is not None, "after_rows outside deferring()"
+    trailing.append(statement)
 
 
 async def create(row: Model) -> None:
@@ -100,7 +117,10 @@ async def flush(new: Sequence[Model] = ()) -> None:
     writes = list(queue.values()) if queue else []
     if queue:
         queue.clear()
-    await write([*writes, *_new(new)])
+    trailing = _trailing.get() or []
+    statements = list(trailing)
+    trailing.clear()
+    await write([*writes, *_new(new)], statements)
 
 
 def _meta(row: Model) -> Any:
@@ -167,9 +187,9 @@ def _inserts(writes: Sequence[Write]) -> dict[tuple[type[Model], bool], list[Wri
     return inserts
 
 
-def _statement(writes: Sequence[Write]) -> tuple[str, list[Any]]:
+def _statement(writes: Sequence[Write], trailing: Sequence[Trailing] = ()) -> tuple[str, list[Any]]:
     """One PostgreSQL statement: the inserts by table, in the order each table first came
-    (parents before children), then the updates."""
+    (parents before children), then the updates, then the trailing statements."""
     inserts = _inserts(writes)
     parts: list[str] = []
     params: list[Any] = []
@@ -193,6 +213,10 @@ def _statement(writes: Sequence[Write]) -> tuple[str, list[Any]]:
             parts.append(
                 f'UPDATE "{meta.db_table}" SET {sets} WHERE "{meta.db_pk_column}"={key}'  # noqa: S608
             )
+    for make in trailing:
+        sql, more = make(len(params))
+        parts.append(sql)
+        params.extend(more)
     *ctes, last = parts
     if not ctes:
         return last, params
@@ -204,9 +228,9 @@ def _new(rows: Sequence[Model]) -> list[Write]:
     return [Write(row, _insert_values(row)) for row in rows]
 
 
-def statement(rows: Sequence[Model]) -> tuple[str, list[Any]]:
-    """The PostgreSQL INSERT of `rows` and its parameters ($1…), for a caller that adds to it."""
-    return _statement(_new(rows))
+def new_writes(rows: Sequence[Model]) -> list[Write]:
+    """The writes inserting `rows`, for `write`."""
+    return _new(rows)
 
 
 async def insert(rows: Sequence[Model]) -> None:
@@ -214,20 +238,19 @@ async def insert(rows: Sequence[Model]) -> None:
     await write(_new(rows))
 
 
-async def write(writes: Sequence[Write]) -> None:
-    if not writes:
+async def write(writes: Sequence[Write], trailing: Sequence[Trailing] = ()) -> None:
+    if not writes and not trailing:
         return
     conn = Tortoise.get_connection("default")
-    separately = len(_inserts(writes)) + sum(w.update for w in writes)
-    if (
-        conn.capabilities.dialect == "postgres"
-        and separately > 1
-        and sum(len(w.values) for w in writes) <= MAX_PARAMETERS
-    ):
-        sql, params = _statement(writes)
+    pg = conn.capabilities.dialect == "postgres"
+    separately = len(_inserts(writes)) + sum(w.update for w in writes) + len(trailing)
+    if pg and separately > 1 and sum(len(w.values) for w in writes) <= MAX_PARAMETERS:
+        sql, params = _statement(writes, trailing)
         await conn.execute_query(sql, params)
     else:
         await _one_by_one(conn, writes)
+        for make in trailing:
+            await conn.execute_query(*make(None))
     for w in writes:
         w.row._saved_in_db = True  # noqa: SLF001 - a later save() is then an UPDATE
 

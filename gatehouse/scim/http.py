@@ -32,7 +32,7 @@ from gatehouse.scim.errors import (
     not_found,
     uniqueness,
 )
-from gatehouse.scim.recorder import recorded
+from gatehouse.scim.recorder import record_in_request, recorded
 from gatehouse.scim.resources import MAX_ATTRIBUTE_CHARS, etag
 
 log = logging.getLogger("gatehouse.scim")
@@ -141,7 +141,8 @@ async def _answer(request: Request, handler: Handler, write: bool) -> Response:
         async with in_transaction(), one_insert():
             if write:
                 await touch_activity(directory)
-            return await handler(scim)
+            response = await handler(scim)
+            queued = response.status_code < 400 and await record_in_request(request, response)
     except RateLimited as e:
         response = error_response(ScimError(429, "Too many requests; retry after the delay."))
         response.headers["Retry-After"] = e.retry_after_header
@@ -159,6 +160,10 @@ async def _answer(request: Request, handler: Handler, write: bool) -> Response:
         # Logged with the trace: a 400 here may hide a bug rather than bad input.
         log.warning("refused SCIM input: %s", e, exc_info=True)
         return error_response(invalid_value("Invalid value."))
+    # Committed, its record with it: the recorder must not write it again. (Had the commit
+    # failed, the record went with the rest, and the recorder writes the failure.)
+    request.state.scim_recorded = queued
+    return response
 
 
 def page_params(scim: ScimRequest) -> tuple[int, int]:

@@ -21,6 +21,11 @@ def note(change: str) -> None:
         notes.append("…")
 
 
+def noted() -> list[str]:
+    """The current request's changes so far."""
+    return list(_notes.get() or [])
+
+
 @contextmanager
 def collecting() -> Iterator[list[str]]:
     notes: list[str] = []

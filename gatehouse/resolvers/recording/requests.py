@@ -1,9 +1,12 @@
-"""The last N SCIM requests per directory: stored after each request, outside its transaction
-(a refused request is the one worth reading), trimmed to N, listed newest first."""
+"""The last N SCIM requests per directory, trimmed to N, listed newest first. A request that
+succeeded is stored in its own transaction's last statement; a refused or failed one after
+it, outside (it rolled back, and a refused request is the one worth reading)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from tortoise import Tortoise
@@ -45,23 +48,37 @@ _TRIM = (
 )
 
 
-async def add_and_trim(row: M, keep: int, **owner: str) -> None:
-    """Insert `row` and keep the newest `keep` rows of its owner (ids are time-sortable)."""
-    [(column, value)] = owner.items()
+def _trim(
+    table: str, column: str, value: str, keep: int, joined_at: int | None
+) -> tuple[str, list[Any]]:
+    """The DELETE keeping the newest `keep` rows of an owner, as a batch's trailing statement
+    (models/batch.py): joined to the INSERT of the newest row it does not see that row, so it
+    keeps `keep - 1` of the older ones."""
     assert column.isidentifier()  # a keyword argument name, never input
+    if joined_at is None:
+        pg = Tortoise.get_connection("default").capabilities.dialect == "postgres"
+        marks = ("$1", "$2") if pg else ("?1", "?2")
+        return _TRIM.format(*marks, table=table, column=column), [value, keep]
+    marks = (f"${joined_at + 1}", f"${joined_at + 2}")
+    return _TRIM.format(*marks, table=table, column=column), [value, keep - 1]
+
+
+def _trimming(row: Model, keep: int, owner: dict[str, str]) -> batch.Trailing:
+    [(column, value)] = owner.items()
     table = row._meta.db_table  # noqa: SLF001 - Tortoise's documented model metadata
-    conn = Tortoise.get_connection("default")
-    if conn.capabilities.dialect != "postgres":
-        await row.save(force_create=True)
-        trim = _TRIM.format("?1", "?2", table=table, column=column)
-        await conn.execute_query(trim, [value, keep])
-        return
-    # One statement, one round trip. The DELETE does not see the row inserted beside it, so
-    # it keeps `keep - 1` of the older rows.
-    insert, params = batch.statement([row])
-    n = len(params)
-    trim = _TRIM.format(f"${n + 1}", f"${n + 2}", table=table, column=column)
-    await conn.execute_query(f'WITH "added" AS ({insert}) {trim}', [*params, value, keep - 1])
+    return partial(_trim, table, column, value, keep)
+
+
+async def add_and_trim(row: M, keep: int, **owner: str) -> None:
+    """Insert `row` and keep the newest `keep` rows of its owner (ids are time-sortable): on
+    PostgreSQL in one statement, one round trip."""
+    await batch.write(batch.new_writes([row]), [_trimming(row, keep, owner)])
+
+
+def add_and_trim_with_request(row: M, keep: int, **owner: str) -> Awaitable[None]:
+    """`add_and_trim`, inside the request's `batch.deferring()`: written with its rows."""
+    batch.after_rows(_trimming(row, keep, owner))
+    return batch.create(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +96,10 @@ class ScimExchange:
     changes: list[str]
 
 
-async def record_scim_request(exchange: ScimExchange, keep: int) -> None:
+async def record_scim_request(
+    exchange: ScimExchange, keep: int, *, in_request: bool = False
+) -> None:
+    """`in_request`: inside the request's transaction, written with its last statement."""
     if keep <= 0:
         return
     row = ScimRequestRecord(
@@ -93,7 +113,10 @@ async def record_scim_request(exchange: ScimExchange, keep: int) -> None:
         body=exchange.body,
         changes=exchange.changes,
     )
-    await add_and_trim(row, keep, directory_id=exchange.directory_id)
+    if in_request:
+        await add_and_trim_with_request(row, keep, directory_id=exchange.directory_id)
+    else:
+        await add_and_trim(row, keep, directory_id=exchange.directory_id)
 
 
 async def list_scim_requests(
