@@ -78,14 +78,6 @@ def deferring() -> Iterator[dict[Key, Write]]:
         _queued.reset(token)
 
 
-def after_rows(statement: Trailing) -> None:
-    """Inside `deferring()`: send `statement` with the block's rows (in their statement on
-    PostgreSQL), after them."""
-    trailing = _trailing.get()
-    assert trailing is not None, "after_rows outside deferring()"
-    trailing.append(statement)
-
-
 async def create(row: Model) -> None:
     """Insert a new row, or queue it inside `deferring()`."""
     queue = _queued.get()
@@ -93,6 +85,17 @@ async def create(row: Model) -> None:
         await row.save(force_create=True)
         return
     queue[_key(row)] = Write(row, _insert_values(row))
+
+
+async def create_with(row: Model, statement: Trailing) -> None:
+    """`create`, and `statement` after it: inside `deferring()` both go with the block's rows
+    (in their statement on PostgreSQL); outside, they are written now, in one statement there."""
+    trailing = _trailing.get()
+    if trailing is None:
+        await write(_new([row]), [statement])
+        return
+    trailing.append(statement)
+    await create(row)
 
 
 async def save(row: Model) -> None:
@@ -226,11 +229,6 @@ def _statement(writes: Sequence[Write], trailing: Sequence[Trailing] = ()) -> tu
 
 def _new(rows: Sequence[Model]) -> list[Write]:
     return [Write(row, _insert_values(row)) for row in rows]
-
-
-def new_writes(rows: Sequence[Model]) -> list[Write]:
-    """The writes inserting `rows`, for `write`."""
-    return _new(rows)
 
 
 async def insert(rows: Sequence[Model]) -> None:

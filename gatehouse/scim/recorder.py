@@ -62,12 +62,7 @@ async def _directory(request: Request) -> Directory | None:
 
 
 async def _record(
-    request: Request,
-    response: Response | None,
-    started: float,
-    changes: list[str],
-    *,
-    in_request: bool = False,
+    request: Request, response: Response | None, started: float, changes: list[str]
 ) -> None:
     settings = request.app.state.settings
     directory = await _directory(request)
@@ -93,7 +88,6 @@ async def _record(
             changes=changes if status < 400 else [],
         ),
         settings.recorder_size,
-        in_request=in_request,
     )
 
 
@@ -103,7 +97,7 @@ async def record_in_request(request: Request, response: Response) -> bool:
     queued. Once the transaction has committed the caller sets `scim_recorded`, so that
     `recorded` does not write it again; a refused or failed request is recorded after it."""
     try:
-        await _record(request, response, request.state.scim_started, noted(), in_request=True)
+        await _record(request, response, request.state.scim_started, noted())
     except Exception:
         log.warning("could not record a SCIM request", exc_info=True)
         return False

@@ -4,7 +4,6 @@ it, outside (it rolled back, and a refused request is the one worth reading)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -71,14 +70,9 @@ def _trimming(row: Model, keep: int, owner: dict[str, str]) -> batch.Trailing:
 
 async def add_and_trim(row: M, keep: int, **owner: str) -> None:
     """Insert `row` and keep the newest `keep` rows of its owner (ids are time-sortable): on
-    PostgreSQL in one statement, one round trip."""
-    await batch.write(batch.new_writes([row]), [_trimming(row, keep, owner)])
-
-
-def add_and_trim_with_request(row: M, keep: int, **owner: str) -> Awaitable[None]:
-    """`add_and_trim`, inside the request's `batch.deferring()`: written with its rows."""
-    batch.after_rows(_trimming(row, keep, owner))
-    return batch.create(row)
+    PostgreSQL in one statement, one round trip. Inside a request's `batch.deferring()` both
+    are written with the request's rows."""
+    await batch.create_with(row, _trimming(row, keep, owner))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +90,8 @@ class ScimExchange:
     changes: list[str]
 
 
-async def record_scim_request(
-    exchange: ScimExchange, keep: int, *, in_request: bool = False
-) -> None:
-    """`in_request`: inside the request's transaction, written with its last statement."""
+async def record_scim_request(exchange: ScimExchange, keep: int) -> None:
+    """Inside the request's `one_insert()`, written with its last statement (add_and_trim)."""
     if keep <= 0:
         return
     row = ScimRequestRecord(
@@ -113,10 +105,7 @@ async def record_scim_request(
         body=exchange.body,
         changes=exchange.changes,
     )
-    if in_request:
-        await add_and_trim_with_request(row, keep, directory_id=exchange.directory_id)
-    else:
-        await add_and_trim(row, keep, directory_id=exchange.directory_id)
+    await add_and_trim(row, keep, directory_id=exchange.directory_id)
 
 
 async def list_scim_requests(
